@@ -1,0 +1,80 @@
+"""Dataset readers: CSV, TSV, JSON Lines, fastText, a folder of class folders, and Parquet.
+
+``read_dataset`` turns any of them into a :class:`RawDataset`. Every problem with the
+input is raised as :class:`studio.errors.DatasetError` naming the file, line, column or
+byte offset; no other exception escapes for bad input.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from studio.errors import DatasetError
+
+from ._columns import detect_columns
+from ._csv import read_csv
+from ._detect import FORMATS, detect_format
+from ._fasttext import read_fasttext
+from ._folder import read_folder
+from ._jsonl import read_jsonl
+from ._parquet import read_parquet
+from ._text import read_bytes, read_text
+from ._types import RawDataset
+
+__all__ = ["FORMATS", "RawDataset", "detect_columns", "detect_format", "read_dataset"]
+
+
+def read_dataset(
+    path: str | Path,
+    *,
+    format: str = "auto",
+    text_column: str | None = None,
+    label_column: str | None = None,
+    label_delimiter: str | None = None,
+    encoding: str | None = None,
+) -> RawDataset:
+    """Read a dataset file or folder.
+
+    ``format`` is "auto" or one of FORMATS. Columns left as None are detected.
+    ``label_delimiter`` makes the data multi-label (label cells split on it); ``encoding``
+    None means UTF-8 with an optional BOM. Raises DatasetError for any bad input.
+    """
+    path = Path(path)
+    fmt = format.strip().lower()
+    if fmt != "auto" and fmt not in FORMATS:
+        choices = ", ".join(("auto", *FORMATS))
+        raise DatasetError(f"unknown format {format!r}; expected one of {choices}", path=path)
+    if fmt == "auto":
+        fmt = detect_format(path, encoding=encoding)
+    delimiter = label_delimiter or None
+    if fmt == "folder":
+        if not path.is_dir():
+            raise DatasetError("folder not found (format 'folder' needs a folder)", path=path)
+        return read_folder(path, encoding)
+    if path.is_dir():
+        raise DatasetError(f"is a folder, not a {fmt} file (use format 'folder')", path=path)
+    if fmt == "parquet":
+        if read_bytes(path, 4) != b"PAR1":
+            raise DatasetError("not a Parquet file (it does not start with 'PAR1')", path=path)
+        return read_parquet(
+            path, text_column=text_column, label_column=label_column, label_delimiter=delimiter
+        )
+    text = read_text(path, encoding)
+    if fmt == "fasttext":
+        return read_fasttext(path, text)
+    if fmt == "jsonl":
+        return read_jsonl(
+            path,
+            text,
+            text_column=text_column,
+            label_column=label_column,
+            label_delimiter=delimiter,
+        )
+    return read_csv(
+        path,
+        text,
+        tsv=fmt == "tsv",
+        text_column=text_column,
+        label_column=label_column,
+        label_delimiter=delimiter,
+    )

@@ -1,0 +1,143 @@
+"""CSV and TSV: a header row, then one record per row (quoted fields may span lines)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from studio.errors import DatasetError
+
+from ._columns import check_unique, detect_columns
+from ._common import LabelParser, finish
+from ._types import RawDataset
+
+if TYPE_CHECKING:
+    from _csv import Reader
+
+DELIMITERS = (",", "\t", ";", "|")
+SNIFF_CHARS = 65536
+SAMPLE_ROWS = 1000
+_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
+
+
+def _raise_field_limit() -> None:
+    limit = sys.maxsize
+    while True:
+        try:
+            csv.field_size_limit(limit)
+            return
+        except OverflowError:
+            limit //= 2
+
+
+def sniff_delimiter(text: str) -> str | None:
+    """Guess the delimiter from the first ~64 KB, or None when no candidate splits the header.
+
+    Each candidate is parsed with ``csv.reader``; the winner splits the header into at least
+    two fields, gives the most records with the header's field count and, on a tie, leaves
+    the fewest stray quote characters in fields (a sign of splitting inside quotes).
+    """
+    sample = text[:SNIFF_CHARS]
+    if len(text) > SNIFF_CHARS and "\n" in sample:
+        sample = sample[: sample.rindex("\n") + 1]
+    best: tuple[int, int, int] | None = None
+    choice = None
+    for delimiter in DELIMITERS:
+        rows: list[list[str]] = []
+        try:
+            reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+            rows = [row for row in reader if row]
+        except csv.Error:
+            pass
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        stray = sum('"' in field for row in rows for field in row)
+        score = (sum(len(row) == width for row in rows), -stray, width)
+        if best is None or score > best:
+            best, choice = score, delimiter
+    return choice
+
+
+def _records(reader: Reader, path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(first_line, row)`` for every non-blank record, turning csv errors into ours."""
+    start = 1
+    try:
+        for row in reader:
+            if row:
+                yield start, row
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        message = str(exc)
+        if "unexpected end of data" in message:
+            message = "a quoted field starting on this line is never closed"
+        raise DatasetError(f"malformed CSV: {message}", path=path, line=start) from None
+
+
+def read_csv(
+    path: Path,
+    text: str,
+    *,
+    tsv: bool,
+    text_column: str | None,
+    label_column: str | None,
+    label_delimiter: str | None,
+) -> RawDataset:
+    """Read CSV (delimiter sniffed) or TSV (tab) text."""
+    if not text.strip():
+        raise DatasetError("the file is empty", path=path)
+    delimiter = "\t" if tsv else (sniff_delimiter(text) or ",")
+    _raise_field_limit()
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    records = _records(reader, path)
+    header_line, header = next(records, (0, []))
+    names = [name.strip() for name in header]
+    check_unique(names, path, header_line)
+    sample: list[tuple[int, list[str]]] = []
+    for item in records:
+        sample.append(item)
+        if len(sample) >= SAMPLE_ROWS:
+            break
+    text_name, label_name = detect_columns(
+        names,
+        [row for _, row in sample],
+        text_column=text_column,
+        label_column=label_column,
+        path=path,
+    )
+    ti, li, width = names.index(text_name), names.index(label_name), len(names)
+    parser = LabelParser(label_delimiter)
+    texts: list[str] = []
+    labels: list[tuple[str, ...]] = []
+    lines: list[int] = []
+    for chunk in (sample, records):
+        for line, row in chunk:
+            if len(row) != width:
+                if len(row) == 1 and not row[0].strip():
+                    continue
+                sep = _NAMES[delimiter]
+                raise DatasetError(
+                    f"expected {width} fields ({sep}-separated, like the header), found {len(row)}",
+                    path=path,
+                    line=line,
+                )
+            found = parser.parse(row[li])
+            if not found:
+                raise DatasetError("empty label", path=path, line=line, column=label_name)
+            texts.append(row[ti])
+            labels.append(found)
+            lines.append(line)
+    return finish(
+        path,
+        "tsv" if tsv else "csv",
+        texts,
+        labels,
+        lines,
+        text_column=text_name,
+        label_column=label_name,
+        multi_label=label_delimiter is not None,
+    )
