@@ -1,0 +1,68 @@
+"""Device-resident flat arrays and batches as slices of them (no per-sample DataLoader)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+
+
+def gather_docs(
+    ids: np.ndarray, offsets: np.ndarray, docs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The flat ids and offsets of the documents ``docs``, in that order."""
+    starts = offsets[docs]
+    lengths = offsets[docs + 1] - starts
+    new_offsets = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=new_offsets[1:])
+    index = np.repeat(starts - new_offsets[:-1], lengths) + np.arange(new_offsets[-1])
+    return np.ascontiguousarray(ids[index], dtype=np.int32), new_offsets
+
+
+class DeviceData:
+    """One split moved to the device once; each epoch is one gather, each batch a slice."""
+
+    def __init__(
+        self,
+        ids: np.ndarray,
+        offsets: np.ndarray,
+        targets: np.ndarray,
+        device: torch.device,
+    ) -> None:
+        self.device = device
+        self.n_docs = len(offsets) - 1
+        self.n_tokens = int(offsets[-1])
+        self.lengths = np.diff(offsets)
+        self.offsets_np = np.asarray(offsets[:-1], dtype=np.int64)
+        self.ids = torch.from_numpy(np.asarray(ids, dtype=np.int64)).to(device)
+        self.offsets = torch.from_numpy(np.asarray(offsets, dtype=np.int64)).to(device)
+        self.targets = torch.from_numpy(np.asarray(targets)).to(device)
+        self.lengths_t = torch.from_numpy(self.lengths).to(device)
+        self.starts_t = self.offsets[:-1]
+
+    def batches(
+        self, batch_size: int, rng: np.random.Generator | None = None
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor, int, int]]:
+        """Yield ``(ids, offsets, targets, n_docs, n_tokens)``; shuffled when ``rng`` is given."""
+        n = self.n_docs
+        if rng is None:
+            ids, offsets_np, offsets_t, targets = self.ids, None, self.offsets, self.targets
+            offsets_np = np.concatenate([self.offsets_np, [self.n_tokens]])
+        else:
+            perm = rng.permutation(n)
+            lengths = self.lengths[perm]
+            offsets_np = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(lengths, out=offsets_np[1:])
+            perm_t = torch.from_numpy(perm).to(self.device)
+            offsets_t = torch.from_numpy(offsets_np).to(self.device)
+            shift = self.starts_t[perm_t] - offsets_t[:-1]
+            index = torch.repeat_interleave(
+                shift, self.lengths_t[perm_t], output_size=self.n_tokens
+            ) + torch.arange(self.n_tokens, device=self.device)
+            ids = self.ids[index]
+            targets = self.targets[perm_t]
+        for b in range(0, n, batch_size):
+            e = min(b + batch_size, n)
+            a, z = int(offsets_np[b]), int(offsets_np[e])
+            yield ids[a:z], offsets_t[b:e] - a, targets[b:e], e - b, z - a

@@ -1,0 +1,30 @@
+"""What callbacks can see of a training run in progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from studio.config import StudioConfig
+from studio.engine.model import ModelSpec, TextClassifier
+from studio.engine.textencoder import TextEncoder
+
+
+@dataclass
+class FitContext:
+    """Shared by the trainer and its callbacks; ``should_stop`` ends training cooperatively."""
+
+    config: StudioConfig
+    model: TextClassifier
+    spec: ModelSpec
+    encoder: TextEncoder
+    label_names: tuple[str, ...]
+    multi_label: bool
+    device: torch.device
+    should_stop: bool = False
+    stop_reason: str = ""
+
+    def cpu_state(self) -> dict[str, torch.Tensor]:
+        """A detached CPU copy of the model weights (for checkpoints)."""
+        return {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}

@@ -1,0 +1,437 @@
+"""The training loop: ``fit(config, callbacks, control)``. No Qt; runs headless anywhere.
+
+The whole training split is moved to the device once as flat arrays; each epoch is one
+gather with a seeded permutation, each batch a slice. Callbacks (progress bar, live plot,
+run store, early stopping) observe the loop; ``control`` pauses or stops it between steps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from studio.config import StudioConfig
+from studio.engine.batching import DeviceData, gather_docs
+from studio.engine.callbacks import Callback, EpochEnd, FitResult, FitStart, StepEnd
+from studio.engine.control import TrainControl
+from studio.engine.devices import resolve_device
+from studio.engine.encode import add_bigrams, cap_vocab
+from studio.engine.fitcontext import FitContext
+from studio.engine.metrics import multi_label_metrics, single_label_metrics
+from studio.engine.model import ModelSpec, TextClassifier
+from studio.engine.prepare import PreparedDataset, prepare_dataset
+from studio.engine.pretrained import load_vectors
+from studio.engine.textencoder import TextEncoder
+from studio.errors import DatasetError, StudioError
+
+
+class TrainingError(StudioError):
+    """Training cannot go on (for example the loss became NaN)."""
+
+
+def seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)
+
+
+def build_encoder(p: PreparedDataset, config: StudioConfig) -> TextEncoder:
+    size = p.effective_vocab_size(config.tokenizer.vocab_size, config.tokenizer.min_freq)
+    return TextEncoder(
+        kind=p.tokenizer_kind,
+        lowercase=p.lowercase,
+        tokens=tuple(p.tokens[:size]),
+        ngram_buckets=config.tokenizer.ngram_buckets,
+        bpe_json=p.bpe_json,
+    )
+
+
+def build_spec(config: StudioConfig, encoder: TextEncoder, p: PreparedDataset) -> ModelSpec:
+    n_labels = len(p.label_names)
+    binary = not p.multi_label and n_labels == 2
+    return ModelSpec(
+        num_embeddings=encoder.table_rows,
+        embed_dim=config.model.embed_dim,
+        num_outputs=1 if binary else n_labels,
+        pooling=config.model.pooling,
+        hidden=config.model.hidden,
+        dropout=config.model.dropout,
+        sigmoid=binary or p.multi_label,
+    )
+
+
+def encoded_split(
+    p: PreparedDataset, encoder: TextEncoder, docs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ids (vocabulary-capped, bigrams added), offsets and targets of some documents."""
+    ids, offsets = gather_docs(p.ids, p.offsets, docs)
+    ids = cap_vocab(ids, encoder.vocab_size)
+    ids, offsets = add_bigrams(ids, offsets, encoder.vocab_size, encoder.ngram_buckets)
+    return ids, offsets, np.asarray(p.targets[docs])
+
+
+def loss_function(spec: ModelSpec) -> nn.Module:
+    return nn.BCEWithLogitsLoss() if spec.sigmoid else nn.CrossEntropyLoss()
+
+
+def _loss(spec: ModelSpec, fn: nn.Module, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    if not spec.sigmoid:
+        return fn(logits, y)
+    if spec.num_outputs == 1:
+        return fn(logits.squeeze(-1), y.float())
+    return fn(logits, y.float())
+
+
+def _optimizers(model: TextClassifier, config: StudioConfig) -> list[torch.optim.Optimizer]:
+    tc = config.train
+    table = [p for p in model.embedding.parameters() if p.requires_grad]
+    rest = list(model.head.parameters())
+    sparse = model.embedding.sparse
+    if tc.optimizer == "sgd":
+        return [
+            torch.optim.SGD(table + rest, lr=tc.lr, weight_decay=0.0 if sparse else tc.weight_decay)
+        ]
+    dense_cls = torch.optim.AdamW if tc.optimizer == "adamw" else torch.optim.Adam
+    opts: list[torch.optim.Optimizer] = [dense_cls(rest, lr=tc.lr, weight_decay=tc.weight_decay)]
+    if table:
+        opts.append(
+            torch.optim.SparseAdam(table, lr=tc.lr) if sparse else dense_cls(table, lr=tc.lr)
+        )
+    return opts
+
+
+def _lr_factor(schedule: str, step: int, total: int) -> float:
+    progress = min(step / max(total, 1), 1.0)
+    if schedule == "linear":
+        return max(1.0 - progress, 0.0)
+    if schedule == "cosine":
+        return 0.5 * (1.0 + math.cos(math.pi * progress))
+    return 1.0
+
+
+def _clip(params: list[nn.Parameter], max_norm: float) -> None:
+    """Clip the global gradient norm, dense and sparse gradients alike."""
+    norms = []
+    for p in params:
+        if p.grad is None:
+            continue
+        g = p.grad.coalesce() if p.grad.is_sparse else p.grad
+        if p.grad.is_sparse:
+            p.grad = g
+        norms.append(torch.linalg.vector_norm(g._values() if g.is_sparse else g))
+    if not norms:
+        return
+    total = torch.linalg.vector_norm(torch.stack(norms))
+    coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    for p in params:
+        if p.grad is not None:
+            p.grad.mul_(coef)
+
+
+@torch.no_grad()
+def predict_logits(model: TextClassifier, data: DeviceData, batch_size: int = 4096) -> torch.Tensor:
+    """Logits of every document of ``data``, in order."""
+    model.eval()
+    out = [model(ids, offsets) for ids, offsets, _, _, _ in data.batches(batch_size)]
+    model.train()
+    if not out:
+        return torch.zeros((0, model.spec.num_outputs), device=data.device)
+    return torch.cat(out).float()
+
+
+def evaluate_split(
+    model: TextClassifier, data: DeviceData, multi_label: bool
+) -> tuple[float, dict[str, float], np.ndarray]:
+    """Loss, metrics and probabilities on a prepared split."""
+    spec = model.spec
+    logits = predict_logits(model, data)
+    if data.n_docs == 0:
+        return (
+            float("nan"),
+            {"accuracy": 0.0, "macro_f1": 0.0, "weighted_f1": 0.0},
+            np.zeros((0, 0)),
+        )
+    loss = float(_loss(spec, loss_function(spec), logits, data.targets))
+    probs = model.probabilities(logits).cpu().numpy()
+    y = data.targets.cpu().numpy()
+    if multi_label:
+        metrics = multi_label_metrics(y, probs >= 0.5)
+    else:
+        metrics = single_label_metrics(y, probs.argmax(axis=1), probs.shape[1])
+    return loss, metrics, probs
+
+
+class _Meter:
+    """Training time and counts, with pauses and evaluation left out."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.docs = 0
+        self.tokens = 0
+        self._t = 0.0
+
+    def start(self) -> None:
+        self._t = time.perf_counter()
+
+    def stop(self) -> None:
+        self.seconds += time.perf_counter() - self._t
+
+    def now(self) -> float:
+        return self.seconds + time.perf_counter() - self._t
+
+    def rates(self, elapsed: float) -> tuple[float, float]:
+        if elapsed <= 0:
+            return 0.0, 0.0
+        return self.docs / elapsed, self.tokens / elapsed
+
+
+def fit(
+    config: StudioConfig,
+    callbacks: Sequence[Callback] = (),
+    control: TrainControl | None = None,
+    *,
+    prepared: PreparedDataset | None = None,
+    cache_dir: str | Path | None = None,
+) -> FitResult:
+    """Train a classifier as ``config`` says. Blocks until done, stopped or failed."""
+    control = control or TrainControl()
+    if config.device.threads:
+        torch.set_num_threads(config.device.threads)
+    device = resolve_device(config.device.device)
+    p = prepared or prepare_dataset(config.data, config.tokenizer, cache_dir=cache_dir)
+    if len(p.train_idx) == 0:
+        raise DatasetError("the training split is empty", path=p.source)
+    if len(p.valid_idx) == 0:
+        raise DatasetError(
+            "the validation split is empty; add documents or a valid_path", path=p.source
+        )
+
+    seed_everything(config.train.seed)
+    encoder = build_encoder(p, config)
+    spec = build_spec(config, encoder, p)
+    sparse = (
+        config.train.optimizer in ("sgd", "adam", "adamw") and not config.model.freeze_embeddings
+    )
+    model = TextClassifier(spec, sparse=sparse).to(device)
+    found = _init_pretrained(model, config, encoder)
+    if config.model.freeze_embeddings:
+        model.embedding.weight.requires_grad_(False)
+
+    train = DeviceData(*encoded_split(p, encoder, p.train_idx), device=device)
+    valid = DeviceData(*encoded_split(p, encoder, p.valid_idx), device=device)
+    ctx = FitContext(config, model, spec, encoder, p.label_names, p.multi_label, device)
+    try:
+        return _run(ctx, train, valid, list(callbacks), control, found)
+    except BaseException as exc:
+        for cb in callbacks:
+            with contextlib.suppress(Exception):
+                cb.on_exception(ctx, exc)
+        raise
+
+
+def _init_pretrained(
+    model: TextClassifier, config: StudioConfig, encoder: TextEncoder
+) -> int | None:
+    path = config.model.pretrained_vectors
+    if not path:
+        return None
+    rows, vectors = load_vectors(
+        path, {t: i for i, t in enumerate(encoder.tokens)}, config.model.embed_dim
+    )
+    with torch.no_grad():
+        weight = model.embedding.weight
+        weight[torch.from_numpy(rows).to(weight.device)] = torch.from_numpy(vectors).to(
+            weight.device
+        )
+    return len(rows)
+
+
+def _run(
+    ctx: FitContext,
+    train: DeviceData,
+    valid: DeviceData,
+    callbacks: list[Callback],
+    control: TrainControl,
+    pretrained_found: int | None,
+) -> FitResult:
+    cfg, model, spec = ctx.config.train, ctx.model, ctx.spec
+    device = ctx.device
+    optimizers = _optimizers(model, ctx.config)
+    base_lrs = [[g["lr"] for g in o.param_groups] for o in optimizers]
+    params = [q for q in model.parameters() if q.requires_grad]
+    loss_fn = loss_function(spec)
+    steps_per_epoch = math.ceil(train.n_docs / cfg.batch_size)
+    total_steps = steps_per_epoch * cfg.epochs
+    log_every = cfg.log_every or (1 if device.type == "cpu" else 25)
+    amp = ctx.config.device.amp and device.type == "cuda"
+    rng = np.random.default_rng(cfg.seed)
+    restore_best = cfg.early_stopping_patience > 0
+
+    info = FitStart(
+        n_train=train.n_docs,
+        n_valid=valid.n_docs,
+        steps_per_epoch=steps_per_epoch,
+        total_steps=total_steps,
+        epochs=cfg.epochs,
+        device=str(device),
+        label_names=ctx.label_names,
+        vocab_size=ctx.encoder.vocab_size,
+        table_rows=ctx.encoder.table_rows,
+        parameters=sum(q.numel() for q in model.parameters()),
+        pretrained_found=pretrained_found,
+    )
+    for cb in callbacks:
+        cb.on_fit_start(ctx, info)
+
+    meter = _Meter()
+    history: list[EpochEnd] = []
+    best: EpochEnd | None = None
+    best_state: dict[str, torch.Tensor] | None = None
+    step = 0
+    status = "finished"
+    pending: list[torch.Tensor] = []
+    model.train()
+    for epoch in range(1, cfg.epochs + 1):
+        epoch_loss = torch.zeros((), device=device)
+        epoch_steps = 0
+        meter.start()
+        for ids, offsets, y, n_docs, n_tokens in train.batches(cfg.batch_size, rng):
+            paused = control.checkpoint()
+            meter.seconds -= paused
+            if control.stop_requested or ctx.should_stop:
+                break
+            factor = _lr_factor(cfg.schedule, step, total_steps)
+            for opt, lrs in zip(optimizers, base_lrs, strict=True):
+                for group, lr in zip(opt.param_groups, lrs, strict=True):
+                    group["lr"] = lr * factor
+                opt.zero_grad(set_to_none=True)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                logits = model(ids, offsets)
+            loss = _loss(spec, loss_fn, logits.float(), y)
+            loss.backward()
+            if cfg.grad_clip > 0:
+                _clip(params, cfg.grad_clip)
+            for opt in optimizers:
+                opt.step()
+            step += 1
+            epoch_steps += 1
+            meter.docs += n_docs
+            meter.tokens += n_tokens
+            epoch_loss += loss.detach()
+            pending.append(loss.detach())
+            if len(pending) >= log_every:
+                _emit_steps(
+                    ctx,
+                    callbacks,
+                    pending,
+                    step,
+                    epoch,
+                    factor * base_lrs[0][0],
+                    meter,
+                    total_steps,
+                )
+                pending = []
+        if pending:
+            _emit_steps(ctx, callbacks, pending, step, epoch, base_lrs[0][0], meter, total_steps)
+            pending = []
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        meter.stop()
+        if epoch_steps < steps_per_epoch:  # stopped mid-epoch: no validation of a partial epoch
+            status = "stopped" if control.stop_requested else "early_stopped"
+            break
+        train_loss = float(epoch_loss) / max(epoch_steps, 1)
+        val_loss, metrics, _ = evaluate_split(model, valid, ctx.multi_label)
+        is_best = best is None or val_loss < best.val_loss
+        docs_s, tok_s = meter.rates(meter.seconds)
+        event = EpochEnd(
+            epoch=epoch,
+            step=step,
+            train_loss=train_loss,
+            val_loss=val_loss,
+            val_accuracy=metrics["accuracy"],
+            val_macro_f1=metrics["macro_f1"],
+            val_weighted_f1=metrics["weighted_f1"],
+            elapsed=meter.seconds,
+            docs_per_second=docs_s,
+            tokens_per_second=tok_s,
+            is_best=is_best,
+            best_epoch=epoch if is_best else (best.epoch if best else epoch),
+        )
+        if not math.isfinite(train_loss):
+            raise TrainingError(
+                f"the training loss became {train_loss} in epoch {epoch}; lower the learning rate"
+            )
+        history.append(event)
+        if is_best:
+            best = event
+            if restore_best:
+                best_state = ctx.cpu_state()
+        for cb in callbacks:
+            cb.on_epoch_end(ctx, event)
+        if restore_best and best is not None and epoch - best.epoch >= cfg.early_stopping_patience:
+            ctx.should_stop = True
+            ctx.stop_reason = (
+                f"no improvement in validation loss for {cfg.early_stopping_patience} epochs"
+            )
+        if control.stop_requested or ctx.should_stop:
+            status = "stopped" if control.stop_requested else "early_stopped"
+            break
+
+    if restore_best and best_state is not None:
+        model.load_state_dict(best_state)
+    final = best if restore_best and best else (history[-1] if history else None)
+    docs_s, tok_s = meter.rates(meter.seconds)
+    result = FitResult(
+        status=status,
+        epochs=len(history),
+        steps=step,
+        best_epoch=final.epoch if final else 0,
+        val_loss=final.val_loss if final else float("nan"),
+        val_accuracy=final.val_accuracy if final else 0.0,
+        val_macro_f1=final.val_macro_f1 if final else 0.0,
+        val_weighted_f1=final.val_weighted_f1 if final else 0.0,
+        train_seconds=meter.seconds,
+        docs_per_second=docs_s,
+        tokens_per_second=tok_s,
+        history=history,
+    )
+    for cb in callbacks:
+        cb.on_fit_end(ctx, result)
+    return result
+
+
+def _emit_steps(
+    ctx: FitContext,
+    callbacks: list[Callback],
+    losses: list[torch.Tensor],
+    last_step: int,
+    epoch: int,
+    lr: float,
+    meter: _Meter,
+    total_steps: int,
+) -> None:
+    """Read back the pending losses (one host sync) and report each step."""
+    values = torch.stack(losses).float().cpu().tolist()
+    for v in values:
+        if not math.isfinite(v):
+            first = last_step - len(values) + values.index(v) + 1
+            raise TrainingError(
+                f"the training loss became {v} at step {first}; lower the learning rate"
+            )
+    if not callbacks:
+        return
+    elapsed = meter.now()
+    docs_s, tok_s = meter.rates(elapsed)
+    eta = elapsed / last_step * (total_steps - last_step) if last_step else 0.0
+    for i, v in enumerate(values):
+        s = last_step - len(values) + i + 1
+        event = StepEnd(s, epoch, v, lr, elapsed, docs_s, tok_s, eta, s / max(total_steps, 1))
+        for cb in callbacks:
+            cb.on_step_end(ctx, event)
