@@ -1,0 +1,282 @@
+"""``studio``: the window with no arguments, or the engine from the terminal.
+
+User errors (bad data, options, run folders) print one line on stderr and exit with
+status 2; no traceback. Heavy imports (torch) happen inside the commands that need them,
+so ``studio --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from studio import __version__
+from studio.config import StudioConfig, apply_preset, load_config
+from studio.errors import StudioError
+
+EXIT_USAGE = 2
+SAMPLE_DATASET = Path(__file__).resolve().parent.parent / "resources" / "manpages" / "manpages.tsv"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="studio",
+        description="Embedding Studio: train text classifiers with an embedding layer.",
+    )
+    p.add_argument("--version", action="version", version=f"studio {__version__}")
+    p.add_argument("--open", metavar="PATH", help="open the window with this dataset loaded")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    t = sub.add_parser("train", help="train a model and save it as a run")
+    t.add_argument("data", nargs="?", help="dataset file or folder (default: config's data.path)")
+    t.add_argument("--config", help="TOML config file (the window saves the same format)")
+    t.add_argument("--preset", choices=["default", "seed"], help="seed = the original Keras model")
+    t.add_argument("--text-col", help="text column name (default: auto-detect)")
+    t.add_argument("--label-col", help="label column name (default: auto-detect)")
+    t.add_argument("--label-delimiter", help="split labels on this for multi-label data")
+    t.add_argument("--valid", help="validation file (default: a stratified split)")
+    t.add_argument("--tokenizer", choices=["words", "bpe"])
+    t.add_argument("--vocab-size", type=int)
+    t.add_argument("--min-freq", type=int)
+    t.add_argument("--ngram-buckets", type=int, help="hashed word-bigram rows (0 = none)")
+    t.add_argument("--embed-dim", type=int)
+    t.add_argument("--hidden", help="hidden layer widths, e.g. 128,64 (empty = none)")
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--lr", type=float)
+    t.add_argument("--optimizer", choices=["adamw", "adam", "sgd"])
+    t.add_argument("--device", help="cpu, cuda, cuda:N, mps or auto")
+    t.add_argument("--seed", type=int)
+    t.add_argument("--runs-dir", help="where run folders go (default: user data dir)")
+    t.add_argument("--save-config", metavar="FILE", help="write the effective config and exit")
+    t.add_argument("--json", action="store_true", help="end stdout with one JSON summary line")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    e = sub.add_parser("eval", help="evaluate a run on a labelled dataset")
+    e.add_argument("run", help="run folder")
+    e.add_argument("data", help="labelled dataset file")
+    e.add_argument("--text-col")
+    e.add_argument("--label-col")
+    e.add_argument("--json", action="store_true")
+
+    pr = sub.add_parser("predict", help="predict the label of a text with a run's model")
+    pr.add_argument("run", help="run folder")
+    pr.add_argument("text", nargs="+", help="text to classify")
+    pr.add_argument("--json", action="store_true")
+
+    r = sub.add_parser("runs", help="list the runs in the runs directory")
+    r.add_argument("--runs-dir")
+    r.add_argument("--json", action="store_true")
+
+    d = sub.add_parser("devices", help="list CPU, CUDA and MPS devices")
+    d.add_argument("--json", action="store_true")
+    return p
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    spec = {
+        "data": {"path": args.data, "text_column": args.text_col, "label_column": args.label_col,
+                 "label_delimiter": args.label_delimiter, "valid_path": args.valid},
+        "tokenizer": {"kind": args.tokenizer, "vocab_size": args.vocab_size,
+                      "min_freq": args.min_freq, "ngram_buckets": args.ngram_buckets},
+        "model": {"embed_dim": args.embed_dim},
+        "train": {"batch_size": args.batch_size, "epochs": args.epochs, "lr": args.lr,
+                  "optimizer": args.optimizer, "seed": args.seed},
+        "device": {"device": args.device},
+    }  # fmt: skip
+    out = {s: {k: v for k, v in kv.items() if v is not None} for s, kv in spec.items()}
+    if args.hidden is not None:
+        try:
+            out["model"]["hidden"] = tuple(int(w) for w in args.hidden.split(",") if w.strip())
+        except ValueError:
+            raise StudioError(
+                f"--hidden: expected widths like 128,64; got {args.hidden!r}"
+            ) from None
+    return {s: kv for s, kv in out.items() if kv}
+
+
+def _train_config(args: argparse.Namespace) -> StudioConfig:
+    config = load_config(args.config) if args.config else StudioConfig()
+    if args.preset:
+        config = apply_preset(config, args.preset)
+    config = config.with_overrides(**_overrides(args))
+    if not config.data.path:
+        if not SAMPLE_DATASET.exists():
+            raise StudioError("no dataset given: pass DATA or a --config with data.path")
+        config = config.with_overrides(
+            data={"path": str(SAMPLE_DATASET), "text_column": "text", "label_column": "section"}
+        )
+    return config
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    config = _train_config(args)
+    if args.save_config:
+        from studio.config import save_config
+
+        save_config(config, args.save_config)
+        print(args.save_config)
+        return 0
+    from rich.console import Console
+
+    from studio.console import ProgressBar
+    from studio.engine.session import train_run
+
+    err = Console(stderr=True)
+    callbacks = [] if args.quiet else [ProgressBar(err)]
+
+    def progress(message: str, _fraction: float) -> None:
+        if not args.quiet:
+            err.print(f"[dim]{message}…[/]")
+
+    result = train_run(config, callbacks, runs_dir=args.runs_dir, progress=progress)
+    if result.status != "finished":
+        err.print(f"training {result.status} after {result.epochs} epoch(s)")
+    print(result.run_dir)
+    if args.json:
+        print(json.dumps(_finite(result.summary())))
+    else:
+        err.print(
+            f"validation accuracy {result.val_accuracy:.4f}, macro-F1 {result.val_macro_f1:.4f} "
+            f"(epoch {result.best_epoch}); {result.docs_per_second:,.0f} docs/s, "
+            f"{result.train_seconds:.1f} s training"
+        )
+    return 0
+
+
+def _finite(d: dict[str, Any]) -> dict[str, Any]:
+    """JSON has no NaN: report missing numbers as null."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from studio.engine.inference import evaluate_run, load_run
+
+    run = load_run(args.run)
+    result = evaluate_run(run, args.data, args.text_col, args.label_col)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    from rich.console import Console
+
+    from studio.console import table
+
+    console = Console()
+    console.print(
+        f"{result['documents']:,} documents: accuracy {result['accuracy']:.4f}, "
+        f"macro-F1 {result['macro_f1']:.4f}, weighted-F1 {result['weighted_f1']:.4f}"
+    )
+    rows = [
+        [
+            name,
+            f"{m['precision']:.3f}",
+            f"{m['recall']:.3f}",
+            f"{m['f1']:.3f}",
+            f"{int(m['support'])}",
+        ]
+        for name, m in result["per_class"].items()
+    ]
+    console.print(table("per class", ["label", "precision", "recall", "F1", "support"], rows))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from studio.engine.inference import load_run
+
+    run = load_run(args.run)
+    ranked = run.predict(" ".join(args.text))
+    if args.json:
+        print(json.dumps({"label": ranked[0][0], "probabilities": dict(ranked)}))
+    else:
+        print(ranked[0][0])
+        for label, p in ranked[:10]:
+            print(f"  {p:7.2%}  {label}")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from studio.engine.runstore import default_runs_dir, list_runs
+
+    runs_dir = Path(args.runs_dir) if args.runs_dir else default_runs_dir()
+    runs = list_runs(runs_dir)
+    if args.json:
+        print(json.dumps([{**r.__dict__, "path": str(r.path)} for r in runs]))
+        return 0
+    from rich.console import Console
+
+    from studio.console import table
+
+    def pct(x: float | None) -> str:
+        return "" if x is None else f"{x:.2%}"
+
+    rows = [
+        [r.name, r.status, r.started.replace("T", " "), Path(r.dataset).name,
+         str(r.settings.get("vocab_size", "")), str(r.settings.get("embed_dim", "")),
+         str(r.settings.get("batch_size", "")), str(r.epochs), pct(r.val_accuracy)]
+        for r in runs
+    ]  # fmt: skip
+    cols = ["run", "status", "started", "dataset", "vocab", "dim", "batch", "epochs", "val acc"]
+    Console().print(table(f"{len(runs)} runs in {runs_dir}", cols, rows))
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    from studio.engine.devices import list_devices
+
+    devices = list_devices()
+    if args.json:
+        print(json.dumps([d.__dict__ for d in devices]))
+        return 0
+    for d in devices:
+        mem = ""
+        if d.total_memory:
+            free = f"{d.free_memory / 2**30:.1f} GiB free of " if d.free_memory is not None else ""
+            mem = f"  {free}{d.total_memory / 2**30:.1f} GiB"
+        state = "" if d.available else f"  (unavailable: {d.reason})"
+        print(f"{d.name:8s} {d.label}{mem}{state}")
+    return 0
+
+
+def open_window(path: str | None) -> int:
+    try:
+        from studio.ui.app import run_app
+    except ImportError as exc:
+        print(
+            f"studio: the window is not available ({exc}); "
+            "use a subcommand such as 'studio train', or see 'studio --help'",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    return run_app(path)
+
+
+COMMANDS = {
+    "train": cmd_train,
+    "eval": cmd_eval,
+    "predict": cmd_predict,
+    "runs": cmd_runs,
+    "devices": cmd_devices,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command is None:
+            return open_window(args.open)
+        return COMMANDS[args.command](args)
+    except StudioError as exc:
+        print(f"studio: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("studio: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

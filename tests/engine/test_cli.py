@@ -1,0 +1,124 @@
+"""The ``studio`` command line: outputs, JSON summary, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from studio.cli import main
+
+
+def _train(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(["train", *args, "--quiet"])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_json_summary_then_predict_eval_runs(
+    topics_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = tmp_path / "myruns"
+    code, out, _ = _train([str(topics_csv), "--epochs", "2", "--vocab-size", "50",
+                           "--embed-dim", "16", "--batch-size", "16", "--runs-dir", str(runs),
+                           "--json"], capsys)  # fmt: skip
+    assert code == 0
+    summary = json.loads(out.strip().splitlines()[-1])
+    for key in (
+        "run_dir",
+        "val_accuracy",
+        "val_macro_f1",
+        "train_seconds",
+        "docs_per_second",
+        "epochs",
+    ):
+        assert key in summary
+    assert summary["epochs"] == 2 and summary["val_accuracy"] > 0.5
+    run_dir = summary["run_dir"]
+    assert Path(run_dir).parent == runs
+    config = (Path(run_dir) / "config.toml").read_text()
+    assert (
+        "vocab_size = 50" in config and "embed_dim = 16" in config and "batch_size = 16" in config
+    )
+
+    assert main(["predict", run_dir, "goal", "coach", "--json"]) == 0
+    pred = json.loads(capsys.readouterr().out)
+    assert pred["label"] == "sport" and abs(sum(pred["probabilities"].values()) - 1) < 1e-4
+
+    assert main(["eval", run_dir, str(topics_csv), "--json"]) == 0
+    ev = json.loads(capsys.readouterr().out)
+    assert ev["documents"] == 1200 and 0.5 < ev["accuracy"] <= 1
+
+    assert main(["runs", "--runs-dir", str(runs), "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [r["path"] for r in listed] == [run_dir]
+
+
+def test_config_file_drives_training(
+    topics_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[data]\npath = "{topics_csv}"\n[train]\nepochs = 1\n[model]\nembed_dim = 8\n')
+    code, out, _ = _train(["--config", str(cfg), "--json"], capsys)
+    assert code == 0
+    run_dir = Path(json.loads(out.splitlines()[-1])["run_dir"])
+    assert "embed_dim = 8" in (run_dir / "config.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (["--embed-dim", "0"], "model.embed_dim"),
+        (["--vocab-size", "2"], "tokenizer.vocab_size"),
+        (["--lr", "-1"], "train.lr"),
+        (["--epochs", "0"], "train.epochs"),
+        (["--device", "tpu"], "device.device"),
+        (["--device", "cuda:3"], "cuda:3"),
+        (["--text-col", "nope"], "'nope'"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(
+    topics_csv: Path, args: list[str], phrase: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _train([str(topics_csv), *args], capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("studio: error:") and phrase in lines[0]
+
+
+def test_bad_dataset_names_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\nok,a\nfine,b\nragged,a,extra\n")
+    code, _, err = _train([str(bad)], capsys)
+    assert code == 2
+    assert "bad.csv" in err and "line 4" in err and "Traceback" not in err
+
+
+def test_missing_run_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["predict", str(tmp_path / "none"), "x"]) == 2
+    assert "not a run folder" in capsys.readouterr().err
+
+
+def test_devices_lists_cpu(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["devices", "--json"]) == 0
+    devices = json.loads(capsys.readouterr().out)
+    assert devices[0]["name"] == "cpu" and devices[0]["available"]
+    assert {d["name"].split(":")[0] for d in devices} >= {"cpu", "cuda", "mps"}
+
+
+def test_console_script_on_the_bundled_sample(tmp_path: Path, sample_path: Path) -> None:
+    """The README's first run, through the installed entry point, with a real process."""
+    env = {**os.environ, "STUDIO_RUNS_DIR": str(tmp_path / "runs")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "studio", "train", "--epochs", "1", "--json"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert Path(summary["run_dir"]).is_dir() and summary["val_accuracy"] > 0.5
