@@ -72,7 +72,7 @@ class TokenizerConfig:
     vocab_size: int = 20_000
     min_freq: int = 1
     lowercase: bool = True
-    ngram_buckets: int = 0
+    ngram_buckets: int = 200_000
 
     def __post_init__(self) -> None:
         _check_choice("tokenizer.kind", self.kind, typing.get_args(TokenizerKind))
@@ -108,9 +108,9 @@ class ModelConfig:
 class TrainConfig:
     """The optimisation loop."""
 
-    epochs: int = 5
+    epochs: int = 10
     batch_size: int = 64
-    lr: float = 0.01
+    lr: float = 0.02
     optimizer: Optimizer = "adamw"
     weight_decay: float = 0.0
     schedule: Schedule = "linear"

@@ -1,0 +1,1 @@
+"""Benchmarks: the reference loops the engine is measured against (no Qt)."""
