@@ -291,6 +291,15 @@ def load_config(path: str | Path) -> StudioConfig:
     return config_from_dict(raw, path=str(p))
 
 
+def load_config_text(text: str, path: str | None = None) -> StudioConfig:
+    """Parse TOML text (as saved by the window in its settings)."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("config", f"not valid TOML: {exc}", path=path) from None
+    return config_from_dict(raw, path=path)
+
+
 def dumps_config(config: StudioConfig) -> str:
     """The config as TOML text."""
     return tomli_w.dumps(config_to_dict(config))
@@ -317,5 +326,6 @@ __all__ = [
     "config_to_dict",
     "dumps_config",
     "load_config",
+    "load_config_text",
     "save_config",
 ]
