@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"studio {__version__}")
     p.add_argument("--open", metavar="PATH", help="open the window with this dataset loaded")
+    p.add_argument("--screenshot", metavar="FILE", help=argparse.SUPPRESS)
+    p.add_argument("--report-startup", action="store_true", help=argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     t = sub.add_parser("train", help="train a model and save it as a run")
@@ -242,7 +244,7 @@ def cmd_devices(args: argparse.Namespace) -> int:
     return 0
 
 
-def open_window(path: str | None) -> int:
+def open_window(path: str | None, screenshot: str | None = None, report: bool = False) -> int:
     try:
         from studio.ui.app import run_app
     except ImportError as exc:
@@ -252,7 +254,7 @@ def open_window(path: str | None) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    return run_app(path)
+    return run_app(path, screenshot, report)
 
 
 COMMANDS = {
@@ -268,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command is None:
-            return open_window(args.open)
+            return open_window(args.open, args.screenshot, args.report_startup)
         return COMMANDS[args.command](args)
     except StudioError as exc:
         print(f"studio: error: {exc}", file=sys.stderr)

@@ -1,0 +1,132 @@
+"""How much the window costs: launch time, GUI-thread timer lateness, docs/s vs the CLI.
+
+    QT_QPA_PLATFORM=offscreen python tests/bench/bench_window.py [--repeats 3] [--epochs 10]
+
+1. launch -> window shown: ``python -m studio --report-startup`` in a fresh process, from
+   spawn to the first event-loop turn after ``show()`` (median of ``repeats``).
+2. a 16 ms QTimer on the GUI thread while the window trains at full speed on CPU:
+   lateness = actual interval - 16 ms, p50 / p95 / max.
+3. training docs/s in the window vs ``studio train --json`` with the same settings, run
+   alternately ``repeats`` times; medians and their ratio.
+Nothing here asserts a speed; it prints figures for the README and closing notes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "resources" / "manpages" / "manpages.tsv"
+
+
+def launch_seconds(env: dict[str, str]) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "studio", "--report-startup"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("shown"):
+            elapsed = time.perf_counter() - t0
+            break
+    proc.kill()
+    proc.wait()
+    return elapsed
+
+
+def window_run(epochs: int, runs_dir: str) -> tuple[float, np.ndarray]:
+    """Train in the window; returns (docs/s, timer lateness in ms)."""
+    from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
+
+    from studio.ui.app import make_app
+    from studio.ui.main_window import MainWindow
+
+    app = make_app()
+    settings = QSettings(str(Path(runs_dir) / "s.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings=settings, runs_dir=runs_dir)
+    win.resize(1280, 800)
+    win.show()
+    intervals: list[float] = []
+    clock = QElapsedTimer()
+    timer = QTimer()
+    timer.setInterval(16)
+    timer.setTimerType(timer.timerType().PreciseTimer)
+
+    def tick() -> None:
+        intervals.append(clock.nsecsElapsed() / 1e6)
+        clock.restart()
+
+    timer.timeout.connect(tick)
+    result: dict = {}
+
+    def loaded(_p: str) -> None:
+        win.setup_page.epochs.setValue(epochs)
+        win.start_training()
+        clock.start()
+        timer.start()
+
+    def done(r: dict) -> None:
+        timer.stop()
+        result.update(r)
+        win.close()
+
+    win.dataset_page.sig_loaded.connect(loaded)
+    win.sig_training_done.connect(done)
+    win.open_path(str(SAMPLE))
+    app.exec()
+    lateness = np.asarray(intervals[1:]) - 16.0
+    return float(result["docs_per_second"]), lateness
+
+
+def cli_run(epochs: int, env: dict[str, str]) -> float:
+    out = subprocess.run(
+        [sys.executable, "-m", "studio", "train", str(SAMPLE), "--epochs", str(epochs),
+         "--json", "--quiet"],
+        capture_output=True, text=True, env=env, check=True,
+    ).stdout  # fmt: skip
+    return float(json.loads(out.strip().splitlines()[-1])["docs_per_second"])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=10)
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="studio-bench-")
+    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+           "STUDIO_RUNS_DIR": tmp, "STUDIO_CACHE_DIR": str(Path(tmp) / "cache")}  # fmt: skip
+    os.environ.update(env)
+    cli_run(1, env)  # warm the dataset cache for both
+
+    launches = [launch_seconds(env) for _ in range(args.repeats)]
+    print(f"launch -> window shown: median {statistics.median(launches):.3f} s "
+          f"({', '.join(f'{x:.3f}' for x in launches)})")  # fmt: skip
+
+    window, cli, late = [], [], []
+    for _ in range(args.repeats):
+        docs_s, lateness = window_run(args.epochs, tmp)
+        window.append(docs_s)
+        late.append(lateness)
+        cli.append(cli_run(args.epochs, env))
+        print(f"  window {docs_s:,.0f} docs/s   cli {cli[-1]:,.0f} docs/s")
+    all_late = np.concatenate(late)
+    p50, p95 = np.percentile(all_late, [50, 95])
+    print(f"16 ms timer lateness while training: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
+          f"max {all_late.max():.1f} ms over {len(all_late)} ticks")  # fmt: skip
+    w, c = statistics.median(window), statistics.median(cli)
+    print(f"docs/s: window median {w:,.0f}, studio train median {c:,.0f}, ratio {w / c:.2f}")
+
+
+if __name__ == "__main__":
+    main()

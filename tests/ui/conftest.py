@@ -1,0 +1,35 @@
+"""Window fixtures: isolated QSettings, runs directory and a small dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from studio.ui.main_window import MainWindow
+from tests.conftest import write_topics_csv
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings=settings, runs_dir=str(tmp_path / "runs"))
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    win.show()
+    yield win
+    win.controller.shutdown()
+    win.dataset_page.shutdown()
+    win.setup_page.devices.shutdown()
+
+
+@pytest.fixture
+def loaded(window: MainWindow, qtbot, tmp_path: Path) -> MainWindow:  # type: ignore[no-untyped-def]
+    """The window with a small three-class CSV loaded and fast settings."""
+    path = write_topics_csv(tmp_path / "topics.csv", n=600)
+    with qtbot.waitSignal(window.dataset_page.sig_loaded, timeout=30_000):
+        window.open_path(str(path))
+    window.setup_page.findChild(object, "ngramBuckets").setValue(0)
+    return window
