@@ -10,13 +10,8 @@ import numpy as np
 import torch
 
 from studio.config import StudioConfig, load_config
+from studio.engine.analysis import evaluation_report, predictions_from_arrays
 from studio.engine.checkpoint import load_weights
-from studio.engine.metrics import (
-    confusion_matrix,
-    multi_label_metrics,
-    per_class_prf,
-    single_label_metrics,
-)
 from studio.engine.model import ModelSpec, TextClassifier
 from studio.engine.readers import read_dataset
 from studio.engine.runstore import read_json
@@ -130,22 +125,24 @@ def evaluate_run(
             else:
                 y[i] = index[label]
     probs = run.predict_proba(raw.texts)
-    result: dict[str, Any] = {"documents": len(raw), "labels": list(run.labels)}
-    if run.multi_label:
-        pred = probs >= 0.5
-        result.update(multi_label_metrics(y, pred))
-        t, p = y.astype(bool), pred
-        tp = (t & p).sum(axis=0).astype(float)
-        prf = per_class_prf(tp, (~t & p).sum(axis=0), (t & ~p).sum(axis=0))
-    else:
-        pred_i = probs.argmax(axis=1)
-        result.update(single_label_metrics(y, pred_i, n))
-        m = confusion_matrix(y, pred_i, n)
-        tp = np.diag(m).astype(float)
-        prf = per_class_prf(tp, m.sum(axis=0) - tp, m.sum(axis=1) - tp)
-        result["confusion_matrix"] = m.tolist()
+    pred = predictions_from_arrays(probs, y, np.arange(len(raw)), run.labels, run.multi_label)
+    report = evaluation_report(pred)
+    result: dict[str, Any] = {
+        "documents": len(raw),
+        "labels": list(run.labels),
+        "accuracy": report.accuracy,
+        "macro_f1": report.macro_f1,
+        "weighted_f1": report.weighted_f1,
+    }
+    if report.confusion is not None:
+        result["confusion_matrix"] = report.confusion.tolist()
     result["per_class"] = {
-        name: {k: float(prf[k][i]) for k in ("precision", "recall", "f1", "support")}
-        for i, name in enumerate(run.labels)
+        c.name: {
+            "precision": c.precision,
+            "recall": c.recall,
+            "f1": c.f1,
+            "support": float(c.support),
+        }
+        for c in report.per_class
     }
     return result
