@@ -77,6 +77,20 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("devices", help="list CPU, CUDA and MPS devices")
     d.add_argument("--json", action="store_true")
+
+    x = sub.add_parser("export", help="export a run's model, embeddings or training curves")
+    x.add_argument("run", help="run folder")
+    x.add_argument(
+        "--format",
+        required=True,
+        # studio.engine.export.FORMATS (not imported here: it would load torch for --help)
+        choices=["onnx", "torchscript", "word2vec", "projector", "tensorboard", "csv"],
+        help="onnx/torchscript: the classifier (plus PATH.json: vocabulary, labels, how to "
+        "feed it); word2vec/projector: the vocabulary's vectors; tensorboard/csv: the "
+        "training curves",
+    )
+    x.add_argument("--out", required=True, metavar="PATH", help="file or folder to write")
+    x.add_argument("--overwrite", action="store_true", help="replace existing output")
     return p
 
 
@@ -244,6 +258,13 @@ def cmd_devices(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from studio.engine.export import export_run
+
+    print(export_run(args.run, args.format, args.out, overwrite=args.overwrite))
+    return 0
+
+
 def open_window(path: str | None, screenshot: str | None = None, report: bool = False) -> int:
     try:
         from studio.ui.app import run_app
@@ -263,6 +284,7 @@ COMMANDS = {
     "predict": cmd_predict,
     "runs": cmd_runs,
     "devices": cmd_devices,
+    "export": cmd_export,
 }
 
 

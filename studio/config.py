@@ -118,6 +118,7 @@ class TrainConfig:
     early_stopping_patience: int = 0
     seed: int = 0
     log_every: int = 0
+    tensorboard: bool = False  # also write TensorBoard event files to <run>/tensorboard
 
     def __post_init__(self) -> None:
         _check_range("train.epochs", self.epochs, 1, 10_000)

@@ -14,6 +14,7 @@ from studio.engine.devices import resolve_device
 from studio.engine.prepare import PreparedDataset, Progress, prepare_dataset
 from studio.engine.recorder import RunRecorder
 from studio.engine.runstore import create_run_dir, default_cache_dir, default_runs_dir
+from studio.engine.tblog import TENSORBOARD_DIR, TensorBoardLogger
 from studio.engine.trainer import fit
 
 
@@ -39,7 +40,16 @@ def train_run(
     run_dir = create_run_dir(Path(runs_dir) if runs_dir else default_runs_dir(), config.data.path)
     recorder = RunRecorder(run_dir, config.data.path)
     try:
-        result = fit(config, [recorder, *callbacks], control, prepared=prepared)
+        extra: list[Callback] = []
+        if config.train.tensorboard:
+            extra.append(TensorBoardLogger(run_dir / TENSORBOARD_DIR))
+        result = fit(
+            config,
+            [recorder, *extra, *callbacks],
+            control,
+            prepared=prepared,
+            run_dir=str(run_dir),
+        )
     except BaseException:
         if not any(run_dir.iterdir()):
             shutil.rmtree(run_dir, ignore_errors=True)
