@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from datetime import datetime
 from pathlib import Path
@@ -72,6 +73,7 @@ class RunRecorder(Callback):
             "format": 1,
             "status": "running",
             "pid": os.getpid(),
+            "host": socket.gethostname(),
             "started": datetime.now().isoformat(timespec="seconds"),
             "dataset": self.dataset,
             "device": info.device,
