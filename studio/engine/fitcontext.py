@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
 
 from studio.config import StudioConfig
 from studio.engine.model import ModelSpec, TextClassifier
 from studio.engine.textencoder import TextEncoder
+
+if TYPE_CHECKING:
+    from studio.engine.prepare import PreparedDataset
 
 
 @dataclass
@@ -24,6 +29,10 @@ class FitContext:
     device: torch.device
     should_stop: bool = False
     stop_reason: str = ""
+    run_dir: str | None = None
+    prepared: PreparedDataset | None = None
+    valid_docs: np.ndarray | None = None  # document indices of the validation split
+    val_probs: np.ndarray | None = None  # [n_valid, n_labels] after the latest epoch
 
     def cpu_state(self) -> dict[str, torch.Tensor]:
         """A detached CPU copy of the model weights (for checkpoints)."""

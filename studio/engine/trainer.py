@@ -198,6 +198,7 @@ def fit(
     *,
     prepared: PreparedDataset | None = None,
     cache_dir: str | Path | None = None,
+    run_dir: str | None = None,
 ) -> FitResult:
     """Train a classifier as ``config`` says. Blocks until done, stopped or failed."""
     control = control or TrainControl()
@@ -226,6 +227,7 @@ def fit(
     train = DeviceData(*encoded_split(p, encoder, p.train_idx), device=device)
     valid = DeviceData(*encoded_split(p, encoder, p.valid_idx), device=device)
     ctx = FitContext(config, model, spec, encoder, p.label_names, p.multi_label, device)
+    ctx.run_dir, ctx.prepared, ctx.valid_docs = run_dir, p, np.asarray(p.valid_idx)
     try:
         return _run(ctx, train, valid, list(callbacks), control, found)
     except BaseException as exc:
@@ -347,7 +349,7 @@ def _run(
             status = "stopped" if control.stop_requested else "early_stopped"
             break
         train_loss = float(epoch_loss) / max(epoch_steps, 1)
-        val_loss, metrics, _ = evaluate_split(model, valid, ctx.multi_label)
+        val_loss, metrics, ctx.val_probs = evaluate_split(model, valid, ctx.multi_label)
         is_best = best is None or val_loss < best.val_loss
         docs_s, tok_s = meter.rates(meter.seconds)
         event = EpochEnd(

@@ -25,7 +25,12 @@ from studio import __version__
 from studio.config import load_config_text
 from studio.errors import StudioError
 from studio.ui.dataset_page import DatasetPage
+from studio.ui.evaluation_page import EvaluationPage
+from studio.ui.explorer_page import ExplorerPage
+from studio.ui.playground_page import PlaygroundPage
+from studio.ui.runs_page import RunsPage
 from studio.ui.setup_page import SetupPage
+from studio.ui.tasks import TaskRunner
 from studio.ui.training_page import TrainingPage, format_seconds
 from studio.ui.worker import TrainingController
 
@@ -96,10 +101,25 @@ class MainWindow(QMainWindow):
         self.dataset_page = DatasetPage()
         self.setup_page = SetupPage()
         self.training_page = TrainingPage()
+        self.evaluation_page = EvaluationPage()
+        self.playground_page = PlaygroundPage()
+        self.explorer_page = ExplorerPage()
+        self.runs_page = RunsPage()
         self.tabs = QTabWidget(objectName="pages")
         self.tabs.addTab(self.dataset_page, "1 · Dataset")
         self.tabs.addTab(self.setup_page, "2 · Setup")
         self.tabs.addTab(self.training_page, "3 · Training")
+        self.tabs.addTab(self.evaluation_page, "Evaluation")
+        self.tabs.addTab(self.playground_page, "Playground")
+        self.tabs.addTab(self.explorer_page, "Embeddings")
+        self.tabs.addTab(self.runs_page, "Runs")
+        self.export_tasks = TaskRunner("exportTasks", self)
+        self.export_tasks.sig_result.connect(self._on_exported)
+        self.export_tasks.sig_error.connect(self._on_export_failed)
+        self.playground_page.set_runs_dir(runs_dir)
+        if runs_dir:
+            self.runs_page.set_runs_dir(runs_dir)
+        self.active_run: str | None = None
         self.banner = ErrorBanner()
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -165,6 +185,13 @@ class MainWindow(QMainWindow):
             "&Quit", "quit", self.close, QKeySequence.StandardKey.Quit, "Quit"
         )
         self.about_action = action("&About Embedding Studio", "about", self.about, None, "About")
+        self.export_action = action(
+            "&Export model…",
+            "export",
+            self.export_dialog,
+            "Ctrl+E",
+            "Export the current run: ONNX, TorchScript, word2vec, …",
+        )
 
         bar = QToolBar("Main", objectName="mainToolbar")
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -191,6 +218,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.load_action)
         file_menu.addAction(self.save_action)
+        file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         train_menu = menu.addMenu("&Training")
@@ -213,6 +241,8 @@ class MainWindow(QMainWindow):
         self.setup_page.sig_validity.connect(self._update_actions)
         self.setup_page.sig_vocab_size.connect(self.dataset_page.set_vocab_size)
         self.controller.sig_running.connect(self._on_running)
+        self.runs_page.sig_open_run.connect(self.open_run)
+        self.tabs.currentChanged.connect(self._on_tab)
 
     # -- dataset -----------------------------------------------------------------------
     @Slot(str)
@@ -302,6 +332,7 @@ class MainWindow(QMainWindow):
         worker.sig_update.connect(page.on_update)
         worker.sig_update.connect(self._on_update)
         worker.sig_epoch.connect(page.on_epoch)
+        worker.sig_epoch.connect(self._on_epoch)
         worker.sig_finished.connect(page.on_finished)
         worker.sig_finished.connect(self._on_finished)
         worker.sig_failed.connect(page.on_failed)
@@ -340,8 +371,81 @@ class MainWindow(QMainWindow):
             self.gpu_label.setText(f"GPU memory {u['gpu_memory'] / 2**20:,.0f} MiB")
 
     @Slot(dict)
+    def _on_epoch(self, e: dict[str, Any]) -> None:
+        """Evaluation and pinned neighbours follow the run at each epoch end."""
+        predictions, prepared = e.get("predictions"), e.get("prepared")
+        if predictions is not None and prepared is not None:
+            from studio.engine.analysis import predictions_from_arrays
+
+            self.evaluation_page.set_predictions(
+                predictions_from_arrays(**predictions), prepared.text, f"epoch {e['epoch']}"
+            )
+        if e.get("run_dir"):
+            self.explorer_page.on_epoch_end(str(e["run_dir"]))
+
+    @Slot(str)
+    def open_run(self, run_dir: str) -> None:
+        """Make a saved run the one the evaluation, playground and explorer show."""
+        self.active_run = run_dir
+        self.evaluation_page.show_run(run_dir)
+        self.playground_page.refresh_runs()
+        self.playground_page.select_run(run_dir)
+        self.explorer_page.set_run(run_dir)
+        self.tabs.setCurrentWidget(self.evaluation_page)
+
+    @Slot()
+    def export_dialog(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        if not self.active_run:
+            self.statusBar().showMessage("Train a model or open a run first", 5000)
+            return
+        formats = ["onnx", "torchscript", "word2vec", "projector", "tensorboard", "csv"]
+        fmt, ok = QInputDialog.getItem(self, "Export", "Format", formats, 0, False)
+        if not ok:
+            return
+        suffix = {"onnx": ".onnx", "torchscript": ".pt", "word2vec": ".vec"}.get(fmt, "")
+        default = str(Path(self.active_run) / f"export-{fmt}{suffix}")
+        if suffix:
+            out, _ = QFileDialog.getSaveFileName(self, f"Export {fmt}", default)
+        else:
+            out = QFileDialog.getExistingDirectory(self, f"Export {fmt} into a new folder…")
+            out = str(Path(out) / f"{Path(self.active_run).name}-{fmt}") if out else ""
+        if out:
+            self.export_run(fmt, out)
+
+    def export_run(self, fmt: str, out: str) -> None:
+        run = self.active_run
+        if not run:
+            return
+
+        def work() -> str:
+            from studio.engine.export import export_run
+
+            return str(export_run(run, fmt, out))
+
+        self.statusBar().showMessage(f"Exporting {fmt}…")
+        self.export_tasks.submit(work)
+
+    @Slot(object)
+    def _on_exported(self, path: object) -> None:
+        self.statusBar().showMessage(f"Exported {path}", 10000)
+
+    @Slot(str, str)
+    def _on_export_failed(self, message: str, details: str) -> None:
+        self.banner.show_error(f"export failed: {message}", details)
+
+    @Slot(dict)
     def _on_finished(self, result: dict[str, Any]) -> None:
         self._last_result = result
+        if result.get("run_dir"):
+            self.active_run = str(result["run_dir"])
+            self.playground_page.refresh_runs()
+            self.playground_page.select_run(self.active_run)
+            self.explorer_page.set_run(
+                self.active_run, project=self.tabs.currentWidget() is self.explorer_page
+            )
+            self.runs_page.refresh()
         self.statusBar().showMessage(f"Training {result['status'].replace('_', ' ')}", 10000)
 
     @Slot(str, str)
@@ -417,12 +521,38 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
-        self.controller.shutdown()
-        self.dataset_page.shutdown()
-        self.setup_page.devices.shutdown()
+        self.shutdown()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("lastSetup", self.setup_page.config_text())
         event.accept()
+
+    def shutdown(self) -> None:
+        """Stop training and every background thread, waiting for each (idempotent)."""
+        self.controller.shutdown()
+        self.dataset_page.shutdown()
+        for page in (
+            self.evaluation_page,
+            self.playground_page,
+            self.explorer_page,
+            self.runs_page,
+        ):
+            page.shutdown()
+        self.export_tasks.shutdown()
+        self.setup_page.devices.shutdown()
+
+    @Slot(int)
+    def _on_tab(self, index: int) -> None:
+        page = self.tabs.widget(index)
+        if (
+            page is self.explorer_page
+            and self.explorer_page.run_dir
+            and not self.explorer_page.points
+        ):
+            self.explorer_page.project()
+        elif page is self.playground_page and self.playground_page.run_combo.count() == 0:
+            self.playground_page.refresh_runs()
+        elif page is self.runs_page:
+            self.runs_page.refresh()
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)

@@ -104,6 +104,11 @@ def _style_plot(plot: pg.PlotWidget, palette: QPalette) -> None:
         legend.setPen(edge)
 
 
+def style_plot(plot: pg.PlotWidget, palette: QPalette) -> None:
+    """Give any PlotWidget the palette's colours (light or dark), as the live plots have."""
+    _style_plot(plot, palette)
+
+
 def _light_ticks(item: pg.PlotItem) -> None:
     """Major and minor ticks only: the third level's grid lines cost most of a live repaint."""
     for side in ("left", "bottom", "right"):

@@ -50,7 +50,7 @@ def _make_bridge(worker: TrainWorker, max_rate_hz: float) -> Any:
             self.steps_per_epoch = info.steps_per_epoch
             self.total_steps = info.total_steps
             self.cuda = ctx.device.type == "cuda"
-            worker.sig_started.emit(asdict(info))
+            worker.sig_started.emit({**asdict(info), "run_dir": ctx.run_dir})
 
         def on_step_end(self, ctx: FitContext, event: StepEnd) -> None:
             epoch_f = event.step / self.steps_per_epoch
@@ -72,6 +72,21 @@ def _make_bridge(worker: TrainWorker, max_rate_hz: float) -> Any:
             self._flush()
             record = asdict(event)
             record["wall"] = time.perf_counter() - self.t0
+            record["run_dir"] = ctx.run_dir
+            if (
+                ctx.val_probs is not None
+                and ctx.prepared is not None
+                and ctx.valid_docs is not None
+            ):
+                # read-only arrays: the evaluation view builds its report from them
+                record["predictions"] = {
+                    "probs": ctx.val_probs,
+                    "y_true": np.asarray(ctx.prepared.targets[ctx.valid_docs]),
+                    "doc_ids": ctx.valid_docs,
+                    "label_names": ctx.label_names,
+                    "multi_label": ctx.multi_label,
+                }
+                record["prepared"] = ctx.prepared
             worker.sig_epoch.emit(record)
 
         def on_fit_end(self, ctx: FitContext, result: FitResult) -> None:

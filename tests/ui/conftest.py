@@ -20,9 +20,7 @@ def window(qtbot, tmp_path: Path) -> Iterator[MainWindow]:  # type: ignore[no-un
     win.resize(1200, 800)
     win.show()
     yield win
-    win.controller.shutdown()
-    win.dataset_page.shutdown()
-    win.setup_page.devices.shutdown()
+    win.shutdown()
 
 
 @pytest.fixture

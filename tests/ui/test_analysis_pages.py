@@ -1,0 +1,154 @@
+"""Evaluation, playground and embedding explorer pages, and the task runner behind them."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+
+from studio.config import DataConfig, StudioConfig
+from studio.ui.evaluation_page import EvaluationPage
+from studio.ui.explorer_page import ExplorerPage
+from studio.ui.main_window import MainWindow
+from studio.ui.playground_page import PlaygroundPage
+from studio.ui.tasks import TaskRunner
+from tests.conftest import write_topics_csv
+
+TIMEOUT = 60_000
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from studio.engine import train_run
+
+    root = tmp_path_factory.mktemp("trained")
+    data = write_topics_csv(root / "topics.csv", n=900)
+    config = StudioConfig(data=DataConfig(path=str(data))).with_overrides(
+        train={"epochs": 4, "lr": 0.05}, tokenizer={"ngram_buckets": 0}
+    )
+    result = train_run(config, runs_dir=root / "runs", cache_dir=root / "cache")
+    return Path(str(result.run_dir))
+
+
+def test_task_runner_runs_off_the_gui_thread_and_the_newest_wins(qtbot) -> None:  # type: ignore[no-untyped-def]
+    runner = TaskRunner("testTasks")
+    started, release = threading.Event(), threading.Event()
+    ran: list[tuple[int, str]] = []
+    results: list[object] = []
+    runner.sig_result.connect(results.append)
+
+    def task(n: int, block: bool = False) -> int:
+        ran.append((n, threading.current_thread().name))
+        if block:
+            started.set()
+            release.wait(10)
+        return n
+
+    try:
+        runner.submit(lambda: task(1, block=True))
+        assert started.wait(10)
+        runner.submit(lambda: task(2))  # superseded while queued: never runs
+        with qtbot.waitSignal(runner.sig_result, timeout=TIMEOUT) as got:
+            runner.submit(lambda: task(3))
+            release.set()
+        assert got.args == [3] and results == [3]  # 1 finished, but was stale by then
+        assert [n for n, _ in ran] == [1, 3]
+        assert all(name != threading.main_thread().name for _, name in ran)
+    finally:
+        release.set()
+        runner.shutdown()
+
+
+def test_evaluation_of_a_saved_run(qtbot, run_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = EvaluationPage()
+    qtbot.addWidget(page)
+    page.show_run(str(run_dir))
+    qtbot.waitUntil(lambda: page.report is not None, timeout=TIMEOUT)
+    report = page.report
+    assert "accuracy" in page.summary.text()
+    assert page.class_model.rowCount() == 3
+    assert page.image.image.shape == (3, 3)
+    assert int(page.image.image.sum()) == report.n_docs
+    page.normalize.setChecked(True)
+    np.testing.assert_allclose(page.image.image.sum(axis=0), 1.0, rtol=1e-6)  # rows (transposed)
+    page.show_cell(0, 0)
+    qtbot.waitUntil(lambda: page.example_model.rowCount() > 0, timeout=TIMEOUT)
+    names = [c.name for c in report.per_class]
+    assert all(r[1] == names[0] and r[2] == names[0] for r in page.example_model.rows)
+    confidences = [r[3] for r in page.example_model.rows]
+    assert confidences == sorted(confidences, reverse=True)
+    for name in ("confusion.png", "confusion.svg"):
+        page.save_image(str(tmp_path / name))
+        assert (tmp_path / name).stat().st_size > 0
+    assert not QImage(str(tmp_path / "confusion.png")).isNull()
+    page.shutdown()
+
+
+def test_confusion_matrix_stays_readable_with_fifty_classes(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from studio.engine.analysis import predictions_from_arrays
+
+    rng = np.random.default_rng(0)
+    n, k = 2000, 50
+    probs = rng.dirichlet(np.ones(k), size=n).astype(np.float32)
+    y = rng.integers(0, k, n)
+    pred = predictions_from_arrays(probs, y, np.arange(n), [f"class-{i}" for i in range(k)], False)
+    page = EvaluationPage()
+    qtbot.addWidget(page)
+    page.set_predictions(pred, lambda i: f"doc {i}", "synthetic")
+    qtbot.waitUntil(lambda: page.report is not None, timeout=TIMEOUT)
+    ticks = page.plot.getAxis("bottom")._tickLevels[0]
+    assert len(ticks) <= 26
+    assert page.image.image.shape == (50, 50) and page._cell_text == []
+    page.shutdown()
+
+
+def test_playground_predicts_as_you_type(qtbot, run_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    page = PlaygroundPage()
+    qtbot.addWidget(page)
+    page.set_runs_dir(str(run_dir.parent))
+    page.refresh_runs()
+    assert page.current_run() == str(run_dir)
+    qtbot.keyClicks(page.input, "goal coach qwertyuiop")
+    qtbot.waitUntil(lambda: page.last_explanation is not None, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: page.chart.labels()[:1] == ["sport"], timeout=TIMEOUT)
+    e = page.last_explanation
+    assert [t.token for t in e.tokens] == ["goal", "coach", "qwertyuiop"]
+    assert [t.oov for t in e.tokens] == [False, False, True]
+    assert "line-through" in page.tokens.toHtml()
+    assert "exact" in page.status.text()
+    page.shutdown()
+
+
+def test_explorer_projects_finds_neighbours_and_refreshes_pins(qtbot, run_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    page = ExplorerPage()
+    qtbot.addWidget(page)
+    page.count.setValue(30)
+    page.set_run(str(run_dir))
+    qtbot.waitUntil(lambda: len(page.points) > 0, timeout=TIMEOUT)
+    assert len(page.points) == len(page.scatter.data) <= 30
+    page.search.setText("goal")
+    qtbot.waitUntil(lambda: page.neighbours.count() == 10, timeout=TIMEOUT)
+    assert all(page.neighbours.item(i).text().split()[-1] != "goal" for i in range(10))
+    page.pin_current()
+    qtbot.waitUntil(lambda: page.pinned.topLevelItemCount() == 1, timeout=TIMEOUT)
+    assert page.pinned.topLevelItem(0).childCount() == 10
+    page.pinned.clear()
+    page.on_epoch_end(str(run_dir))  # as during training: read the latest checkpoint
+    qtbot.waitUntil(lambda: page.pinned.topLevelItemCount() == 1, timeout=TIMEOUT)
+    page.shutdown()
+
+
+def test_training_feeds_evaluation_each_epoch_and_the_playground_after(
+    loaded: MainWindow, qtbot
+) -> None:  # type: ignore[no-untyped-def]
+    win = loaded
+    win.setup_page.epochs.setValue(2)
+    with qtbot.waitSignal(win.sig_training_done, timeout=TIMEOUT):
+        win.start_training()
+    qtbot.waitUntil(lambda: win.evaluation_page.report is not None, timeout=TIMEOUT)
+    assert "epoch 2" in win.evaluation_page.summary.text()
+    assert win.active_run is not None
+    assert win.playground_page.current_run() == win.active_run
