@@ -117,7 +117,7 @@ def save_svg(widget: QWidget, path: str) -> None:
     pyqtgraph's SVGExporter cannot parse the path data that Qt 6.11 writes, so plots are
     rendered through QSvgGenerator instead (still vector output).
     """
-    from PySide6.QtCore import QRect
+    from PySide6.QtCore import QPoint, QRect
     from PySide6.QtGui import QPainter
     from PySide6.QtSvg import QSvgGenerator
 
@@ -128,7 +128,8 @@ def save_svg(widget: QWidget, path: str) -> None:
     generator.setTitle("Embedding Studio")
     painter = QPainter(generator)
     try:
-        widget.render(painter)
+        # QWidget's painter overload (QGraphicsView overrides render with another signature)
+        QWidget.render(widget, painter, QPoint(0, 0))
     finally:
         painter.end()
 

@@ -446,6 +446,9 @@ class MainWindow(QMainWindow):
                 self.active_run, project=self.tabs.currentWidget() is self.explorer_page
             )
             self.runs_page.refresh()
+            if result.get("epochs"):
+                # the saved model: the best epoch's weights when early stopping restored them
+                self.evaluation_page.show_run(self.active_run)
         self.statusBar().showMessage(f"Training {result['status'].replace('_', ' ')}", 10000)
 
     @Slot(str, str)

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.ui.plots import TrainingPlots
 
@@ -35,9 +43,15 @@ class TrainingPage(QWidget):
         self.result.setText(
             "Press <b>Train</b> (Ctrl+Return) to start. Curves appear here as the model learns."
         )
+        self.save_button = QPushButton("Save image…", objectName="savePlotsButton")
+        self.save_button.setToolTip("Save the curves as PNG or SVG")
+        self.save_button.clicked.connect(self._save_dialog)
         layout = QVBoxLayout(self)
         layout.addWidget(self.progress)
-        layout.addWidget(self.status)
+        row = QHBoxLayout()
+        row.addWidget(self.status, 1)
+        row.addWidget(self.save_button)
+        layout.addLayout(row)
         layout.addWidget(self.plots, 1)
         layout.addWidget(self.result)
         self._total_steps = 1
@@ -95,6 +109,23 @@ class TrainingPage(QWidget):
             f"Best epoch {r['best_epoch']}: validation accuracy <b>{acc:.2%}</b>, "
             f"macro-F1 <b>{f1:.3f}</b>.<br>Saved to <code>{r['run_dir']}</code>"
         )
+
+    def save_image(self, path: str) -> None:
+        """Both plots as PNG, or as SVG when ``path`` ends in .svg."""
+        if path.lower().endswith(".svg"):
+            from studio.ui.evaluation_page import save_svg
+
+            save_svg(self.plots, path)
+        else:
+            self.plots.grab().save(path)
+
+    @Slot()
+    def _save_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save curves", "curves.png", "PNG (*.png);;SVG (*.svg)"
+        )
+        if path:
+            self.save_image(path)
 
     @Slot(str)
     def on_failed(self, message: str) -> None:

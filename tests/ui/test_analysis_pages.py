@@ -148,7 +148,20 @@ def test_training_feeds_evaluation_each_epoch_and_the_playground_after(
     win.setup_page.epochs.setValue(2)
     with qtbot.waitSignal(win.sig_training_done, timeout=TIMEOUT):
         win.start_training()
-    qtbot.waitUntil(lambda: win.evaluation_page.report is not None, timeout=TIMEOUT)
-    assert "epoch 2" in win.evaluation_page.summary.text()
+    qtbot.waitUntil(lambda: "saved model" in win.evaluation_page.summary.text(), timeout=TIMEOUT)
+    assert win.evaluation_page.report is not None
     assert win.active_run is not None
     assert win.playground_page.current_run() == win.active_run
+
+
+def test_training_curves_save_as_png_and_svg(loaded: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    win = loaded
+    win.setup_page.epochs.setValue(1)
+    with qtbot.waitSignal(win.sig_training_done, timeout=TIMEOUT):
+        win.start_training()
+    win.training_page.plots.redraw()
+    for name in ("curves.png", "curves.svg"):
+        win.training_page.save_image(str(tmp_path / name))
+    assert not QImage(str(tmp_path / "curves.png")).isNull()
+    svg = (tmp_path / "curves.svg").read_text()
+    assert svg.startswith("<?xml") and "<svg" in svg and "path" in svg
