@@ -24,6 +24,7 @@ DataFormat = Literal["auto", "csv", "tsv", "jsonl", "fasttext", "folder", "parqu
 TokenizerKind = Literal["words", "bpe"]
 Pooling = Literal["mean", "sum", "max"]
 Optimizer = Literal["adamw", "adam", "sgd"]
+TableOptimizer = Literal["adagrad", "same"]
 Schedule = Literal["constant", "linear", "cosine"]
 Preset = Literal["default", "seed", "custom"]
 
@@ -108,10 +109,12 @@ class ModelConfig:
 class TrainConfig:
     """The optimisation loop."""
 
-    epochs: int = 10
+    epochs: int = 5
     batch_size: int = 64
     lr: float = 0.02
     optimizer: Optimizer = "adamw"
+    table_optimizer: TableOptimizer = "adagrad"
+    table_lr: float = 0.5
     weight_decay: float = 0.0
     schedule: Schedule = "linear"
     grad_clip: float = 0.0
@@ -126,6 +129,13 @@ class TrainConfig:
         if isinstance(self.lr, bool) or not 0.0 < self.lr <= 100.0:
             raise ConfigError("train.lr", f"must be above 0 and at most 100, got {self.lr!r}")
         _check_choice("train.optimizer", self.optimizer, typing.get_args(Optimizer))
+        _check_choice(
+            "train.table_optimizer", self.table_optimizer, typing.get_args(TableOptimizer)
+        )
+        if isinstance(self.table_lr, bool) or not 0.0 < self.table_lr <= 1000.0:
+            raise ConfigError(
+                "train.table_lr", f"must be above 0 and at most 1000, got {self.table_lr!r}"
+            )
         _check_range("train.weight_decay", self.weight_decay, 0.0, 1.0)
         _check_choice("train.schedule", self.schedule, typing.get_args(Schedule))
         _check_range("train.grad_clip", self.grad_clip, 0.0, 1e6)
@@ -186,7 +196,13 @@ _SECTIONS: dict[str, type] = {
 SEED_PRESET: dict[str, dict[str, Any]] = {
     "tokenizer": {"kind": "words", "vocab_size": 10_000, "ngram_buckets": 0},
     "model": {"preset": "seed", "embed_dim": 128, "pooling": "mean", "hidden": (128,)},
-    "train": {"batch_size": 32, "optimizer": "adam", "lr": 0.001, "schedule": "constant"},
+    "train": {
+        "batch_size": 32,
+        "optimizer": "adam",
+        "table_optimizer": "same",
+        "lr": 0.001,
+        "schedule": "constant",
+    },
 }
 """The architecture of the Keras notebook this project grew from:
 Embedding(10000, 128) -> GlobalAveragePooling1D -> Dense(128, relu) -> Dense(classes)."""

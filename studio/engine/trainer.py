@@ -28,6 +28,7 @@ from studio.engine.metrics import multi_label_metrics, single_label_metrics
 from studio.engine.model import ModelSpec, TextClassifier
 from studio.engine.prepare import PreparedDataset, prepare_dataset
 from studio.engine.pretrained import load_vectors
+from studio.engine.table_optim import RowwiseAdagrad
 from studio.engine.textencoder import TextEncoder
 from studio.errors import DatasetError, StudioError
 
@@ -216,12 +217,11 @@ def fit(
     seed_everything(config.train.seed)
     encoder = build_encoder(p, config)
     spec = build_spec(config, encoder, p)
-    sparse = (
-        config.train.optimizer in ("sgd", "adam", "adamw") and not config.model.freeze_embeddings
-    )
+    fused = uses_fused_table(config)
+    sparse = not fused and not config.model.freeze_embeddings
     model = TextClassifier(spec, sparse=sparse).to(device)
     found = _init_pretrained(model, config, encoder)
-    if config.model.freeze_embeddings:
+    if config.model.freeze_embeddings or fused:
         model.embedding.weight.requires_grad_(False)
 
     train = DeviceData(*encoded_split(p, encoder, p.train_idx), device=device)
@@ -235,6 +235,15 @@ def fit(
             with contextlib.suppress(Exception):
                 cb.on_exception(ctx, exc)
         raise
+
+
+def uses_fused_table(config: StudioConfig) -> bool:
+    """Row-wise Adagrad for the table: when asked for, trainable, and mean/sum pooled."""
+    return (
+        config.train.table_optimizer == "adagrad"
+        and not config.model.freeze_embeddings
+        and config.model.pooling in ("mean", "sum")
+    )
 
 
 def _init_pretrained(
@@ -266,6 +275,9 @@ def _run(
     device = ctx.device
     optimizers = _optimizers(model, ctx.config)
     base_lrs = [[g["lr"] for g in o.param_groups] for o in optimizers]
+    table: RowwiseAdagrad | None = None
+    if uses_fused_table(ctx.config):
+        table = RowwiseAdagrad(model.embedding.weight, cfg.table_lr, ctx.config.model.pooling)
     params = [q for q in model.parameters() if q.requires_grad]
     loss_fn = loss_function(spec)
     steps_per_epoch = math.ceil(train.n_docs / cfg.batch_size)
@@ -313,14 +325,22 @@ def _run(
                 for group, lr in zip(opt.param_groups, lrs, strict=True):
                     group["lr"] = lr * factor
                 opt.zero_grad(set_to_none=True)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                logits = model(ids, offsets)
+            if table is not None:
+                table.lr = cfg.table_lr * factor
+                pooled = table.pooled(ids, offsets)
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                    logits = model.head(pooled)
+            else:
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                    logits = model(ids, offsets)
             loss = _loss(spec, loss_fn, logits.float(), y)
             loss.backward()
             if cfg.grad_clip > 0:
                 _clip(params, cfg.grad_clip)
             for opt in optimizers:
                 opt.step()
+            if table is not None:
+                table.step(ids, offsets, pooled)
             step += 1
             epoch_steps += 1
             meter.docs += n_docs
