@@ -75,6 +75,16 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--runs-dir")
     r.add_argument("--json", action="store_true")
 
+    b = sub.add_parser("bench", help="the studio engine against the seed loop and fastText")
+    b.add_argument("data", nargs="?", help="dataset (default: the bundled sample)")
+    b.add_argument("--text-col")
+    b.add_argument("--label-col")
+    b.add_argument("--config", help="TOML config for the studio rows (default preset otherwise)")
+    b.add_argument("--device", help="cpu, cuda, cuda:N or mps (for the studio rows)")
+    b.add_argument("--repeats", type=int, default=3, help="runs of each contender (medians)")
+    b.add_argument("--seed-epochs", type=int, default=2, help="epochs of the seed-style loop")
+    b.add_argument("--json", action="store_true")
+
     d = sub.add_parser("devices", help="list CPU, CUDA and MPS devices")
     d.add_argument("--json", action="store_true")
 
@@ -241,6 +251,61 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from studio.bench.runner import run_bench
+    from studio.config import DataConfig
+
+    config = load_config(args.config) if args.config else StudioConfig()
+    if args.device:
+        config = config.with_overrides(device={"device": args.device})
+    if args.data:
+        data = DataConfig(path=args.data, text_column=args.text_col, label_column=args.label_col)
+    else:
+        data = DataConfig(path=str(SAMPLE_DATASET), text_column="text", label_column="section")
+    if args.repeats < 1 or args.seed_epochs < 1:
+        raise StudioError("--repeats and --seed-epochs must be at least 1")
+    err = Console(stderr=True)
+    report = run_bench(
+        data, config, args.repeats, args.seed_epochs, lambda m: err.print(f"[dim]{m}[/]")
+    )
+    summary = report.summary()
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    from studio.console import table
+
+    def num(x: float | None, fmt: str) -> str:
+        return "—" if x is None else format(x, fmt)
+
+    rows = [
+        [name, num(r["docs_per_second"], ",.0f"), num(r["tokens_per_second"], ",.0f"),
+         num(r["train_seconds"], ".2f"), num(r["val_accuracy"], ".4f"),
+         num(r["val_macro_f1"], ".4f"),
+         num(r.get("seconds_to_fasttext_accuracy"), ".2f")]
+        for name, r in summary["rows"].items()
+    ]  # fmt: skip
+    title = (
+        f"{summary['data']}: {summary['n_train']:,} train / {summary['n_valid']:,} validation "
+        f"docs, device {summary['device']}, medians of {summary['repeats']}"
+    )
+    cols = [
+        "contender",
+        "docs/s",
+        "tokens/s",
+        "train s",
+        "val acc",
+        "macro-F1",
+        "s to fastText acc",
+    ]
+    console = Console()
+    console.print(table(title, cols, rows))
+    for name, ratio in summary["ratios"].items():
+        console.print(f"{name}: {ratio:.2f}x")
+    return 0
+
+
 def cmd_devices(args: argparse.Namespace) -> int:
     from studio.engine.devices import list_devices
 
@@ -284,6 +349,7 @@ COMMANDS = {
     "predict": cmd_predict,
     "runs": cmd_runs,
     "devices": cmd_devices,
+    "bench": cmd_bench,
     "export": cmd_export,
 }
 

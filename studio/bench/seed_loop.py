@@ -9,26 +9,16 @@ dataset (ids and split) as the engine, so only the loop differs.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from studio.bench.result import BenchResult
 from studio.engine.encode import cap_vocab
 from studio.engine.metrics import single_label_metrics
 from studio.engine.prepare import PreparedDataset
-
-
-@dataclass(frozen=True)
-class SeedLoopResult:
-    epochs: int
-    train_seconds: float
-    docs_per_second: float
-    tokens_per_second: float
-    val_accuracy: float
-    val_macro_f1: float
 
 
 class SeedModel(nn.Module):
@@ -60,8 +50,11 @@ def run_seed_loop(
     batch_size: int = 32,
     max_len: int = 256,
     seed: int = 0,
-) -> SeedLoopResult:
-    """Train the seed model on ``p``'s split; times only the training loop."""
+) -> BenchResult:
+    """Train the seed model on ``p``'s split; times only the training loop.
+
+    Validation runs after each epoch (untimed) so time-to-accuracy can be read off.
+    """
     if p.multi_label:
         raise ValueError("the seed loop is single-label only")
     torch.manual_seed(seed)
@@ -69,27 +62,33 @@ def run_seed_loop(
     max_len = int(min(max_len, max(lengths.max(initial=1), 1)))
     x_train = padded(p, p.train_idx, vocab, max_len)
     y_train = torch.from_numpy(np.asarray(p.targets[p.train_idx]))
+    x_val = padded(p, p.valid_idx, vocab, max_len)
+    y_val = np.asarray(p.targets[p.valid_idx])
     loader = DataLoader(TensorDataset(x_train, y_train), batch_size=batch_size, shuffle=True)
     model = SeedModel(vocab, dim, len(p.label_names))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     seconds = 0.0
+    history: list[tuple[float, float]] = []
+    metrics: dict[str, float] = {}
     for _ in range(epochs):
+        model.train()
         t0 = time.perf_counter()
         for xb, yb in loader:
             opt.zero_grad()
             loss_fn(model(xb), yb).backward()
             opt.step()
         seconds += time.perf_counter() - t0
-    model.eval()
-    with torch.no_grad():
-        x_val = padded(p, p.valid_idx, vocab, max_len)
-        pred = torch.cat([model(x_val[i : i + 1024]).argmax(1) for i in range(0, len(x_val), 1024)])
-    metrics = single_label_metrics(
-        np.asarray(p.targets[p.valid_idx]), pred.numpy(), len(p.label_names)
-    )
+        model.eval()
+        with torch.no_grad():
+            pred = torch.cat(
+                [model(x_val[i : i + 1024]).argmax(1) for i in range(0, len(x_val), 1024)]
+            )
+        metrics = single_label_metrics(y_val, pred.numpy(), len(p.label_names))
+        history.append((seconds, metrics["accuracy"]))
     docs = len(p.train_idx) * epochs
     tokens = int(np.minimum(lengths[p.train_idx], max_len).sum()) * epochs
-    return SeedLoopResult(
-        epochs, seconds, docs / seconds, tokens / seconds, metrics["accuracy"], metrics["macro_f1"]
-    )
+    return BenchResult(
+        "seed-style loop", seconds, docs / seconds, tokens / seconds,
+        metrics["accuracy"], metrics["macro_f1"], history,
+    )  # fmt: skip
