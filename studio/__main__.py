@@ -1,5 +1,6 @@
-import sys
-
 from studio.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

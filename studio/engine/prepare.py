@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import threading
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import chain
@@ -26,7 +25,8 @@ from studio.config import DataConfig, TokenizerConfig
 from studio.engine.encode import flatten
 from studio.engine.readers import RawDataset, read_dataset
 from studio.engine.split import stratified_split
-from studio.engine.tokenize import SPECIALS, UNK_ID, bpe_ids, iter_word_tokens, train_bpe
+from studio.engine.tokenize import SPECIALS, bpe_ids, train_bpe
+from studio.engine.word_encode import encode_words, rank_by_training_frequency
 from studio.errors import DatasetError, StudioError
 
 CACHE_VERSION = 1
@@ -204,24 +204,19 @@ def prepare_dataset(
         tokens = tuple(sorted(vocab, key=vocab.__getitem__))
         bpe_json = bpe.to_str()
     else:
-        token_lists = list(iter_word_tokens(texts, tok.lowercase))
+        vocab, ids, offsets = encode_words(texts, tok.lowercase)
         _check_cancel(cancel)
-        counts = Counter(chain.from_iterable(token_lists[i] for i in train_i))
-        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        tokens = SPECIALS + tuple(t for t, _ in ranked)
-        index = {t: i for i, t in enumerate(tokens)}
-        _check_cancel(cancel)
-        report("encoding", 0.6)
-        get = index.get
-        ids, offsets = flatten(([get(t, UNK_ID) for t in doc] for doc in token_lists), len(texts))
-        del token_lists
+        report("ranking the vocabulary", 0.6)
+        ranked, ids, train_counts = rank_by_training_frequency(
+            vocab, ids, offsets, train_i, len(SPECIALS)
+        )
+        tokens = SPECIALS + tuple(ranked)
+        del vocab
     _check_cancel(cancel)
-    train_counts = _train_counts(ids, offsets, train_i, len(tokens))
+    if tok.kind == "bpe":
+        train_counts = _train_counts(ids, offsets, train_i, len(tokens))
 
-    encoded = [t.encode("utf-8") for t in texts]
-    text_offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum([len(b) for b in encoded], out=text_offsets[1:])
-    blob = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    blob, text_offsets = _text_blob(texts)
 
     prepared = PreparedDataset(
         ids=ids,
@@ -247,6 +242,24 @@ def prepare_dataset(
         _save_prepared(prepared, cached)
     report("ready", 1.0)
     return prepared
+
+
+def _text_blob(texts: list[str], chunk: int = 50_000) -> tuple[np.ndarray, np.ndarray]:
+    """All texts UTF-8 encoded back to back, built chunk by chunk to bound peak memory."""
+    text_offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    parts: list[bytes] = []
+    for start in range(0, len(texts), chunk):
+        encoded = [t.encode("utf-8") for t in texts[start : start + chunk]]
+        np.cumsum([len(b) for b in encoded], out=text_offsets[start + 1 : start + 1 + len(encoded)])
+        text_offsets[start + 1 : start + 1 + len(encoded)] += text_offsets[start]
+        parts.append(b"".join(encoded))
+    blob = np.empty(int(text_offsets[-1]), dtype=np.uint8)
+    pos = 0
+    while parts:
+        part = parts.pop(0)
+        blob[pos : pos + len(part)] = np.frombuffer(part, dtype=np.uint8)
+        pos += len(part)
+    return blob, text_offsets
 
 
 def _targets(
