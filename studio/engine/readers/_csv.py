@@ -78,6 +78,27 @@ def _records(reader: Reader, path: Path) -> Iterator[tuple[int, list[str]]]:
         raise DatasetError(f"malformed CSV: {message}", path=path, line=start) from None
 
 
+def iter_lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their endings, lazily.
+
+    ``io.StringIO`` would hold the whole text as 4 bytes per character (1.3 GB for a 330 MB
+    file); this keeps one line at a time. Files with bare ``\r`` line ends are split by
+    ``splitlines`` instead.
+    """
+    if "\n" not in text:
+        yield from text.splitlines(keepends=True)
+        return
+    find = text.find
+    start, n = 0, len(text)
+    while start < n:
+        end = find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start : end + 1]
+        start = end + 1
+
+
 def read_csv(
     path: Path,
     text: str,
@@ -92,7 +113,7 @@ def read_csv(
         raise DatasetError("the file is empty", path=path)
     delimiter = "\t" if tsv else (sniff_delimiter(text) or ",")
     _raise_field_limit()
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(iter_lines(text), delimiter=delimiter, strict=True)
     records = _records(reader, path)
     header_line, header = next(records, (0, []))
     names = [name.strip() for name in header]
