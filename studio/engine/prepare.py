@@ -193,25 +193,24 @@ def prepare_dataset(
     targets = _targets(doc_labels, label_names, multi_label, raws, n_main)
 
     report("building vocabulary", 0.3)
-    train_texts = [texts[i] for i in train_i]
     bpe_json: str | None = None
     if tok.kind == "bpe":
-        bpe = train_bpe(train_texts, tok.vocab_size, tok.lowercase)
+        bpe = train_bpe([texts[i] for i in train_i], tok.vocab_size, tok.lowercase)
         _check_cancel(cancel)
         report("encoding", 0.6)
         ids, offsets = flatten(bpe_ids(bpe, texts), len(texts))
-        vocab = bpe.get_vocab()
-        tokens = tuple(sorted(vocab, key=vocab.__getitem__))
+        bpe_vocab = bpe.get_vocab()
+        tokens = tuple(sorted(bpe_vocab, key=bpe_vocab.__getitem__))
         bpe_json = bpe.to_str()
     else:
-        vocab, ids, offsets = encode_words(texts, tok.lowercase)
+        seen, ids, offsets = encode_words(texts, tok.lowercase)
         _check_cancel(cancel)
         report("ranking the vocabulary", 0.6)
         ranked, ids, train_counts = rank_by_training_frequency(
-            vocab, ids, offsets, train_i, len(SPECIALS)
+            seen, ids, offsets, train_i, len(SPECIALS)
         )
         tokens = SPECIALS + tuple(ranked)
-        del vocab
+        del seen
     _check_cancel(cancel)
     if tok.kind == "bpe":
         train_counts = _train_counts(ids, offsets, train_i, len(tokens))

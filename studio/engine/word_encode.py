@@ -60,7 +60,9 @@ def _spawn_pool(workers: int) -> Iterator[Pool]:
     function lives in this module), so its identity is hidden while they start.
     """
     main = sys.modules.get("__main__")
-    saved = {k: main.__dict__[k] for k in ("__spec__", "__file__") if main and k in main.__dict__}
+    saved: dict[str, object] = {
+        k: main.__dict__[k] for k in ("__spec__", "__file__") if main and k in main.__dict__
+    }
     try:
         if main is not None:
             main.__dict__["__spec__"] = None
