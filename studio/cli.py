@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--ngram-buckets", type=int, help="hashed word-bigram rows (0 = none)")
     t.add_argument("--embed-dim", type=int)
     t.add_argument("--hidden", help="hidden layer widths, e.g. 128,64 (empty = none)")
-    t.add_argument("--batch-size", type=int)
+    t.add_argument("--batch-size", help="documents per step, or 'auto': largest that fits")
     t.add_argument("--epochs", type=int)
     t.add_argument("--lr", type=float)
     t.add_argument("--optimizer", choices=["adamw", "adam", "sgd"])
@@ -111,7 +111,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         "tokenizer": {"kind": args.tokenizer, "vocab_size": args.vocab_size,
                       "min_freq": args.min_freq, "ngram_buckets": args.ngram_buckets},
         "model": {"embed_dim": args.embed_dim},
-        "train": {"batch_size": args.batch_size, "epochs": args.epochs, "lr": args.lr,
+        "train": {"batch_size": _batch_size(args.batch_size), "epochs": args.epochs, "lr": args.lr,
                   "optimizer": args.optimizer, "seed": args.seed},
         "device": {"device": args.device},
     }  # fmt: skip
@@ -124,6 +124,15 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
                 f"--hidden: expected widths like 128,64; got {args.hidden!r}"
             ) from None
     return {s: kv for s, kv in out.items() if kv}
+
+
+def _batch_size(value: str | None) -> int | None:
+    if value is None or value == "auto":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise StudioError(f"--batch-size: expected a number or 'auto', got {value!r}") from None
 
 
 def _train_config(args: argparse.Namespace) -> StudioConfig:
@@ -155,6 +164,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     err = Console(stderr=True)
     callbacks = [] if args.quiet else [ProgressBar(err)]
+    if args.batch_size == "auto":
+        from studio.engine.batch_finder import find_batch_size
+        from studio.engine.prepare import prepare_dataset
+        from studio.engine.runstore import default_cache_dir
+
+        prepared = prepare_dataset(config.data, config.tokenizer, cache_dir=default_cache_dir())
+        size = find_batch_size(config, prepared)
+        err.print(f"batch size: {size:,} (the largest power of two that fits)")
+        config = config.with_overrides(train={"batch_size": size})
 
     def progress(message: str, _fraction: float) -> None:
         if not args.quiet:

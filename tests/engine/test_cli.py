@@ -122,3 +122,17 @@ def test_console_script_on_the_bundled_sample(tmp_path: Path, sample_path: Path)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     assert Path(summary["run_dir"]).is_dir() and summary["val_accuracy"] > 0.5
+
+
+def test_batch_size_auto_picks_a_power_of_two(
+    topics_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _train(
+        [str(topics_csv), "--batch-size", "auto", "--epochs", "1", "--json"], capsys
+    )
+    assert code == 0 and "batch size:" in err
+    run_dir = Path(json.loads(out.splitlines()[-1])["run_dir"])
+    size = int((run_dir / "config.toml").read_text().split("batch_size = ")[1].split()[0])
+    assert size >= 64 and size & (size - 1) == 0
+    code, _, err = _train([str(topics_csv), "--batch-size", "lots"], capsys)
+    assert code == 2 and "--batch-size" in err
