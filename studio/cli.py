@@ -321,6 +321,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     console.print(table(title, cols, rows))
     for name, ratio in summary["ratios"].items():
         console.print(f"{name}: {ratio:.2f}x")
+    for name, message in summary["failures"].items():
+        console.print(f"[red]{name} failed:[/] {message}")
     return 0
 
 

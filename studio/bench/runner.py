@@ -20,6 +20,7 @@ from studio.engine.callbacks import Callback, EpochEnd
 from studio.engine.fitcontext import FitContext
 from studio.engine.prepare import PreparedDataset, prepare_dataset
 from studio.engine.trainer import fit
+from studio.errors import StudioError
 
 FASTTEXT_REFERENCE = "fastText 25 epochs, bigrams"
 
@@ -49,6 +50,7 @@ class BenchReport:
     n_valid: int
     repeats: int
     rows: dict[str, list[BenchResult]] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
 
     def median(self, name: str, attr: str) -> float:
         return statistics.median(getattr(r, attr) for r in self.rows[name])
@@ -60,7 +62,7 @@ class BenchReport:
 
     def summary(self) -> dict[str, Any]:
         target = None
-        if FASTTEXT_REFERENCE in self.rows:
+        if self.rows.get(FASTTEXT_REFERENCE):
             target = self.median(FASTTEXT_REFERENCE, "val_accuracy")
         out: dict[str, Any] = {
             "data": self.data, "device": self.device, "n_train": self.n_train,
@@ -73,7 +75,9 @@ class BenchReport:
                 for attr in ("docs_per_second", "tokens_per_second", "train_seconds",
                              "val_accuracy", "val_macro_f1")
             }  # fmt: skip
-            if target is not None:
+            if name == FASTTEXT_REFERENCE:  # the reference: its own training time
+                row["seconds_to_fasttext_accuracy"] = row["train_seconds"]
+            elif target is not None:
                 row["seconds_to_fasttext_accuracy"] = self.seconds_to_reach(name, target)
             out["rows"][name] = row
         ratios: dict[str, float] = {}
@@ -84,11 +88,12 @@ class BenchReport:
                     ratios[f"{name} / seed docs/s"] = docs / self.median(
                         "seed-style loop", "docs_per_second"
                     )
-                if FASTTEXT_REFERENCE in self.rows:
+                if self.rows.get(FASTTEXT_REFERENCE):
                     ratios[f"{name} / fastText docs/s"] = docs / self.median(
                         FASTTEXT_REFERENCE, "docs_per_second"
                     )
         out["ratios"] = ratios
+        out["failures"] = dict(self.failures)
         return out
 
 
@@ -131,6 +136,15 @@ def run_bench(
     rows = contenders(config, seed_epochs, fasttext_available() and not p.multi_label)
     for k in range(repeats):
         for name, run in rows:
+            if name in report.failures:
+                continue
             say(f"repeat {k + 1}/{repeats}: {name}")
-            report.rows.setdefault(name, []).append(run(p))
+            try:
+                result = run(p)
+            except StudioError as exc:  # e.g. fastText diverging on a tiny dataset
+                report.failures[name] = str(exc)
+                report.rows.pop(name, None)
+                say(f"{name} failed: {exc}")
+                continue
+            report.rows.setdefault(name, []).append(result)
     return report
