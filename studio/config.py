@@ -151,6 +151,7 @@ class DeviceConfig:
     device: str = "cpu"
     amp: bool = True
     threads: int = 0
+    compile: bool = False  # torch.compile the dense layers (helps on GPUs; off by default)
 
     def __post_init__(self) -> None:
         name = self.device

@@ -36,4 +36,8 @@ class FitContext:
 
     def cpu_state(self) -> dict[str, torch.Tensor]:
         """A detached CPU copy of the model weights (for checkpoints)."""
-        return {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+        return {
+            # a torch.compile'd module names its weights "_orig_mod.*": save plain names
+            k.replace("_orig_mod.", ""): v.detach().to("cpu", copy=True)
+            for k, v in self.model.state_dict().items()
+        }

@@ -224,6 +224,9 @@ def fit(
     if config.model.freeze_embeddings or fused:
         model.embedding.weight.requires_grad_(False)
 
+    if config.device.compile:
+        # the dense layers only: the table's update is already fused by hand
+        model.head = torch.compile(model.head)  # type: ignore[assignment]
     train = DeviceData(*encoded_split(p, encoder, p.train_idx), device=device)
     valid = DeviceData(*encoded_split(p, encoder, p.valid_idx), device=device)
     ctx = FitContext(config, model, spec, encoder, p.label_names, p.multi_label, device)
@@ -407,7 +410,7 @@ def _run(
             break
 
     if restore_best and best_state is not None:
-        model.load_state_dict(best_state)
+        _load_into(model, best_state)
     final = best if restore_best and best else (history[-1] if history else None)
     docs_s, tok_s = meter.rates(meter.seconds)
     result = FitResult(
@@ -427,6 +430,17 @@ def _run(
     for cb in callbacks:
         cb.on_fit_end(ctx, result)
     return result
+
+
+def _load_into(model: TextClassifier, state: dict[str, torch.Tensor]) -> None:
+    """Load plain-named weights, also into a torch.compile'd head."""
+    compiled = hasattr(model.head, "_orig_mod")
+    if compiled:
+        state = {
+            (k.replace("head.", "head._orig_mod.", 1) if k.startswith("head.") else k): v
+            for k, v in state.items()
+        }
+    model.load_state_dict(state)
 
 
 def _emit_steps(

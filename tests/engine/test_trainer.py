@@ -210,3 +210,23 @@ def test_bpe_tokenizer_trains(topics_csv: Path) -> None:
 def test_config_tokenizer_validation() -> None:
     with pytest.raises(Exception, match=r"tokenizer\.vocab_size"):
         TokenizerConfig(vocab_size=2)
+
+
+def test_compiled_head_trains(topics_csv: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[object] = []
+    real = torch.compile
+
+    def compile_eager(module: object, **kwargs: object) -> object:
+        calls.append(module)
+        return real(module, backend="eager")  # no C++ toolchain needed in CI
+
+    monkeypatch.setattr(torch, "compile", compile_eager)
+    config = _config(topics_csv, epochs=3, early_stopping_patience=1).with_overrides(
+        device={"compile": True}
+    )
+    from studio.engine import load_run, train_run
+
+    result = train_run(config)
+    assert result.val_accuracy > 0.6 and len(calls) == 1
+    run = load_run(str(result.run_dir))  # saved weights carry plain names
+    assert run.predict("goal coach team")[0][0] == "sport"
