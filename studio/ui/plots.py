@@ -151,7 +151,7 @@ class _PaletteAware(QWidget):
         self._apply_palette()
 
     def _apply_palette(self) -> None:
-        raise NotImplementedError
+        """Subclasses restyle their plots here (the base has nothing to restyle)."""
 
 
 class TrainingPlots(_PaletteAware):
