@@ -397,8 +397,8 @@ def export_word2vec(run: RunLike, out: str | Path, *, overwrite: bool = False) -
 
 def export_projector(run: RunLike, out: str | Path, *, overwrite: bool = False) -> Path:
     """A folder for the Embedding Projector: vectors.tsv, metadata.tsv, projector config."""
+    names, rows = _vocabulary_rows(_loaded(run))  # load first: a refused run leaves no folder
     folder = _prepare_folder(Path(out), overwrite, lambda name: name in PROJECTOR_FILES)
-    names, rows = _vocabulary_rows(_loaded(run))
     _write_text(folder / "vectors.tsv", "".join(f"{line}\n" for line in _format_rows(rows, "\t")))
     _write_text(folder / "metadata.tsv", "".join(f"{name}\n" for name in names))
     _write_text(

@@ -9,6 +9,7 @@ summary), ``checkpoints/{last,best}.safetensors`` and the final ``model.safetens
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -17,7 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from studio.engine.atomic import write_text_atomic
+from studio.engine.paths import ensure_inside
 from studio.errors import RunError
+
+log = logging.getLogger("studio")
 
 RUN_FILE = "run.json"
 METRICS_FILE = "metrics.jsonl"
@@ -58,8 +62,8 @@ def create_run_dir(runs_dir: Path, dataset: str, now: datetime | None = None) ->
             try:
                 candidate.mkdir()
             except FileExistsError:
-                continue
-            return candidate
+                continue  # a run, a file or a symlink of that name: never written through
+            return ensure_inside(runs_dir, candidate)
     except OSError as exc:
         raise RunError(f"{runs_dir}: cannot create a run folder: {exc.strerror or exc}") from None
     raise RunError(f"{runs_dir}: too many runs named {base}")
@@ -79,19 +83,21 @@ def read_json(path: Path) -> Any:
 
 
 def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
-    """Every complete line of ``metrics.jsonl``; a torn last line is skipped."""
+    """Every complete line of ``metrics.jsonl``; a torn or garbled line is skipped with a
+    logged warning (a process killed mid-write leaves at most one torn last line)."""
     path = Path(run_dir) / METRICS_FILE
     out: list[dict[str, Any]] = []
     if not path.exists():
         return out
     with open(path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
+        for number, line in enumerate(fh, start=1):
             if not line.endswith("\n"):
+                log.warning("%s, line %d: skipped a torn last line", path, number)
                 break  # written half-way when the process died
             try:
                 out.append(json.loads(line))
             except json.JSONDecodeError:
-                continue
+                log.warning("%s, line %d: skipped a line that is not JSON", path, number)
     return out
 
 

@@ -73,11 +73,15 @@ def test_pickle_files_are_refused_unopened(tmp_path: Path) -> None:
         load_weights(bad)
 
 
-def test_torn_metrics_line_is_skipped(trained: Path) -> None:
+def test_torn_metrics_line_is_skipped_with_a_warning(
+    trained: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     n = len(read_metrics(trained))
     with open(trained / "metrics.jsonl", "a") as fh:
         fh.write('{"type": "step", "ste')
-    assert len(read_metrics(trained)) == n
+    with caplog.at_level("WARNING", logger="studio"):
+        assert len(read_metrics(trained)) == n
+    assert "torn last line" in caplog.text and f"line {n + 1}" in caplog.text
 
 
 def test_list_runs_and_evaluate(trained: Path, topics_csv: Path, tmp_path: Path) -> None:
