@@ -13,11 +13,16 @@ import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio import __version__
 from studio.config import StudioConfig, apply_preset, load_config
 from studio.errors import StudioError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from studio.engine.callbacks import FitResult
 
 EXIT_USAGE = 2
 SAMPLE_DATASET = Path(__file__).resolve().parent.parent / "resources" / "manpages" / "manpages.tsv"
@@ -58,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--save-config", metavar="FILE", help="write the effective config and exit")
     t.add_argument("--json", action="store_true", help="end stdout with one JSON summary line")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue a stopped, failed or killed run from its last epoch checkpoint "
+        "(uses the run's config.toml; other training options are ignored)",
+    )
 
     e = sub.add_parser("eval", help="evaluate a run on a labelled dataset")
     e.add_argument("run", help="run folder")
@@ -150,6 +161,8 @@ def _train_config(args: argparse.Namespace) -> StudioConfig:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.resume:
+        return _resume_train(args)
     config = _train_config(args)
     if args.save_config:
         from studio.config import save_config
@@ -179,6 +192,27 @@ def cmd_train(args: argparse.Namespace) -> int:
             err.print(f"[dim]{message}…[/]")
 
     result = train_run(config, callbacks, runs_dir=args.runs_dir, progress=progress)
+    return _report_train(args, result, err)
+
+
+def _resume_train(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from studio.console import ProgressBar
+    from studio.engine.session import resume_run
+
+    err = Console(stderr=True)
+    callbacks = [] if args.quiet else [ProgressBar(err)]
+
+    def progress(message: str, _fraction: float) -> None:
+        if not args.quiet:
+            err.print(f"[dim]{message}…[/]")
+
+    result = resume_run(args.resume, callbacks, progress=progress)
+    return _report_train(args, result, err)
+
+
+def _report_train(args: argparse.Namespace, result: FitResult, err: Console) -> int:
     if result.status != "finished":
         err.print(f"training {result.status} after {result.epochs} epoch(s)")
     print(result.run_dir)

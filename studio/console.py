@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -86,6 +87,9 @@ class ProgressBar(Callback):
 
     def on_exception(self, ctx: FitContext, error: BaseException) -> None:
         self._progress.stop()
+
+    def on_notice(self, ctx: FitContext, message: str) -> None:
+        self._progress.console.print(f"[yellow]{escape(message)}[/]")
 
 
 def table(title: str, columns: list[str], rows: list[list[str]]) -> Table:

@@ -103,3 +103,7 @@ class Callback:
 
     def on_exception(self, ctx: FitContext, error: BaseException) -> None:
         """When training fails; the exception is re-raised afterwards."""
+
+    def on_notice(self, ctx: FitContext, message: str) -> None:
+        """Something the user should know that does not stop training (one line), e.g.
+        the batch size was halved after running out of memory."""

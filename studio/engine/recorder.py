@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import time
 from datetime import datetime
@@ -11,24 +12,54 @@ from pathlib import Path
 from typing import IO, Any
 
 from studio.config import dumps_config
-from studio.engine.atomic import write_text_atomic
+from studio.engine.atomic import write_atomic, write_text_atomic
 from studio.engine.callbacks import Callback, EpochEnd, FitResult, FitStart, StepEnd
 from studio.engine.checkpoint import save_weights
 from studio.engine.fitcontext import FitContext
-from studio.engine.runstore import METRICS_FILE, RUN_FILE, write_json
+from studio.engine.resume import TrainState, checkpoint_history, save_train_state
+from studio.engine.runstore import METRICS_FILE, RUN_FILE, read_json, read_metrics, write_json
+from studio.errors import RunError
+
+
+def _publish(src: Path, dst: Path) -> None:
+    """Atomically make ``dst`` the same file as ``src``: a hard link, else a copy."""
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.link")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(src, tmp)
+    except OSError:
+        write_atomic(dst, lambda t: shutil.copyfile(src, t))
+        return
+    os.replace(tmp, dst)
 
 
 class RunRecorder(Callback):
     """Writes config, vocabulary, labels, metrics, checkpoints and the final model.
 
     ``metrics.jsonl`` is append-only and flushed at most every ``flush_seconds`` and at
-    every epoch end; checkpoints and JSON files are replaced atomically.
+    every epoch end; checkpoints and JSON files are replaced atomically. At each epoch end
+    it also writes a resume checkpoint (see :mod:`studio.engine.resume`).
+
+    With ``resume_epoch`` it continues an existing run folder: ``run.json`` is updated,
+    not replaced, and ``metrics.jsonl`` gets a ``{"type": "resume", "epoch": N}`` record
+    instead of a ``start`` one. Step records of the epoch the previous process was in
+    when it died stay in the file before that record; the epoch records that follow it
+    continue from epoch N + 1 (the partial epoch is redone from its start).
     """
 
-    def __init__(self, run_dir: Path, dataset: str, flush_seconds: float = 0.5) -> None:
+    def __init__(
+        self,
+        run_dir: Path,
+        dataset: str,
+        flush_seconds: float = 0.5,
+        *,
+        resume_epoch: int | None = None,
+    ) -> None:
         self.run_dir = Path(run_dir)
         self.dataset = dataset
         self.flush_seconds = flush_seconds
+        self.resume_epoch = resume_epoch
+        self._state: TrainState | None = None
         self._fh: IO[str] | None = None
         self._last_flush = 0.0
         self._meta: dict[str, Any] = {}
@@ -68,6 +99,9 @@ class RunRecorder(Callback):
         if ctx.encoder.bpe_json:
             write_text_atomic(self.run_dir / "tokenizer.json", ctx.encoder.bpe_json)
         write_json(self.run_dir / "model.json", ctx.spec.to_json())
+        if self.resume_epoch is not None:
+            self._start_resumed(info)
+            return
         c = ctx.config
         self._meta = {
             "format": 1,
@@ -99,6 +133,44 @@ class RunRecorder(Callback):
             {"type": "start", "total_steps": info.total_steps, "epochs": info.epochs}, True
         )
 
+    def _start_resumed(self, info: FitStart) -> None:
+        try:
+            self._meta = dict(read_json(self.run_dir / RUN_FILE))
+        except RunError:
+            self._meta = {"format": 1, "dataset": self.dataset, "device": info.device}
+        for stale in ("finished", "summary", "error"):
+            self._meta.pop(stale, None)
+        resumed = list(self._meta.get("resumed") or [])
+        resumed.append(datetime.now().isoformat(timespec="seconds"))
+        self._write_meta(
+            status="running", pid=os.getpid(), host=socket.gethostname(), resumed=resumed
+        )
+        path = self.run_dir / METRICS_FILE
+        # epochs checkpointed but not yet logged when the process died
+        logged = {r.get("epoch") for r in read_metrics(self.run_dir) if r.get("type") == "epoch"}
+        missing = [e for e in checkpoint_history(self.run_dir) if e.epoch not in logged]
+        torn = path.exists() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
+        self._fh = open(path, "a", encoding="utf-8")  # noqa: SIM115
+        if torn:  # end the half-written line of the killed process: readers skip it
+            self._fh.write("\n")
+        for e in missing:
+            self._append({"type": "epoch", "time": round(e.elapsed, 4), **e.__dict__})
+        self._append(
+            {
+                "type": "resume",
+                "epoch": self.resume_epoch,
+                "total_steps": info.total_steps,
+                "epochs": info.epochs,
+            },
+            True,
+        )
+
+    def on_train_state(self, ctx: FitContext, state: TrainState) -> None:
+        self._state = state
+
+    def on_notice(self, ctx: FitContext, message: str) -> None:
+        self._append({"type": "notice", "message": message}, force_flush=True)
+
     def on_step_end(self, ctx: FitContext, event: StepEnd) -> None:
         self._append(
             {
@@ -115,10 +187,19 @@ class RunRecorder(Callback):
         record = {"type": "epoch", "time": round(time.monotonic() - self._t0, 4)}
         record.update({k: v for k, v in event.__dict__.items()})
         meta = {"epoch": str(event.epoch), "step": str(event.step), "metrics": json.dumps(record)}
-        state = ctx.cpu_state()
-        save_weights(self.run_dir / "checkpoints" / "last.safetensors", state, meta)
-        if event.is_best:
-            save_weights(self.run_dir / "checkpoints" / "best.safetensors", state, meta)
+        checkpoints = self.run_dir / "checkpoints"
+        train_state, self._state = self._state, None
+        if train_state is not None and train_state.epoch == event.epoch:
+            # the weights file of the resume checkpoint doubles as last (and best)
+            weights = save_train_state(checkpoints, train_state, meta)
+            _publish(weights, checkpoints / "last.safetensors")
+            if event.is_best:
+                _publish(weights, checkpoints / "best.safetensors")
+        else:
+            state = ctx.cpu_state()
+            save_weights(checkpoints / "last.safetensors", state, meta)
+            if event.is_best:
+                save_weights(checkpoints / "best.safetensors", state, meta)
         self._append(record, force_flush=True)
 
     def on_fit_end(self, ctx: FitContext, result: FitResult) -> None:

@@ -28,6 +28,13 @@ from studio.engine.metrics import multi_label_metrics, single_label_metrics
 from studio.engine.model import ModelSpec, TextClassifier
 from studio.engine.prepare import PreparedDataset, prepare_dataset
 from studio.engine.pretrained import load_vectors
+from studio.engine.resume import (
+    TrainState,
+    TrainStateSink,
+    clone_optimizer_state,
+    load_train_state,
+    optimizer_state_cpu,
+)
 from studio.engine.table_optim import RowwiseAdagrad
 from studio.engine.textencoder import TextEncoder
 from studio.errors import DatasetError, StudioError
@@ -200,8 +207,15 @@ def fit(
     prepared: PreparedDataset | None = None,
     cache_dir: str | Path | None = None,
     run_dir: str | None = None,
+    resume_from: str | None = None,
 ) -> FitResult:
-    """Train a classifier as ``config`` says. Blocks until done, stopped or failed."""
+    """Train a classifier as ``config`` says. Blocks until done, stopped or failed.
+
+    ``resume_from`` is a run folder with a complete resume checkpoint (see
+    :mod:`studio.engine.resume`): weights, optimizer and RNG states, counters and history
+    are restored and training continues with the epoch after the checkpoint's, so a
+    seeded run ends exactly as an uninterrupted one would. ``config`` must be the run's.
+    """
     control = control or TrainControl()
     if config.device.threads:
         torch.set_num_threads(config.device.threads)
@@ -231,8 +245,9 @@ def fit(
     valid = DeviceData(*encoded_split(p, encoder, p.valid_idx), device=device)
     ctx = FitContext(config, model, spec, encoder, p.label_names, p.multi_label, device)
     ctx.run_dir, ctx.prepared, ctx.valid_docs = run_dir, p, np.asarray(p.valid_idx)
+    resume = load_train_state(resume_from) if resume_from is not None else None
     try:
-        return _run(ctx, train, valid, list(callbacks), control, found)
+        return _run(ctx, train, valid, list(callbacks), control, found, resume)
     except BaseException as exc:
         for cb in callbacks:
             with contextlib.suppress(Exception):
@@ -266,6 +281,37 @@ def _init_pretrained(
     return len(rows)
 
 
+OOM_MIN_BATCH = 8  # below this, running out of memory is an error
+
+
+def _forward(
+    model: TextClassifier,
+    table: RowwiseAdagrad | None,
+    ids: torch.Tensor,
+    offsets: torch.Tensor,
+    amp: bool,
+    device: torch.device,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Logits of one training batch (and the pooled leaf when the table is fused)."""
+    if table is not None:
+        pooled = table.pooled(ids, offsets)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            return model.head(pooled), pooled
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+        return model(ids, offsets), None
+
+
+def _is_oom(exc: BaseException) -> bool:
+    return isinstance(exc, torch.cuda.OutOfMemoryError) or (
+        isinstance(exc, RuntimeError) and "out of memory" in str(exc)
+    )
+
+
+def _notify(ctx: FitContext, callbacks: list[Callback], message: str) -> None:
+    for cb in callbacks:
+        cb.on_notice(ctx, message)
+
+
 def _run(
     ctx: FitContext,
     train: DeviceData,
@@ -273,6 +319,7 @@ def _run(
     callbacks: list[Callback],
     control: TrainControl,
     pretrained_found: int | None,
+    resume: TrainState | None = None,
 ) -> FitResult:
     cfg, model, spec = ctx.config.train, ctx.model, ctx.spec
     device = ctx.device
@@ -283,12 +330,67 @@ def _run(
         table = RowwiseAdagrad(model.embedding.weight, cfg.table_lr, ctx.config.model.pooling)
     params = [q for q in model.parameters() if q.requires_grad]
     loss_fn = loss_function(spec)
-    steps_per_epoch = math.ceil(train.n_docs / cfg.batch_size)
+    batch_size = cfg.batch_size
+    steps_per_epoch = math.ceil(train.n_docs / batch_size)
     total_steps = steps_per_epoch * cfg.epochs
     log_every = cfg.log_every or (1 if device.type == "cpu" else 25)
     amp = ctx.config.device.amp and device.type == "cuda"
     rng = np.random.default_rng(cfg.seed)
     restore_best = cfg.early_stopping_patience > 0
+    sinks = [cb for cb in callbacks if isinstance(cb, TrainStateSink)]
+
+    meter = _Meter()
+    history: list[EpochEnd] = []
+    best: EpochEnd | None = None
+    best_state: dict[str, torch.Tensor] | None = None
+    step = 0
+    start_epoch = 1
+
+    def capture(epoch: int) -> TrainState:
+        """The loop's state now, copied to the CPU (a checkpoint, or a rollback point)."""
+        return TrainState(
+            epoch=epoch,
+            step=step,
+            batch_size=batch_size,
+            total_steps=total_steps,
+            weights=ctx.cpu_state(),
+            optimizers=[optimizer_state_cpu(o) for o in optimizers],
+            table_state=None if table is None else table.state.detach().to("cpu", copy=True),
+            np_rng=dict(rng.bit_generator.state),
+            torch_rng=torch.get_rng_state(),
+            cuda_rng=torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+            history=list(history),
+            meter={"seconds": meter.seconds, "docs": meter.docs, "tokens": meter.tokens},
+            restore_best=restore_best,
+        )
+
+    def restore(state: TrainState) -> None:
+        nonlocal step, batch_size, total_steps, steps_per_epoch
+        _load_into(model, state.weights)
+        for opt, sd in zip(optimizers, state.optimizers, strict=True):
+            opt.load_state_dict(clone_optimizer_state(sd))
+        if table is not None and state.table_state is not None:
+            table.state.copy_(state.table_state.to(table.state.device))
+        rng.bit_generator.state = state.np_rng
+        torch.set_rng_state(state.torch_rng)
+        if state.cuda_rng is not None and device.type == "cuda":
+            torch.cuda.set_rng_state(state.cuda_rng, device)
+        step = state.step
+        batch_size = state.batch_size
+        total_steps = state.total_steps
+        steps_per_epoch = math.ceil(train.n_docs / batch_size)
+        meter.seconds = state.meter.get("seconds", 0.0)
+        meter.docs = int(state.meter.get("docs", 0))
+        meter.tokens = int(state.meter.get("tokens", 0))
+
+    if resume is not None:
+        restore(resume)
+        history = list(resume.history)
+        for e in history:
+            if e.is_best:
+                best = e
+        best_state = resume.best_weights if restore_best else None
+        start_epoch = resume.epoch + 1
 
     info = FitStart(
         n_train=train.n_docs,
@@ -306,19 +408,15 @@ def _run(
     for cb in callbacks:
         cb.on_fit_start(ctx, info)
 
-    meter = _Meter()
-    history: list[EpochEnd] = []
-    best: EpochEnd | None = None
-    best_state: dict[str, torch.Tensor] | None = None
-    step = 0
     status = "finished"
     pending: list[torch.Tensor] = []
-    model.train()
-    for epoch in range(1, cfg.epochs + 1):
+
+    def train_epoch(epoch: int) -> tuple[torch.Tensor, int]:
+        """One pass over the shuffled training split; returns the summed loss and steps."""
+        nonlocal step, pending
         epoch_loss = torch.zeros((), device=device)
         epoch_steps = 0
-        meter.start()
-        for ids, offsets, y, n_docs, n_tokens in train.batches(cfg.batch_size, rng):
+        for ids, offsets, y, n_docs, n_tokens in train.batches(batch_size, rng):
             paused = control.checkpoint()
             meter.seconds -= paused
             if control.stop_requested or ctx.should_stop:
@@ -330,19 +428,14 @@ def _run(
                 opt.zero_grad(set_to_none=True)
             if table is not None:
                 table.lr = cfg.table_lr * factor
-                pooled = table.pooled(ids, offsets)
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                    logits = model.head(pooled)
-            else:
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                    logits = model(ids, offsets)
+            logits, pooled = _forward(model, table, ids, offsets, amp, device)
             loss = _loss(spec, loss_fn, logits.float(), y)
             loss.backward()
             if cfg.grad_clip > 0:
                 _clip(params, cfg.grad_clip)
             for opt in optimizers:
                 opt.step()
-            if table is not None:
+            if table is not None and pooled is not None:
                 table.step(ids, offsets, pooled)
             step += 1
             epoch_steps += 1
@@ -367,6 +460,51 @@ def _run(
             pending = []
         if device.type == "cuda":
             torch.cuda.synchronize(device)
+        return epoch_loss, epoch_steps
+
+    # the state at the start of the next epoch, to redo it after running out of memory
+    rollback = resume if resume is not None else capture(0)
+    model.train()
+    epoch = start_epoch
+    if (
+        restore_best
+        and best is not None
+        and history
+        and history[-1].epoch - best.epoch >= cfg.early_stopping_patience
+    ):
+        status, epoch = "early_stopped", cfg.epochs + 1  # resumed after the patience ran out
+    while epoch <= cfg.epochs:
+        meter.start()
+        out_of_memory = False
+        try:
+            epoch_loss, epoch_steps = train_epoch(epoch)
+        except RuntimeError as exc:
+            if not _is_oom(exc):
+                raise
+            out_of_memory = True  # handled below, once the traceback's tensors are freed
+        if out_of_memory:
+            meter.stop()
+            pending = []
+            for opt in optimizers:
+                opt.zero_grad(set_to_none=True)
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            smaller = batch_size // 2
+            if smaller < OOM_MIN_BATCH:
+                raise TrainingError(
+                    f"out of memory even at batch size {batch_size}; "
+                    "use a smaller model, vocabulary or batch size"
+                ) from None
+            restore(rollback)  # redo this epoch from its start...
+            batch_size = smaller  # ...with half the batch (and the schedule stretched)
+            steps_per_epoch = math.ceil(train.n_docs / batch_size)
+            total_steps = step + steps_per_epoch * (cfg.epochs - epoch + 1)
+            _notify(
+                ctx,
+                callbacks,
+                f"out of memory: batch size halved to {batch_size}; redoing epoch {epoch}",
+            )
+            continue
         meter.stop()
         if epoch_steps < steps_per_epoch:  # stopped mid-epoch: no validation of a partial epoch
             status = "stopped" if control.stop_requested else "early_stopped"
@@ -394,10 +532,13 @@ def _run(
                 f"the training loss became {train_loss} in epoch {epoch}; lower the learning rate"
             )
         history.append(event)
+        rollback = capture(epoch)
         if is_best:
             best = event
             if restore_best:
-                best_state = ctx.cpu_state()
+                best_state = rollback.weights
+        for sink in sinks:
+            sink.on_train_state(ctx, rollback)
         for cb in callbacks:
             cb.on_epoch_end(ctx, event)
         if restore_best and best is not None and epoch - best.epoch >= cfg.early_stopping_patience:
@@ -408,6 +549,7 @@ def _run(
         if control.stop_requested or ctx.should_stop:
             status = "stopped" if control.stop_requested else "early_stopped"
             break
+        epoch += 1
 
     if restore_best and best_state is not None:
         _load_into(model, best_state)
