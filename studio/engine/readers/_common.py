@@ -57,6 +57,8 @@ def finish(
         raise DatasetError(f"{only} found; a classifier needs at least two", path=path)
     warnings: list[str] = []
     empty = [i for i, text in enumerate(texts) if not text or text.isspace()]
+    if len(empty) == len(texts):
+        raise DatasetError("no document has any text (every text is empty)", path=path)
     if empty:
         first = where(empty[0]) if where else f"line {lines[empty[0]]}"
         noun = "document has" if len(empty) == 1 else "documents have"
