@@ -553,3 +553,65 @@ def test_random_bytes_never_escape(content: bytes, fmt: str, delimiter: str | No
         else:
             assert isinstance(result, RawDataset)
             assert len(result.texts) == len(result.labels) == len(result.lines)
+
+
+def _only_dataset_errors(path: Path, **kwargs: object) -> None:
+    try:
+        result = read_dataset(path, **kwargs)  # type: ignore[arg-type]
+    except DatasetError as error:
+        assert "\n" not in str(error)
+    else:
+        assert len(result.texts) == len(result.labels) == len(result.lines)
+
+
+@settings(max_examples=40, deadline=None)
+@given(content=st.binary(max_size=400))
+def test_random_bytes_as_parquet_never_escape(content: bytes) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "data.parquet"
+        path.write_bytes(b"PAR1" + content if content[:1] == b"\x00" else content)
+        _only_dataset_errors(path, format="parquet")
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    files=st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.binary(max_size=200)), max_size=8)
+)
+def test_random_class_folders_never_escape(files: list[tuple[str, bytes]]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder) / "data"
+        root.mkdir()
+        for k, (label, content) in enumerate(files):
+            (root / label).mkdir(exist_ok=True)
+            (root / label / f"{k}.txt").write_bytes(content)
+        _only_dataset_errors(root, format="folder")
+
+
+_cells = st.one_of(st.none(), st.text(max_size=30), st.integers(), st.floats(allow_nan=True))
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.lists(st.lists(_cells, min_size=0, max_size=4), max_size=12))
+def test_random_rows_in_every_tabular_format_never_escape(rows: list[list[object]]) -> None:
+    import csv
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with tempfile.TemporaryDirectory() as folder:
+        base = Path(folder)
+        with open(base / "d.csv", "w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows([["text", "label"], *rows])
+        with open(base / "d.tsv", "w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh, delimiter="\t").writerows([["text", "label"], *rows])
+        with open(base / "d.jsonl", "w", encoding="utf-8") as fh:
+            for row in rows:
+                fh.write(
+                    json.dumps(dict(zip(["text", "label", "x", "y"], row, strict=False))) + "\n"
+                )
+        texts = [None if not r else str(r[0]) for r in rows]
+        labels = [None if len(r) < 2 else str(r[1]) for r in rows]
+        pq.write_table(pa.table({"text": texts, "label": labels}), base / "d.parquet")
+        for name in ("d.csv", "d.tsv", "d.jsonl", "d.parquet"):
+            _only_dataset_errors(base / name)
