@@ -64,11 +64,15 @@ def train_run(
     except BaseException as exc:
         if not any(run_dir.iterdir()):
             shutil.rmtree(run_dir, ignore_errors=True)
-        if isinstance(exc, OSError):  # e.g. a full disk while writing the run: one line
-            where = exc.filename or run_dir
-            raise RunError(f"{where}: cannot write the run: {exc.strerror or exc}") from None
+        if isinstance(exc, OSError):
+            raise _write_error(exc, run_dir) from None
         raise
     return replace(result, run_dir=str(run_dir))
+
+
+def _write_error(exc: OSError, run_dir: Path) -> RunError:
+    """A one-line error for a failed write (a full disk, a vanished folder) in a run."""
+    return RunError(f"{exc.filename or run_dir}: cannot write the run: {exc.strerror or exc}")
 
 
 def _alive(pid: int) -> bool:
@@ -139,8 +143,6 @@ def resume_run(
             run_dir=str(run),
             resume_from=str(run),
         )
-    except OSError as exc:  # e.g. a full disk while writing the run: one line
-        raise RunError(
-            f"{exc.filename or run}: cannot write the run: {exc.strerror or exc}"
-        ) from None
+    except OSError as exc:
+        raise _write_error(exc, run) from None
     return replace(result, run_dir=str(run))
