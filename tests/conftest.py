@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+# GUI tests run offscreen wherever `pytest` is started (no display needed); set before
+# pytest-qt creates the QApplication
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 import random
 from pathlib import Path
 
