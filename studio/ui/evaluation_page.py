@@ -17,7 +17,6 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.ui.image_export import ask_and_save, save_widget_image
 from studio.ui.plots import style_plot
 from studio.ui.tasks import TaskRunner
 
@@ -109,29 +109,6 @@ class ConfusionImage(pg.ImageItem):
         if 0 <= row < image.shape[1] and 0 <= col < image.shape[0]:
             ev.accept()
             self.sig_cell_clicked.emit(row, col)
-
-
-def save_svg(widget: QWidget, path: str) -> None:
-    """Render a widget as SVG with Qt's own generator.
-
-    pyqtgraph's SVGExporter cannot parse the path data that Qt 6.11 writes, so plots are
-    rendered through QSvgGenerator instead (still vector output).
-    """
-    from PySide6.QtCore import QPoint, QRect
-    from PySide6.QtGui import QPainter
-    from PySide6.QtSvg import QSvgGenerator
-
-    generator = QSvgGenerator()
-    generator.setFileName(path)
-    generator.setSize(widget.size())
-    generator.setViewBox(QRect(0, 0, widget.width(), widget.height()))
-    generator.setTitle("Embedding Studio")
-    painter = QPainter(generator)
-    try:
-        # QWidget's painter overload (QGraphicsView overrides render with another signature)
-        QWidget.render(widget, painter, QPoint(0, 0))
-    finally:
-        painter.end()
 
 
 class EvaluationPage(QWidget):
@@ -347,20 +324,11 @@ class EvaluationPage(QWidget):
     # -- export --------------------------------------------------------------------------
     def save_image(self, path: str) -> None:
         """The confusion matrix as PNG (or SVG when ``path`` ends in .svg)."""
-        if path.lower().endswith(".svg"):
-            save_svg(self.plot, path)
-            return
-        from pyqtgraph.exporters import ImageExporter
-
-        ImageExporter(self.plot.plotItem).export(path)
+        save_widget_image(self.plot, path)
 
     @Slot()
     def _save_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save confusion matrix", "confusion.png", "PNG (*.png);;SVG (*.svg)"
-        )
-        if path:
-            self.save_image(path)
+        ask_and_save(self, self.plot, "Save confusion matrix", "confusion.png")
 
     def shutdown(self) -> None:
         self.tasks.shutdown()

@@ -6,7 +6,6 @@ from typing import Any
 
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.ui.image_export import ask_and_save, save_widget_image
 from studio.ui.plots import TrainingPlots
 
 
@@ -112,20 +112,11 @@ class TrainingPage(QWidget):
 
     def save_image(self, path: str) -> None:
         """Both plots as PNG, or as SVG when ``path`` ends in .svg."""
-        if path.lower().endswith(".svg"):
-            from studio.ui.evaluation_page import save_svg
-
-            save_svg(self.plots, path)
-        else:
-            self.plots.grab().save(path)
+        save_widget_image(self.plots, path)
 
     @Slot()
     def _save_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save curves", "curves.png", "PNG (*.png);;SVG (*.svg)"
-        )
-        if path:
-            self.save_image(path)
+        ask_and_save(self, self.plots, "Save curves", "curves.png")
 
     @Slot(str)
     def on_failed(self, message: str) -> None:
