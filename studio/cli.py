@@ -60,6 +60,22 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--device", help="cpu, cuda, cuda:N, mps or auto")
     t.add_argument("--seed", type=int)
     t.add_argument("--runs-dir", help="where run folders go (default: user data dir)")
+    t.add_argument("--run-dir", help="write the run into exactly this new (or empty) folder")
+    t.add_argument(
+        "--nproc",
+        type=int,
+        default=1,
+        metavar="N",
+        help="train in N processes on this machine (torch.distributed: NCCL on GPUs, one "
+        "GPU each, chosen with CUDA_VISIBLE_DEVICES; gloo on CPU); batch-size is the total",
+    )
+    t.add_argument(
+        "--dist-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="distributed runs: how long a rank waits for a silent peer before the whole "
+        "run stops with an error (default 300)",
+    )
     t.add_argument("--save-config", metavar="FILE", help="write the effective config and exit")
     t.add_argument("--json", action="store_true", help="end stdout with one JSON summary line")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -161,7 +177,13 @@ def _train_config(args: argparse.Namespace) -> StudioConfig:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.nproc < 1:
+        raise StudioError(f"--nproc: must be at least 1, got {args.nproc}")
+    if args.dist_timeout is not None and not args.dist_timeout > 0:
+        raise StudioError(f"--dist-timeout: must be above 0 seconds, got {args.dist_timeout}")
     if args.resume:
+        if args.nproc > 1 or _rank() is not None:
+            raise StudioError("--resume continues a run in one process; leave out --nproc")
         return _resume_train(args)
     config = _train_config(args)
     if args.save_config:
@@ -170,13 +192,20 @@ def cmd_train(args: argparse.Namespace) -> int:
         save_config(config, args.save_config)
         print(args.save_config)
         return 0
+    if args.nproc > 1:
+        return _launch_ranks(args, config)
     from rich.console import Console
 
     from studio.console import ProgressBar
+    from studio.engine.control import TrainControl
     from studio.engine.session import train_run
 
     err = Console(stderr=True)
-    callbacks = [] if args.quiet else [ProgressBar(err)]
+    rank = _rank()
+    quiet = args.quiet or (rank is not None and rank > 0)  # only rank 0 reports
+    callbacks = [] if quiet else [ProgressBar(err)]
+    if args.batch_size == "auto" and rank is not None:
+        raise StudioError("--batch-size auto: finds a size for one device; give a number")
     if args.batch_size == "auto":
         from studio.engine.batch_finder import find_batch_size
         from studio.engine.prepare import prepare_dataset
@@ -188,11 +217,93 @@ def cmd_train(args: argparse.Namespace) -> int:
         config = config.with_overrides(train={"batch_size": size})
 
     def progress(message: str, _fraction: float) -> None:
-        if not args.quiet:
+        if not quiet:
             err.print(f"[dim]{message}…[/]")
 
-    result = train_run(config, callbacks, runs_dir=args.runs_dir, progress=progress)
+    control = TrainControl()
+    _stop_on_sigterm(control)
+    extra: dict[str, Any] = {}
+    if args.dist_timeout is not None:
+        extra["dist_timeout"] = args.dist_timeout
+    result = train_run(
+        config,
+        callbacks,
+        control,
+        runs_dir=args.runs_dir,
+        run_dir=args.run_dir,
+        progress=progress,
+        **extra,
+    )
+    if rank is not None and rank > 0:
+        return 0
     return _report_train(args, result, err)
+
+
+def _rank() -> int | None:
+    """This process's rank when torchrun or Slurm started it as part of a job."""
+    from studio.engine.distributed import topology_from_env
+
+    topo = topology_from_env()
+    return None if topo is None else topo.rank
+
+
+def _stop_on_sigterm(control: Any) -> None:
+    """SIGTERM (a launcher's or a job scheduler's shutdown) stops training gracefully."""
+    import signal
+
+    def handler(_signum: int, _frame: object) -> None:
+        control.request_stop()
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _launch_ranks(args: argparse.Namespace, config: StudioConfig) -> int:
+    """``--nproc N``: check what can be checked here, prepare once, then start N ranks."""
+    if args.batch_size == "auto":
+        raise StudioError("--batch-size auto: finds a size for one device; give a number")
+    if _rank() is not None:
+        raise StudioError("--nproc: this process is already one rank of a distributed run")
+    from rich.console import Console
+
+    from studio.engine.devices import resolve_device
+    from studio.engine.launch import launch
+    from studio.engine.prepare import prepare_dataset
+    from studio.engine.runstore import default_cache_dir
+
+    device = resolve_device(config.device.device)
+    if device.type == "cuda":
+        import torch
+
+        if config.device.device.startswith("cuda:"):
+            raise StudioError(
+                f"--device {config.device.device}: names one GPU; with --nproc use 'cuda' "
+                "and choose the GPUs with CUDA_VISIBLE_DEVICES"
+            )
+        if args.nproc > torch.cuda.device_count():
+            raise StudioError(
+                f"--nproc {args.nproc}: only {torch.cuda.device_count()} GPU(s) visible"
+            )
+    elif device.type == "mps":
+        raise StudioError("--nproc: Apple MPS has no distributed backend; use one process")
+    err = Console(stderr=True)
+    if not args.quiet:
+        err.print(f"[dim]preparing the dataset once for {args.nproc} processes…[/]")
+    # into the cache, so every rank only opens it; bad data fails here, once
+    prepare_dataset(config.data, config.tokenizer, cache_dir=default_cache_dir())
+    return launch(args.nproc, _without_nproc(args.argv))
+
+
+def _without_nproc(argv: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    skip = False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--nproc":
+            skip = True
+        elif not a.startswith("--nproc="):
+            out.append(a)
+    return out
 
 
 def _resume_train(args: argparse.Namespace) -> int:
@@ -409,17 +520,31 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
+    args.argv = argv
     try:
         if args.command is None:
             return open_window(args.open, args.screenshot, args.report_startup)
         return COMMANDS[args.command](args)
     except StudioError as exc:
-        print(f"studio: error: {exc}", file=sys.stderr)
+        if not getattr(exc, "quiet", False):
+            print(f"studio: error: {_rank_prefix(str(exc))}{exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("studio: interrupted", file=sys.stderr)
         return 130
+
+
+def _rank_prefix(message: str) -> str:
+    """``rank N: `` in a distributed run's ranks other than 0 (cheap: no torch import)."""
+    import os
+
+    rank = os.environ.get("RANK") or os.environ.get("SLURM_PROCID")
+    world = os.environ.get("WORLD_SIZE") or os.environ.get("SLURM_NTASKS")
+    if rank and world and world != "1" and rank != "0" and not message.startswith("rank "):
+        return f"rank {rank}: "
+    return ""
 
 
 if __name__ == "__main__":

@@ -65,9 +65,9 @@ def _real_step(config: StudioConfig, p: PreparedDataset) -> Callable[[int], None
     def step(size: int) -> None:
         docs = np.sort(longest[:size])
         data = DeviceData(*encoded_split(p, encoder, docs), device=device)
-        for ids, offsets, y, _, _ in data.batches(size):
+        for b in data.batches(size):
             model.zero_grad(set_to_none=True)
-            _loss(spec, fn, model(ids, offsets).float(), y).backward()
+            _loss(spec, fn, model(b.ids, b.offsets).float(), b.targets).backward()
         if device.type == "cuda":
             torch.cuda.synchronize(device)
 

@@ -3,9 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 import torch
+
+
+def shard_bounds(n: int, world: int, rank: int) -> tuple[int, int]:
+    """Rank ``rank``'s contiguous part of ``n`` items; sizes differ by at most one."""
+    base, extra = divmod(n, world)
+    start = rank * base + min(rank, extra)
+    return start, start + base + (1 if rank < extra else 0)
+
+
+def shard_counts(n: int, world: int) -> list[int]:
+    """How many of ``n`` items each of ``world`` ranks gets (see :func:`shard_bounds`)."""
+    return [b - a for a, b in (shard_bounds(n, world, r) for r in range(world))]
+
+
+class Batch(NamedTuple):
+    """One step's documents: the whole (global) batch, and this rank's part of it.
+
+    In a single-process run the part is the whole batch. In a distributed run every rank
+    walks the same global batches (one shared shuffle) and trains on its contiguous slice.
+    """
+
+    ids: torch.Tensor
+    offsets: torch.Tensor
+    targets: torch.Tensor
+    n_docs: int
+    n_tokens: int
+    part_ids: torch.Tensor
+    part_offsets: torch.Tensor
+    part_targets: torch.Tensor
+    part_counts: list[int]  # documents of each rank's part
 
 
 def gather_docs(
@@ -42,9 +73,17 @@ class DeviceData:
         self.starts_t = self.offsets[:-1]
 
     def batches(
-        self, batch_size: int, rng: np.random.Generator | None = None
-    ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor, int, int]]:
-        """Yield ``(ids, offsets, targets, n_docs, n_tokens)``; shuffled when ``rng`` is given."""
+        self,
+        batch_size: int,
+        rng: np.random.Generator | None = None,
+        rank: int = 0,
+        world: int = 1,
+    ) -> Iterator[Batch]:
+        """Yield the batches in order, or shuffled when ``rng`` is given.
+
+        With ``world`` > 1 each batch also carries rank ``rank``'s slice of its documents.
+        """
+
         n = self.n_docs
         if rng is None:
             ids, offsets_np, offsets_t, targets = self.ids, None, self.offsets, self.targets
@@ -65,4 +104,17 @@ class DeviceData:
         for b in range(0, n, batch_size):
             e = min(b + batch_size, n)
             a, z = int(offsets_np[b]), int(offsets_np[e])
-            yield ids[a:z], offsets_t[b:e] - a, targets[b:e], e - b, z - a
+            batch_ids, batch_offsets, batch_targets = ids[a:z], offsets_t[b:e] - a, targets[b:e]
+            if world == 1:
+                yield Batch(
+                    batch_ids, batch_offsets, batch_targets, e - b, z - a,
+                    batch_ids, batch_offsets, batch_targets, [e - b],
+                )  # fmt: skip
+                continue
+            p, q = shard_bounds(e - b, world, rank)
+            pa, pz = int(offsets_np[b + p]), int(offsets_np[b + q])
+            yield Batch(
+                batch_ids, batch_offsets, batch_targets, e - b, z - a,
+                ids[pa:pz], offsets_t[b + p : b + q] - pa, targets[b + p : b + q],
+                shard_counts(e - b, world),
+            )  # fmt: skip

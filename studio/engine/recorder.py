@@ -54,8 +54,10 @@ class RunRecorder(Callback):
         flush_seconds: float = 0.5,
         *,
         resume_epoch: int | None = None,
+        extra_meta: dict[str, Any] | None = None,
     ) -> None:
         self.run_dir = Path(run_dir)
+        self.extra_meta = dict(extra_meta or {})
         self.dataset = dataset
         self.flush_seconds = flush_seconds
         self.resume_epoch = resume_epoch
@@ -126,6 +128,7 @@ class RunRecorder(Callback):
             "n_valid": info.n_valid,
             "parameters": info.parameters,
             "pretrained_found": info.pretrained_found,
+            **self.extra_meta,
         }
         self._write_meta()
         self._fh = open(self.run_dir / METRICS_FILE, "a", encoding="utf-8")  # noqa: SIM115

@@ -25,6 +25,7 @@ log = logging.getLogger("studio")
 
 RUN_FILE = "run.json"
 METRICS_FILE = "metrics.jsonl"
+STOP_FILE = "STOP"  # created by another process (the window, a shell) to stop the run
 
 
 def default_runs_dir() -> Path:
@@ -67,6 +68,22 @@ def create_run_dir(runs_dir: Path, dataset: str, now: datetime | None = None) ->
     except OSError as exc:
         raise RunError(f"{runs_dir}: cannot create a run folder: {exc.strerror or exc}") from None
     raise RunError(f"{runs_dir}: too many runs named {base}")
+
+
+def check_run_dir(path: Path) -> None:
+    """Refuse a named run folder that is a file or holds anything already."""
+    if path.is_file() or (path.is_dir() and any(path.iterdir())):
+        raise RunError(f"{path}: the run folder is not empty; name a new one")
+
+
+def claim_run_dir(path: Path) -> Path:
+    """Use exactly ``path`` as a new run folder: created, or an existing empty folder."""
+    check_run_dir(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunError(f"{path}: cannot create the run folder: {exc.strerror or exc}") from None
+    return path
 
 
 def write_json(path: Path, data: Any) -> None:

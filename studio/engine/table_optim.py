@@ -39,9 +39,17 @@ class RowwiseAdagrad:
 
     @torch.no_grad()
     def step(self, ids: torch.Tensor, offsets: torch.Tensor, pooled: torch.Tensor) -> None:
-        grad = pooled.grad
-        if grad is None:
-            return
+        """Update the rows of a batch from its pooled vectors' ``.grad``."""
+        if pooled.grad is not None:
+            self.apply(ids, offsets, pooled.grad)
+
+    @torch.no_grad()
+    def apply(self, ids: torch.Tensor, offsets: torch.Tensor, grad: torch.Tensor) -> None:
+        """Update the rows of a batch given the gradient of each document's pooled vector.
+
+        In a distributed run every rank applies the whole global batch (its ids are on
+        every rank; the gradients are gathered), so the replicas of the table stay equal.
+        """
         n = ids.numel()
         counts = torch.diff(offsets, append=offsets.new_tensor([n]))
         bag = torch.repeat_interleave(

@@ -18,10 +18,16 @@ import torch
 from torch import nn
 
 from studio.config import StudioConfig
-from studio.engine.batching import DeviceData, gather_docs
+from studio.engine.batching import Batch, DeviceData, gather_docs, shard_bounds, shard_counts
 from studio.engine.callbacks import Callback, EpochEnd, FitResult, FitStart, StepEnd
 from studio.engine.control import TrainControl
 from studio.engine.devices import resolve_device
+from studio.engine.distributed import (
+    ProcessGroup,
+    ReplicatedModel,
+    is_peer_failure,
+    peer_failure,
+)
 from studio.engine.encode import add_bigrams, cap_vocab
 from studio.engine.fitcontext import FitContext
 from studio.engine.metrics import multi_label_metrics, single_label_metrics
@@ -146,7 +152,7 @@ def _clip(params: list[nn.Parameter], max_norm: float) -> None:
 def predict_logits(model: TextClassifier, data: DeviceData, batch_size: int = 4096) -> torch.Tensor:
     """Logits of every document of ``data``, in order."""
     model.eval()
-    out = [model(ids, offsets) for ids, offsets, _, _, _ in data.batches(batch_size)]
+    out = [model(b.ids, b.offsets) for b in data.batches(batch_size)]
     model.train()
     if not out:
         return torch.zeros((0, model.spec.num_outputs), device=data.device)
@@ -154,20 +160,38 @@ def predict_logits(model: TextClassifier, data: DeviceData, batch_size: int = 40
 
 
 def evaluate_split(
-    model: TextClassifier, data: DeviceData, multi_label: bool
+    model: TextClassifier,
+    data: DeviceData,
+    multi_label: bool,
+    group: ProcessGroup | None = None,
+    targets: torch.Tensor | None = None,
 ) -> tuple[float, dict[str, float], np.ndarray]:
-    """Loss, metrics and probabilities on a prepared split."""
-    spec = model.spec
+    """Loss, metrics and probabilities on a prepared split.
+
+    In a distributed run ``data`` is this rank's part of the split: the logits of every
+    part are gathered, so each rank computes the same metrics over the whole split
+    (``targets``), and early-stopping decisions agree.
+    """
     logits = predict_logits(model, data)
-    if data.n_docs == 0:
+    if group is not None and targets is not None:
+        logits = group.gather_rows(logits, shard_counts(len(targets), group.world_size))
+        return _score(model, logits, targets, multi_label)
+    return _score(model, logits, data.targets, multi_label)
+
+
+def _score(
+    model: TextClassifier, logits: torch.Tensor, targets: torch.Tensor, multi_label: bool
+) -> tuple[float, dict[str, float], np.ndarray]:
+    spec = model.spec
+    if len(targets) == 0:
         return (
             float("nan"),
             {"accuracy": 0.0, "macro_f1": 0.0, "weighted_f1": 0.0},
             np.zeros((0, 0)),
         )
-    loss = float(_loss(spec, loss_function(spec), logits, data.targets))
+    loss = float(_loss(spec, loss_function(spec), logits, targets))
     probs = model.probabilities(logits).cpu().numpy()
-    y = data.targets.cpu().numpy()
+    y = targets.cpu().numpy()
     if multi_label:
         metrics = multi_label_metrics(y, probs >= 0.5)
     else:
@@ -208,6 +232,7 @@ def fit(
     cache_dir: str | Path | None = None,
     run_dir: str | None = None,
     resume_from: str | None = None,
+    group: ProcessGroup | None = None,
 ) -> FitResult:
     """Train a classifier as ``config`` says. Blocks until done, stopped or failed.
 
@@ -215,11 +240,14 @@ def fit(
     :mod:`studio.engine.resume`): weights, optimizer and RNG states, counters and history
     are restored and training continues with the epoch after the checkpoint's, so a
     seeded run ends exactly as an uninterrupted one would. ``config`` must be the run's.
+
+    ``group`` makes this one rank of a distributed run (see
+    :mod:`studio.engine.distributed`); every rank calls ``fit`` with the same arguments.
     """
     control = control or TrainControl()
     if config.device.threads:
         torch.set_num_threads(config.device.threads)
-    device = resolve_device(config.device.device)
+    device = group.device if group is not None else resolve_device(config.device.device)
     p = prepared or prepare_dataset(config.data, config.tokenizer, cache_dir=cache_dir)
     if len(p.train_idx) == 0:
         raise DatasetError("the training split is empty", path=p.source)
@@ -232,26 +260,43 @@ def fit(
     encoder = build_encoder(p, config)
     spec = build_spec(config, encoder, p)
     fused = uses_fused_table(config)
-    sparse = not fused and not config.model.freeze_embeddings
+    # under DDP a trainable unfused table has dense gradients (NCCL reduces no sparse ones)
+    sparse = not fused and not config.model.freeze_embeddings and group is None
     model = TextClassifier(spec, sparse=sparse).to(device)
     found = _init_pretrained(model, config, encoder)
     if config.model.freeze_embeddings or fused:
         model.embedding.weight.requires_grad_(False)
+    if group is not None:
+        with torch.no_grad():
+            group.broadcast_(model.embedding.weight)  # one table, replicated
 
     if config.device.compile:
         # the dense layers only: the table's update is already fused by hand
         model.head = torch.compile(model.head)  # type: ignore[assignment]
     train = DeviceData(*encoded_split(p, encoder, p.train_idx), device=device)
-    valid = DeviceData(*encoded_split(p, encoder, p.valid_idx), device=device)
+    valid_idx = np.asarray(p.valid_idx)
+    if group is not None:  # each rank scores its part; the logits are gathered
+        a, b = shard_bounds(len(valid_idx), group.world_size, group.rank)
+        valid = DeviceData(*encoded_split(p, encoder, valid_idx[a:b]), device=device)
+        valid_targets = torch.from_numpy(np.asarray(p.targets[valid_idx])).to(device)
+    else:
+        valid = DeviceData(*encoded_split(p, encoder, valid_idx), device=device)
+        valid_targets = valid.targets
     ctx = FitContext(config, model, spec, encoder, p.label_names, p.multi_label, device)
-    ctx.run_dir, ctx.prepared, ctx.valid_docs = run_dir, p, np.asarray(p.valid_idx)
+    ctx.run_dir, ctx.prepared, ctx.valid_docs = run_dir, p, valid_idx
     resume = load_train_state(resume_from) if resume_from is not None else None
     try:
-        return _run(ctx, train, valid, list(callbacks), control, found, resume)
+        return _run(
+            ctx, train, valid, list(callbacks), control, found, resume, group, valid_targets
+        )
     except BaseException as exc:
+        if group is not None and is_peer_failure(exc):
+            exc = peer_failure(exc, group.topo)
         for cb in callbacks:
             with contextlib.suppress(Exception):
                 cb.on_exception(ctx, exc)
+        if isinstance(exc, StudioError):
+            raise exc from None
         raise
 
 
@@ -285,7 +330,7 @@ OOM_MIN_BATCH = 8  # below this, running out of memory is an error
 
 
 def _forward(
-    model: TextClassifier,
+    model: TextClassifier | ReplicatedModel,
     table: RowwiseAdagrad | None,
     ids: torch.Tensor,
     offsets: torch.Tensor,
@@ -320,6 +365,8 @@ def _run(
     control: TrainControl,
     pretrained_found: int | None,
     resume: TrainState | None = None,
+    group: ProcessGroup | None = None,
+    valid_targets: torch.Tensor | None = None,
 ) -> FitResult:
     cfg, model, spec = ctx.config.train, ctx.model, ctx.spec
     device = ctx.device
@@ -328,12 +375,28 @@ def _run(
     table: RowwiseAdagrad | None = None
     if uses_fused_table(ctx.config):
         table = RowwiseAdagrad(model.embedding.weight, cfg.table_lr, ctx.config.model.pooling)
+    # what a step calls: the model itself, or its DDP-wrapped replica in a distributed run
+    net = model if group is None else ReplicatedModel(model, group, head_only=table is not None)
+    rank, world = (0, 1) if group is None else (group.rank, group.world_size)
+    # distributed: ranks agree on a stop request every step (CPU) or every log_every steps
+    agreed_stop = False
     params = [q for q in model.parameters() if q.requires_grad]
     loss_fn = loss_function(spec)
     batch_size = cfg.batch_size
     steps_per_epoch = math.ceil(train.n_docs / batch_size)
     total_steps = steps_per_epoch * cfg.epochs
     log_every = cfg.log_every or (1 if device.type == "cpu" else 25)
+    agree_every = 1 if device.type == "cpu" else log_every
+
+    def stopping() -> bool:
+        """A stop request, as every rank sees it (single process: as the control says)."""
+        return control.stop_requested if group is None else agreed_stop
+
+    def agree(force: bool = False) -> None:
+        nonlocal agreed_stop
+        if group is not None and (force or step % agree_every == 0):
+            agreed_stop = group.any(control.stop_requested)
+
     amp = ctx.config.device.amp and device.type == "cuda"
     rng = np.random.default_rng(cfg.seed)
     restore_best = cfg.early_stopping_patience > 0
@@ -394,7 +457,7 @@ def _run(
 
     info = FitStart(
         n_train=train.n_docs,
-        n_valid=valid.n_docs,
+        n_valid=len(valid_targets) if valid_targets is not None else valid.n_docs,
         steps_per_epoch=steps_per_epoch,
         total_steps=total_steps,
         epochs=cfg.epochs,
@@ -416,33 +479,42 @@ def _run(
         nonlocal step, pending
         epoch_loss = torch.zeros((), device=device)
         epoch_steps = 0
-        for ids, offsets, y, n_docs, n_tokens in train.batches(batch_size, rng):
+        for batch in train.batches(batch_size, rng, rank, world):
             paused = control.checkpoint()
             meter.seconds -= paused
-            if control.stop_requested or ctx.should_stop:
+            agree()
+            if stopping() or ctx.should_stop:
                 break
             factor = _lr_factor(cfg.schedule, step, total_steps)
             for opt, lrs in zip(optimizers, base_lrs, strict=True):
-                for group, lr in zip(opt.param_groups, lrs, strict=True):
-                    group["lr"] = lr * factor
+                for param_group, lr in zip(opt.param_groups, lrs, strict=True):
+                    param_group["lr"] = lr * factor
                 opt.zero_grad(set_to_none=True)
             if table is not None:
                 table.lr = cfg.table_lr * factor
-            logits, pooled = _forward(model, table, ids, offsets, amp, device)
-            loss = _loss(spec, loss_fn, logits.float(), y)
+            logits, pooled = _forward(net, table, batch.part_ids, batch.part_offsets, amp, device)
+            if group is None:
+                loss = _loss(spec, loss_fn, logits.float(), batch.targets)
+                reported = loss.detach()
+            else:
+                loss = _part_loss(spec, loss_fn, logits.float(), batch, world)
+                reported = group.sum_(loss.detach() / world)  # the global batch's mean loss
             loss.backward()
             if cfg.grad_clip > 0:
                 _clip(params, cfg.grad_clip)
             for opt in optimizers:
                 opt.step()
-            if table is not None and pooled is not None:
-                table.step(ids, offsets, pooled)
+            if table is not None and pooled is not None and pooled.grad is not None:
+                grad = pooled.grad
+                if group is not None:  # every rank applies the whole global batch's update
+                    grad = group.gather_rows(grad, batch.part_counts) / world
+                table.apply(batch.ids, batch.offsets, grad)
             step += 1
             epoch_steps += 1
-            meter.docs += n_docs
-            meter.tokens += n_tokens
-            epoch_loss += loss.detach()
-            pending.append(loss.detach())
+            meter.docs += batch.n_docs
+            meter.tokens += batch.n_tokens
+            epoch_loss += reported
+            pending.append(reported)
             if len(pending) >= log_every:
                 _emit_steps(
                     ctx,
@@ -481,6 +553,11 @@ def _run(
         except RuntimeError as exc:
             if not _is_oom(exc):
                 raise
+            if group is not None:  # ranks cannot agree on a new batch size mid-step
+                raise TrainingError(
+                    f"rank {rank}: out of memory at batch size {batch_size}; "
+                    "lower train.batch_size (it is split across the processes)"
+                ) from None
             out_of_memory = True  # handled below, once the traceback's tensors are freed
         if out_of_memory:
             meter.stop()
@@ -507,10 +584,12 @@ def _run(
             continue
         meter.stop()
         if epoch_steps < steps_per_epoch:  # stopped mid-epoch: no validation of a partial epoch
-            status = "stopped" if control.stop_requested else "early_stopped"
+            status = "stopped" if stopping() else "early_stopped"
             break
         train_loss = float(epoch_loss) / max(epoch_steps, 1)
-        val_loss, metrics, ctx.val_probs = evaluate_split(model, valid, ctx.multi_label)
+        val_loss, metrics, ctx.val_probs = evaluate_split(
+            model, valid, ctx.multi_label, group, valid_targets
+        )
         is_best = best is None or val_loss < best.val_loss
         docs_s, tok_s = meter.rates(meter.seconds)
         event = EpochEnd(
@@ -546,8 +625,9 @@ def _run(
             ctx.stop_reason = (
                 f"no improvement in validation loss for {cfg.early_stopping_patience} epochs"
             )
-        if control.stop_requested or ctx.should_stop:
-            status = "stopped" if control.stop_requested else "early_stopped"
+        agree(force=True)
+        if stopping() or ctx.should_stop:
+            status = "stopped" if stopping() else "early_stopped"
             break
         epoch += 1
 
@@ -572,6 +652,20 @@ def _run(
     for cb in callbacks:
         cb.on_fit_end(ctx, result)
     return result
+
+
+def _part_loss(
+    spec: ModelSpec, fn: nn.Module, logits: torch.Tensor, batch: Batch, world: int
+) -> torch.Tensor:
+    """This rank's share of the global batch's mean loss, times the world size.
+
+    DDP averages the ranks' gradients, so weighting each part's mean by its share of the
+    batch gives exactly the gradient of the whole batch's mean loss, even for uneven parts.
+    """
+    n = len(batch.part_targets)
+    if n == 0:  # a last batch smaller than the world: this rank still joins the all-reduce
+        return logits.sum() * 0.0
+    return _loss(spec, fn, logits, batch.part_targets) * (n * world / batch.n_docs)
 
 
 def _load_into(model: TextClassifier, state: dict[str, torch.Tensor]) -> None:
