@@ -188,6 +188,7 @@ class EvaluationPage(QWidget):
         self.predictions: Any = None
         self._text_of: Callable[[int], str] = str
         self._stage = ""
+        self._notice_saved: str | None = None
 
     # -- input ---------------------------------------------------------------------------
     def set_predictions(self, predictions: Any, text_of: Callable[[int], str], title: str) -> None:
@@ -211,6 +212,7 @@ class EvaluationPage(QWidget):
 
     def show_run(self, run_dir: str) -> None:
         """Evaluate a saved run on its validation split (off the GUI thread)."""
+        self._notice_saved = None
         self.summary.setText(f"Evaluating {run_dir} …")
 
         def work() -> Any:
@@ -226,6 +228,19 @@ class EvaluationPage(QWidget):
             return ("predictions", predict_split(run, prepared, "valid"), prepared, run_dir)
 
         self.tasks.submit(work)
+
+    def show_notice(self, text: str) -> None:
+        """A line in place of the summary, e.g. while a run that reports no live evaluation
+        trains; :meth:`clear_notice` brings the previous summary back."""
+        if self._notice_saved is None:
+            self._notice_saved = self.summary.text()
+        self.summary.setText(text)
+
+    def clear_notice(self) -> None:
+        """Put back the summary the notice replaced (if nothing newer was shown since)."""
+        if self._notice_saved is not None:
+            self.summary.setText(self._notice_saved)
+            self._notice_saved = None
 
     # -- results -------------------------------------------------------------------------
     @Slot(object)
@@ -245,10 +260,12 @@ class EvaluationPage(QWidget):
 
     @Slot(str, str)
     def _on_error(self, message: str, _details: str) -> None:
+        self._notice_saved = None
         self.summary.setText(f"<b>Evaluation failed:</b> {message}")
 
     def _show_report(self, wrong_rows: list[tuple[Any, ...]]) -> None:
         r = self.report
+        self._notice_saved = None
         self.summary.setText(
             f"<b>{self._title}</b>: {r.n_docs:,} validation documents · accuracy "
             f"<b>{r.accuracy:.2%}</b> · macro-F1 <b>{r.macro_f1:.3f}</b> · weighted-F1 "

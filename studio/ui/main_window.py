@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from studio import __version__
 from studio.config import load_config_text
 from studio.errors import StudioError
 from studio.ui.dataset_page import DatasetPage
+from studio.ui.device_picker import DeviceSelection
 from studio.ui.evaluation_page import EvaluationPage
 from studio.ui.explorer_page import ExplorerPage
 from studio.ui.playground_page import PlaygroundPage
@@ -37,6 +39,10 @@ from studio.ui.worker import TrainingController
 ICONS = Path(__file__).resolve().parents[2] / "icons"
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "manpages" / "manpages.tsv"
 MAX_RECENT = 8
+PAUSE_TIP_DISTRIBUTED = (
+    "Pause is not available for a run of several processes: its ranks train in step. "
+    "Stop it instead; a stopped run keeps what it has learned."
+)
 DATASET_FILTER = (
     "Datasets (*.csv *.tsv *.tab *.jsonl *.ndjson *.json *.txt *.parquet *.pq);;All files (*)"
 )
@@ -69,7 +75,7 @@ class ErrorBanner(QWidget):
         self.hide()
 
     def show_error(self, message: str, details: str = "") -> None:
-        self.label.setText(f"<b>Training failed:</b> {message}")
+        self.label.setText(f"<b>Training failed:</b> {html.escape(message)}")
         self.details = details
         self.details_button.setVisible(bool(details))
         self.show()
@@ -132,6 +138,7 @@ class MainWindow(QMainWindow):
         self._make_status_bar()
         self._connect()
         self._last_result: dict[str, Any] | None = None
+        self._evaluation_notice = False
         self._restore_settings()
         self._update_actions()
 
@@ -168,6 +175,7 @@ class MainWindow(QMainWindow):
             "&Pause", "pause", self.toggle_pause, "Ctrl+P", "Pause or resume"
         )
         self.pause_action.setCheckable(True)
+        self._pause_tip = self.pause_action.toolTip()
         self.stop_action = action(
             "&Stop", "stop", self.stop_training, Qt.Key.Key_Escape, "Stop training"
         )
@@ -325,9 +333,18 @@ class MainWindow(QMainWindow):
             self.banner.show_error(str(exc))
             return
         self.banner.hide()
+        selection = self.setup_page.devices.selection()
         self.settings.setValue("lastSetup", self.setup_page.config_text())
-        worker = self.controller.start(config, self.runs_dir)
+        self.settings.setValue("deviceSelection", selection.key())
+        worker = self.controller.start(config, self.runs_dir, selection)
         page = self.training_page
+        page.on_launching(selection.describe(), selection.nproc)
+        if selection.distributed:
+            self._evaluation_notice = True
+            self.evaluation_page.show_notice(
+                f"<b>Training on {selection.describe()}</b>: a run of several processes is "
+                "evaluated from its saved model when it ends; its evaluation appears here then."
+            )
         worker.sig_started.connect(page.on_started)
         worker.sig_update.connect(page.on_update)
         worker.sig_update.connect(self._on_update)
@@ -362,6 +379,8 @@ class MainWindow(QMainWindow):
     @Slot(dict)
     def _on_update(self, u: dict[str, Any]) -> None:
         self.sig_training_update.emit(u)
+        if u.get("notice"):
+            self.statusBar().showMessage(str(u["notice"]), 15000)
         if "docs_per_second" in u:
             self.speed_label.setText(f"{u['docs_per_second']:,.0f} docs/s")
             self.time_label.setText(
@@ -449,6 +468,7 @@ class MainWindow(QMainWindow):
             if result.get("epochs"):
                 # the saved model: the best epoch's weights when early stopping restored them
                 self.evaluation_page.show_run(self.active_run)
+                self._evaluation_notice = False
         self.statusBar().showMessage(f"Training {result['status'].replace('_', ' ')}", 10000)
 
     @Slot(str, str)
@@ -462,13 +482,19 @@ class MainWindow(QMainWindow):
         self._update_actions()
         if not running:
             self.pause_action.setChecked(False)
+            if self._evaluation_notice:
+                self._evaluation_notice = False
+                self.evaluation_page.clear_notice()
             self.sig_training_done.emit(self._last_result or {"status": "stopped"})
 
     @Slot()
     def _update_actions(self) -> None:
         running = self.controller.is_running()
         self.train_action.setEnabled(self.can_train())
-        self.pause_action.setEnabled(running)
+        self.pause_action.setEnabled(running and self.controller.can_pause())
+        self.pause_action.setToolTip(
+            PAUSE_TIP_DISTRIBUTED if self.controller.is_distributed() else self._pause_tip
+        )
         self.stop_action.setEnabled(running)
         self.open_action.setEnabled(not running)
         self.load_action.setEnabled(not running)
@@ -486,6 +512,9 @@ class MainWindow(QMainWindow):
         if isinstance(setup, str) and setup:
             with contextlib.suppress(StudioError):  # an outdated saved setup: keep defaults
                 self.setup_page.apply_config(load_config_text(setup))
+        selection = DeviceSelection.from_key(str(self.settings.value("deviceSelection", "")))
+        if selection is not None:
+            self.setup_page.devices.set_selection(selection)
         self._fill_recent_menu()
 
     def load_initial(self, path: str | None = None) -> None:
@@ -527,6 +556,7 @@ class MainWindow(QMainWindow):
         self.shutdown()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("lastSetup", self.setup_page.config_text())
+        self.settings.setValue("deviceSelection", self.setup_page.devices.selection().key())
         event.accept()
 
     def shutdown(self) -> None:

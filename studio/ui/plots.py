@@ -364,6 +364,10 @@ class TrainingPlots(_PaletteAware):
         """Number of step rows received since the last reset."""
         return len(self._steps)
 
+    def epoch_count(self) -> int:
+        """Number of validation results received since the last reset."""
+        return len(self._epochs)
+
     @Slot(str)
     def set_x_mode(self, mode: str) -> None:
         """Switch every curve to step, epoch or wall-time x values."""

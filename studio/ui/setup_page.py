@@ -236,6 +236,9 @@ class SetupPage(QWidget):
 
     def config(self) -> StudioConfig:
         """The validated config (raises ConfigError when the settings are invalid)."""
+        problem = self.devices.problem()
+        if problem:
+            raise ConfigError("device.device", problem)
         hidden_text = self.hidden.text().strip()
         try:
             hidden = tuple(int(w) for w in hidden_text.replace(" ", "").split(",") if w)
@@ -343,10 +346,14 @@ class SetupPage(QWidget):
         e = estimate(config, self._n_labels, self._vocab_found)
         need = e["training_bytes"]
         info = self.devices.current_info()
+        selection = self.devices.selection()
         free = info.get("free_memory")
         if free:
             fits = "fits" if need < 0.8 * free else "does NOT fit"
-            where = f"{fits} in {_human_bytes(free)} free on {info['name']}"
+            each = f"each of {info['gpus']} GPUs ({info['name']})" if info.get("gpus") else ""
+            where = f"{fits} in {_human_bytes(free)} free on {each or info['name']}"
+        elif selection.distributed:
+            where = f"in each of {selection.nproc} {selection.device.upper()} processes"
         else:
             where = f"on {info.get('name', 'cpu')}"
         self.estimate_label.setText(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import Slot
@@ -57,6 +58,17 @@ class TrainingPage(QWidget):
         self._total_steps = 1
         self._epochs = 1
 
+    def on_launching(self, device: str, nproc: int = 1) -> None:
+        """A run was asked for: clear the last one and show that it is getting ready."""
+        self.plots.reset()
+        self.status.clear()
+        self.progress.setRange(0, 0)  # busy until the first record of the run
+        self.progress.setFormat("starting")
+        launch = " (launching the processes)" if nproc > 1 else ""
+        self.result.setText(
+            f"Starting on <b>{html.escape(device)}</b>{launch}: preparing the dataset…"
+        )
+
     @Slot(dict)
     def on_started(self, info: dict[str, Any]) -> None:
         self.plots.reset()
@@ -66,10 +78,16 @@ class TrainingPage(QWidget):
         self.progress.setRange(0, self._total_steps)
         self.progress.setValue(0)
         self.progress.setFormat(f"epoch 1/{self._epochs} · step 0/{self._total_steps}")
+        sizes = [
+            f"{info.get('n_train', 0):,} training and {info.get('n_valid', 0):,} validation "
+            "documents"
+        ]
+        if info.get("vocab_size") is not None:
+            sizes.append(f"vocabulary {info['vocab_size']:,}")
+        if info.get("parameters") is not None:
+            sizes.append(f"{info['parameters']:,} parameters")
         self.result.setText(
-            f"Training on <b>{info['device']}</b>: {info['n_train']:,} training and "
-            f"{info['n_valid']:,} validation documents, vocabulary {info['vocab_size']:,}, "
-            f"{info['parameters']:,} parameters."
+            f"Training on <b>{html.escape(str(info['device']))}</b>: {', '.join(sizes)}."
         )
 
     @Slot(dict)
@@ -98,16 +116,24 @@ class TrainingPage(QWidget):
 
     @Slot(dict)
     def on_finished(self, r: dict[str, Any]) -> None:
+        if self.progress.maximum() == 0:  # stopped before it started
+            self.progress.setRange(0, 1)
         self.progress.setFormat(f"{r['status']} · {r['epochs']} epochs")
         if r["status"] == "finished":
             self.progress.setValue(self.progress.maximum())
+        status = str(r["status"]).replace("_", " ").capitalize()
+        folder = html.escape(str(r.get("run_dir") or ""))
+        saved = f"<br>Saved to <code>{folder}</code>" if folder else ""
+        if not r.get("epochs"):
+            self.result.setText(f"<b>{status}</b> before the first epoch ended.{saved}")
+            return
         acc = r.get("val_accuracy") or 0.0
         f1 = r.get("val_macro_f1") or 0.0
         self.result.setText(
-            f"<b>{r['status'].replace('_', ' ').capitalize()}</b> after {r['epochs']} epochs "
+            f"<b>{status}</b> after {r['epochs']} epochs "
             f"({format_seconds(r['train_seconds'])} training, {r['docs_per_second']:,.0f} docs/s). "
             f"Best epoch {r['best_epoch']}: validation accuracy <b>{acc:.2%}</b>, "
-            f"macro-F1 <b>{f1:.3f}</b>.<br>Saved to <code>{r['run_dir']}</code>"
+            f"macro-F1 <b>{f1:.3f}</b>.{saved}"
         )
 
     def save_image(self, path: str) -> None:
@@ -120,5 +146,7 @@ class TrainingPage(QWidget):
 
     @Slot(str)
     def on_failed(self, message: str) -> None:
+        if self.progress.maximum() == 0:  # failed before it started
+            self.progress.setRange(0, 1)
         self.progress.setFormat("failed")
-        self.result.setText(f"<b>Training failed:</b> {message}")
+        self.result.setText(f"<b>Training failed:</b> {html.escape(message)}")

@@ -13,10 +13,12 @@ import traceback
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from studio.config import StudioConfig
 from studio.errors import StudioError
+from studio.ui.device_picker import DeviceSelection
+from studio.ui.process_worker import CommandFactory, ProcessWorker, build_train_command
 
 if TYPE_CHECKING:
     from studio.engine.control import TrainControl
@@ -146,31 +148,68 @@ def _describe(exc: BaseException) -> str:
 
 
 class TrainingController(QObject):
-    """Owns the worker thread: start, pause/resume, stop, and a clean shutdown."""
+    """Owns the run: start, pause/resume, stop, and a clean shutdown.
+
+    One process trains on a worker thread (:class:`TrainWorker`); several processes train as
+    a distributed launch in a subprocess (:class:`studio.ui.process_worker.ProcessWorker`).
+    Both workers have the same signals.
+    """
 
     sig_running = Signal(bool)
-    """True when a run starts, False when its thread has finished."""
+    """True when a run starts, False when its thread or process has finished."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._thread: QThread | None = None
         self._worker: TrainWorker | None = None
         self._control: TrainControl | None = None
+        self._process: ProcessWorker | None = None
+        self.command_factory: CommandFactory = build_train_command
+        """What a distributed run starts (tests substitute a fake child)."""
+        self.stop_grace_ms = 15_000
+        """After Stop, how long a distributed run may take before it gets SIGTERM."""
+        self.shutdown_timeout_ms = 5000
+        """How long :meth:`shutdown` waits for the run to stop before forcing it."""
+        # the thread starts from the event loop: the caller connects to the worker first
+        self._thread_start = QTimer(self)
+        self._thread_start.setSingleShot(True)
+        self._thread_start.setInterval(0)
+        self._thread_start.timeout.connect(self._start_thread)
 
     @property
-    def worker(self) -> TrainWorker | None:
-        return self._worker
+    def worker(self) -> TrainWorker | ProcessWorker | None:
+        return self._process if self._process is not None else self._worker
 
     def is_running(self) -> bool:
+        return self._thread is not None or self._process is not None
+
+    def is_distributed(self) -> bool:
+        """Whether the current run is a multi-process launch."""
+        return self._process is not None
+
+    def can_pause(self) -> bool:
+        """Only a run on the worker thread can pause (ranks of a launch must stay in step)."""
         return self._thread is not None
 
     def is_paused(self) -> bool:
         return self._control is not None and self._control.paused
 
-    def start(self, config: StudioConfig, runs_dir: str | None = None) -> TrainWorker:
-        """Start a run; connect to the returned worker's signals before control returns."""
-        if self._thread is not None:
+    def start(
+        self,
+        config: StudioConfig,
+        runs_dir: str | None = None,
+        selection: DeviceSelection | None = None,
+    ) -> TrainWorker | ProcessWorker:
+        """Start a run; connect to the returned worker's signals before control returns
+        to the event loop (the run begins from there, so no signal is missed).
+
+        ``selection`` with more than one process starts a distributed launch; otherwise
+        the run trains on a worker thread of this process.
+        """
+        if self.is_running():
             raise RuntimeError("a run is already in progress")
+        if selection is not None and selection.distributed:
+            return self._start_process(config, runs_dir, selection)
         from studio.engine.control import TrainControl  # torch-free module
 
         self._control = TrainControl()
@@ -184,7 +223,30 @@ class TrainingController(QObject):
         worker.sig_failed.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(self._on_thread_finished)
         self._thread, self._worker = thread, worker
-        thread.start()
+        self._thread_start.start()
+        self.sig_running.emit(True)
+        return worker
+
+    @Slot()
+    def _start_thread(self) -> None:
+        if self._thread is not None and not self._thread.isRunning():
+            self._thread.start()
+
+    def _start_process(
+        self, config: StudioConfig, runs_dir: str | None, selection: DeviceSelection
+    ) -> ProcessWorker:
+        worker = ProcessWorker(
+            config,
+            selection,
+            runs_dir,
+            self.command_factory,
+            stop_grace_ms=self.stop_grace_ms,
+            parent=self,
+        )
+        worker.setObjectName("processWorker")
+        worker.sig_done.connect(self._on_process_done)
+        self._process = worker
+        worker.start()  # launches from the event loop, after the caller has connected
         self.sig_running.emit(True)
         return worker
 
@@ -202,16 +264,44 @@ class TrainingController(QObject):
     def stop(self) -> None:
         if self._control is not None:
             self._control.request_stop()
+        if self._process is not None:
+            self._process.request_stop()
 
-    def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Stop the run and wait for its thread; True when no thread is left running."""
+    def shutdown(self, timeout_ms: int | None = None) -> bool:
+        """Stop the run and wait for its thread or processes; True when none is left.
+
+        A distributed run gets ``timeout_ms`` to obey STOP, then SIGTERM and two more
+        seconds, then every process of its tree is killed: no rank outlives the window.
+        """
+        if timeout_ms is None:
+            timeout_ms = self.shutdown_timeout_ms
+        if self._process is not None:
+            return self._shutdown_process(self._process, timeout_ms)
         if self._thread is None:
             return True
         self.stop()
+        if self._thread_start.isActive():  # it never started: nothing to wait for
+            self._thread_start.stop()
+            self._on_thread_finished()
+            return True
         finished = self._thread.wait(timeout_ms)
         if finished:
             self._on_thread_finished()
         return finished
+
+    def _shutdown_process(self, worker: ProcessWorker, timeout_ms: int) -> bool:
+        worker.blockSignals(True)  # the window is closing: no results, no evaluation
+        worker.request_stop()
+        gone = worker.wait(timeout_ms)
+        if not gone:
+            worker.terminate()
+            gone = worker.wait(2000)
+        if not gone:
+            worker.kill()
+            gone = worker.wait(2000)
+        if gone:
+            self._on_process_done()
+        return gone
 
     @Slot()
     def _on_thread_finished(self) -> None:
@@ -223,4 +313,12 @@ class TrainingController(QObject):
         if worker is not None:
             worker.deleteLater()
         thread.deleteLater()
+        self.sig_running.emit(False)
+
+    @Slot()
+    def _on_process_done(self) -> None:
+        if self._process is None:
+            return
+        worker, self._process = self._process, None
+        worker.deleteLater()
         self.sig_running.emit(False)
