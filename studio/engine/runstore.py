@@ -71,8 +71,9 @@ def create_run_dir(runs_dir: Path, dataset: str, now: datetime | None = None) ->
 
 
 def check_run_dir(path: Path) -> None:
-    """Refuse a named run folder that is a file or holds anything already."""
-    if path.is_file() or (path.is_dir() and any(path.iterdir())):
+    """Refuse a named run folder that is a file or holds anything already (but a STOP
+    request: a launcher may stop a run before it has begun)."""
+    if path.is_file() or (path.is_dir() and any(p.name != STOP_FILE for p in path.iterdir())):
         raise RunError(f"{path}: the run folder is not empty; name a new one")
 
 

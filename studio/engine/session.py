@@ -131,7 +131,7 @@ def _fit_recorded(
     extra: list[Callback] = []
     if config.train.tensorboard:
         extra.append(TensorBoardLogger(run_dir / TENSORBOARD_DIR))
-    with StopFileWatcher(run_dir / STOP_FILE, control):
+    with StopFileWatcher(run_dir / STOP_FILE, control, stale=resume):
         return fit(
             config,
             [recorder, *extra, *callbacks],

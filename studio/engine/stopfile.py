@@ -18,8 +18,13 @@ from studio.engine.control import TrainControl
 class StopFileWatcher:
     """While entered, checks every ``interval`` seconds for ``path``; its appearance stops."""
 
-    def __init__(self, path: Path, control: TrainControl, interval: float = 0.2) -> None:
+    def __init__(
+        self, path: Path, control: TrainControl, interval: float = 0.2, *, stale: bool = False
+    ) -> None:
+        """``stale``: a STOP already there is left over from an earlier process (a resumed
+        run's) and is removed; otherwise it is a request made before training began."""
         self.path = path
+        self.stale = stale
         self.control = control
         self.interval = interval
         self._done = threading.Event()
@@ -32,8 +37,11 @@ class StopFileWatcher:
                 return
 
     def __enter__(self) -> StopFileWatcher:
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()  # a stale request (from before a resume) is not for this run
+        if self.stale:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+        elif self.path.exists():
+            self.control.request_stop()
         self._thread.start()
         return self
 

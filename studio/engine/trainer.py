@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from studio.config import StudioConfig
-from studio.engine.batching import Batch, DeviceData, gather_docs, shard_bounds, shard_counts
+from studio.engine.batching import Batch, DeviceData, shard_bounds, shard_counts
 from studio.engine.callbacks import Callback, EpochEnd, FitResult, FitStart, StepEnd
 from studio.engine.control import TrainControl
 from studio.engine.devices import resolve_device
@@ -28,8 +28,8 @@ from studio.engine.distributed import (
     is_peer_failure,
     peer_failure,
 )
-from studio.engine.encode import add_bigrams, cap_vocab
 from studio.engine.fitcontext import FitContext
+from studio.engine.mapped_data import MappedData, encode_docs, split_data
 from studio.engine.metrics import multi_label_metrics, single_label_metrics
 from studio.engine.model import ModelSpec, TextClassifier
 from studio.engine.prepare import PreparedDataset, prepare_dataset
@@ -84,9 +84,7 @@ def encoded_split(
     p: PreparedDataset, encoder: TextEncoder, docs: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ids (vocabulary-capped, bigrams added), offsets and targets of some documents."""
-    ids, offsets = gather_docs(p.ids, p.offsets, docs)
-    ids = cap_vocab(ids, encoder.vocab_size)
-    ids, offsets = add_bigrams(ids, offsets, encoder.vocab_size, encoder.ngram_buckets)
+    ids, offsets = encode_docs(p.ids, p.offsets, docs, encoder)
     return ids, offsets, np.asarray(p.targets[docs])
 
 
@@ -149,7 +147,9 @@ def _clip(params: list[nn.Parameter], max_norm: float) -> None:
 
 
 @torch.no_grad()
-def predict_logits(model: TextClassifier, data: DeviceData, batch_size: int = 4096) -> torch.Tensor:
+def predict_logits(
+    model: TextClassifier, data: DeviceData | MappedData, batch_size: int = 4096
+) -> torch.Tensor:
     """Logits of every document of ``data``, in order."""
     model.eval()
     out = [model(b.ids, b.offsets) for b in data.batches(batch_size)]
@@ -161,7 +161,7 @@ def predict_logits(model: TextClassifier, data: DeviceData, batch_size: int = 40
 
 def evaluate_split(
     model: TextClassifier,
-    data: DeviceData,
+    data: DeviceData | MappedData,
     multi_label: bool,
     group: ProcessGroup | None = None,
     targets: torch.Tensor | None = None,
@@ -273,14 +273,14 @@ def fit(
     if config.device.compile:
         # the dense layers only: the table's update is already fused by hand
         model.head = torch.compile(model.head)  # type: ignore[assignment]
-    train = DeviceData(*encoded_split(p, encoder, p.train_idx), device=device)
+    train = split_data(p.ids, p.offsets, p.targets, np.asarray(p.train_idx), encoder, device)
     valid_idx = np.asarray(p.valid_idx)
     if group is not None:  # each rank scores its part; the logits are gathered
         a, b = shard_bounds(len(valid_idx), group.world_size, group.rank)
-        valid = DeviceData(*encoded_split(p, encoder, valid_idx[a:b]), device=device)
+        valid = split_data(p.ids, p.offsets, p.targets, valid_idx[a:b], encoder, device)
         valid_targets = torch.from_numpy(np.asarray(p.targets[valid_idx])).to(device)
     else:
-        valid = DeviceData(*encoded_split(p, encoder, valid_idx), device=device)
+        valid = split_data(p.ids, p.offsets, p.targets, valid_idx, encoder, device)
         valid_targets = valid.targets
     ctx = FitContext(config, model, spec, encoder, p.label_names, p.multi_label, device)
     ctx.run_dir, ctx.prepared, ctx.valid_docs = run_dir, p, valid_idx
@@ -359,8 +359,8 @@ def _notify(ctx: FitContext, callbacks: list[Callback], message: str) -> None:
 
 def _run(
     ctx: FitContext,
-    train: DeviceData,
-    valid: DeviceData,
+    train: DeviceData | MappedData,
+    valid: DeviceData | MappedData,
     callbacks: list[Callback],
     control: TrainControl,
     pretrained_found: int | None,

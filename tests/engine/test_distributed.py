@@ -308,3 +308,13 @@ def test_a_hung_rank_times_out_under_a_slurm_style_launch(
     assert "Timed out" in err and "Traceback" not in err
     assert 2.5 < waited < 30  # the 3 s collective timeout, not a hang
     assert json.loads((run / "run.json").read_text())["status"] == "failed"
+
+
+def test_a_stop_made_before_the_run_began_stops_it_at_once(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / STOP_FILE).touch()  # the window's Stop, pressed while the launch was starting
+    out = _studio(["train", *DATA, "--epochs", "5", "--run-dir", str(run), "--json"], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert _summary(out.stdout)["status"] == "stopped"
+    assert _summary(out.stdout)["steps"] == 0

@@ -1,0 +1,130 @@
+"""Training data larger than memory: batches read from the memory-mapped encoded arrays.
+
+A split too large to keep on the device (see :func:`split_data`) is read block by block
+from the prepared dataset's ``ids.npy`` memory map. An epoch visits the blocks in a
+shuffled order and shuffles the documents inside each block (the block-shuffle that
+streaming loaders use); each block is capped to the vocabulary, given its hashed bigrams,
+moved to the device and cut into batches like :class:`~studio.engine.batching.DeviceData`.
+The pages of the map a block touched are handed back to the kernel after it is read
+(``madvise(MADV_DONTNEED)``): they stay in the page cache but not in this process's
+resident memory, so a pass over a file of many gigabytes keeps a bounded footprint. The
+next block is prepared on a helper thread while the current one trains.
+"""
+
+from __future__ import annotations
+
+import mmap
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+import torch
+
+from studio.engine.batching import Batch, DeviceData, gather_docs
+from studio.engine.encode import add_bigrams, cap_vocab
+from studio.engine.textencoder import TextEncoder
+
+#: Splits with more tokens than this are streamed from the memory map (about 1.5 GB of
+#: device memory for ids, bigram ids and the epoch's shuffled copy at 8 bytes each).
+RESIDENT_TOKENS = 64_000_000
+#: Documents per block (rounded up to whole batches, so only an epoch's last batch is short).
+BLOCK_DOCS = 131_072
+
+
+def encode_docs(
+    ids: np.ndarray, offsets: np.ndarray, docs: np.ndarray, encoder: TextEncoder
+) -> tuple[np.ndarray, np.ndarray]:
+    """Flat ids (vocabulary-capped, hashed bigrams added) and offsets of ``docs``, in order."""
+    flat, flat_offsets = gather_docs(ids, offsets, docs)
+    flat = cap_vocab(flat, encoder.vocab_size)
+    return add_bigrams(flat, flat_offsets, encoder.vocab_size, encoder.ngram_buckets)
+
+
+def release(array: np.ndarray, start: int, stop: int) -> None:
+    """Drop rows ``start:stop`` of a memory-mapped array from resident memory (not from
+    the file or the page cache); a no-op for arrays in memory."""
+    base = array.base if isinstance(array, np.memmap) else None
+    if not isinstance(base, mmap.mmap) or stop <= start:
+        return
+    item = array.dtype.itemsize
+    first = (array.offset + start * item) // mmap.PAGESIZE * mmap.PAGESIZE
+    last = min(len(base), array.offset + stop * item)
+    if last > first:
+        base.madvise(mmap.MADV_DONTNEED, first, last - first)
+
+
+class MappedData:
+    """One split read from the prepared memory maps, a block at a time."""
+
+    def __init__(
+        self,
+        ids: np.ndarray,
+        offsets: np.ndarray,
+        targets: np.ndarray,
+        docs: np.ndarray,
+        encoder: TextEncoder,
+        device: torch.device,
+        block_docs: int = BLOCK_DOCS,
+    ) -> None:
+        self.ids, self.offsets, self.all_targets = ids, offsets, targets
+        self.docs = np.asarray(docs, dtype=np.int64)
+        self.encoder = encoder
+        self.device = device
+        self.block_docs = block_docs
+        self.n_docs = len(self.docs)
+        self.targets = torch.from_numpy(np.asarray(targets[self.docs])).to(device)
+
+    def _block(self, docs: np.ndarray) -> DeviceData:
+        """Documents ``docs`` (in that order) as a device-resident block."""
+        ids, offsets = encode_docs(self.ids, self.offsets, docs, self.encoder)
+        release(self.ids, int(self.offsets[docs.min()]), int(self.offsets[docs.max() + 1]))
+        return DeviceData(ids, offsets, np.asarray(self.all_targets[docs]), self.device)
+
+    def batches(
+        self,
+        batch_size: int,
+        rng: np.random.Generator | None = None,
+        rank: int = 0,
+        world: int = 1,
+    ) -> Iterator[Batch]:
+        """Like :meth:`DeviceData.batches`: in order, or block-shuffled when ``rng`` is given."""
+        size = -(-self.block_docs // batch_size) * batch_size  # whole batches per block
+        docs = self.docs
+        starts = np.arange(0, self.n_docs, size)
+        if rng is not None:
+            # a random rotation moves the block edges (and which documents share the short
+            # last block) every epoch; the full blocks come in random order, the short last
+            docs = np.roll(docs, -int(rng.integers(max(self.n_docs, 1))))
+            full = self.n_docs // size
+            starts[:full] = starts[:full][rng.permutation(full)]
+        # every block's order is drawn here, before the helper thread starts reading, so
+        # the generator's state after an epoch does not depend on timing
+        orders = [
+            docs[s : s + size] if rng is None else rng.permutation(docs[s : s + size])
+            for s in starts
+        ]
+        with ThreadPoolExecutor(1, thread_name_prefix="studio-blocks") as pool:
+            ahead: list[Future[DeviceData]] = [pool.submit(self._block, o) for o in orders[:1]]
+            for i in range(len(orders)):
+                block = ahead.pop().result()
+                if i + 1 < len(orders):
+                    ahead.append(pool.submit(self._block, orders[i + 1]))
+                # the block is in shuffled order already: cut it in order
+                yield from block.batches(batch_size, None, rank, world)
+
+
+def split_data(
+    ids: np.ndarray,
+    offsets: np.ndarray,
+    targets: np.ndarray,
+    docs: np.ndarray,
+    encoder: TextEncoder,
+    device: torch.device,
+) -> DeviceData | MappedData:
+    """The split's documents on the device if they fit the budget, else streamed."""
+    docs = np.asarray(docs, dtype=np.int64)
+    tokens = int((offsets[docs + 1] - offsets[docs]).sum()) if len(docs) else 0
+    if tokens <= RESIDENT_TOKENS:
+        flat, flat_offsets = encode_docs(ids, offsets, docs, encoder)
+        return DeviceData(flat, flat_offsets, np.asarray(targets[docs]), device)
+    return MappedData(ids, offsets, targets, docs, encoder, device)
