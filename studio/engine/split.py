@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from studio.config import DataConfig
+
 
 def stratified_split(
     strata: np.ndarray, valid_fraction: float, test_fraction: float, seed: int
@@ -28,4 +30,16 @@ def stratified_split(
         test.append(idx[n_valid : n_valid + n_test])
         train.append(idx[n_valid + n_test :])
     parts = (train, valid, test)
-    return tuple(np.sort(np.concatenate(p)).astype(np.int64) for p in parts)  # type: ignore[return-value]
+    return tuple(np.sort(np.concatenate(p)).astype(np.int64, copy=False) for p in parts)  # type: ignore[return-value]
+
+
+def split_documents(
+    strata: np.ndarray, data: DataConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split the main file's documents as ``data`` asks (no fraction for a split given as a file).
+
+    ``strata`` is any integer code per document that sorts like its first label.
+    """
+    valid_f = 0.0 if data.valid_path else data.valid_fraction
+    test_f = 0.0 if data.test_path else data.test_fraction
+    return stratified_split(strata, valid_f, test_f, data.split_seed)

@@ -8,7 +8,7 @@ training split, which never produces an out-of-vocabulary token.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
@@ -31,8 +31,13 @@ def iter_word_tokens(texts: Iterable[str], lowercase: bool = True) -> Iterator[l
         yield findall(text.lower() if lowercase else text)
 
 
-def train_bpe(texts: Sequence[str], vocab_size: int, lowercase: bool = True) -> Tokenizer:
-    """Train a byte-level BPE tokenizer with ``<pad>``=0 and ``<unk>``=1 reserved."""
+def train_bpe(
+    texts: Iterable[str], vocab_size: int, lowercase: bool = True, length: int | None = None
+) -> Tokenizer:
+    """Train a byte-level BPE tokenizer with ``<pad>``=0 and ``<unk>``=1 reserved.
+
+    ``texts`` may be a lazy iterable (``length`` is then its length, if known).
+    """
     tok = Tokenizer(models.BPE())
     if lowercase:
         from tokenizers import normalizers
@@ -46,7 +51,9 @@ def train_bpe(texts: Sequence[str], vocab_size: int, lowercase: bool = True) -> 
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    tok.train_from_iterator(texts, trainer, length=len(texts))
+    if length is None and isinstance(texts, Sized):
+        length = len(texts)
+    tok.train_from_iterator(texts, trainer, length=length)
     return tok
 
 

@@ -15,8 +15,9 @@ import multiprocessing
 import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
-from multiprocessing.pool import Pool
+from collections import deque
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from multiprocessing.pool import AsyncResult, Pool
 
 import numpy as np
 
@@ -133,13 +134,39 @@ def rank_by_training_frequency(
     # all counts minus the (smaller) held-out part: no copy of the training ids
     counts = np.bincount(ids, minlength=len(vocab))
     counts -= np.bincount(ids[np.repeat(held_out, lengths)], minlength=len(vocab))
-    seen = np.flatnonzero(counts)
-    order = sorted(seen.tolist(), key=lambda i: (-int(counts[i]), vocab[i]))
+    order = frequency_order(counts, vocab)
     rank = np.full(len(vocab), 1, dtype=np.int32)  # unseen in training -> <unk>
-    rank[np.asarray(order, dtype=np.int64)] = np.arange(
-        specials, specials + len(order), dtype=np.int32
-    )
+    rank[order] = np.arange(specials, specials + len(order), dtype=np.int32)
     np.take(rank, ids, out=ids)
     train_counts = np.zeros(specials + len(order), dtype=np.int64)
-    train_counts[specials:] = counts[np.asarray(order, dtype=np.int64)]
+    train_counts[specials:] = counts[order]
     return [vocab[i] for i in order], ids, train_counts
+
+
+def frequency_order(counts: np.ndarray, vocab: Sequence[str]) -> np.ndarray:
+    """Indices of the tokens whose count is above 0, most frequent first, ties by token."""
+    by_token = np.asarray(sorted(np.flatnonzero(counts).tolist(), key=vocab.__getitem__))
+    by_token = by_token.astype(np.int64, copy=False)
+    return by_token[np.argsort(-counts[by_token], kind="stable")]
+
+
+def tokenize_stream(
+    jobs: Iterable[tuple[Sequence[str], bool]], workers: int
+) -> Generator[tuple[list[str], np.ndarray, np.ndarray], None, None]:
+    """:func:`tokenize_chunk` of each job, in order, in ``workers`` spawned processes.
+
+    ``Pool.imap`` would read all of ``jobs`` ahead; here at most ``2 * workers`` chunks are in
+    flight, so memory stays bounded however many chunks a file has. Close the generator (or
+    exhaust it) to stop the workers.
+    """
+    if workers <= 1:
+        yield from map(tokenize_chunk, jobs)
+        return
+    with _spawn_pool(workers) as pool:
+        pending: deque[AsyncResult[tuple[list[str], np.ndarray, np.ndarray]]] = deque()
+        for job in jobs:
+            pending.append(pool.apply_async(tokenize_chunk, (job,)))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()

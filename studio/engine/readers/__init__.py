@@ -1,6 +1,7 @@
 """Dataset readers: CSV, TSV, JSON Lines, fastText, a folder of class folders, and Parquet.
 
-``read_dataset`` turns any of them into a :class:`RawDataset`. Every problem with the
+``read_dataset`` turns any of them into a :class:`RawDataset`; ``iter_chunks`` reads a CSV,
+TSV, JSON Lines or fastText file of any size in chunks of documents. Every problem with the
 input is raised as :class:`studio.errors.DatasetError` naming the file, line, column or
 byte offset; no other exception escapes for bad input.
 """
@@ -13,15 +14,28 @@ from studio.errors import DatasetError
 
 from ._columns import detect_columns
 from ._csv import read_csv
-from ._detect import FORMATS, detect_format
+from ._detect import FORMATS, detect_format, resolve_format
 from ._fasttext import read_fasttext
 from ._folder import read_folder
 from ._jsonl import read_jsonl
 from ._parquet import read_parquet
+from ._stream import CHUNK_CHARS, CHUNK_DOCS, STREAM_FORMATS, Chunk, iter_chunks
 from ._text import read_bytes, read_text
 from ._types import RawDataset
 
-__all__ = ["FORMATS", "RawDataset", "detect_columns", "detect_format", "read_dataset"]
+__all__ = [
+    "CHUNK_CHARS",
+    "CHUNK_DOCS",
+    "FORMATS",
+    "STREAM_FORMATS",
+    "Chunk",
+    "RawDataset",
+    "detect_columns",
+    "detect_format",
+    "iter_chunks",
+    "read_dataset",
+    "resolve_format",
+]
 
 
 def read_dataset(
@@ -40,19 +54,10 @@ def read_dataset(
     None means UTF-8 with an optional BOM. Raises DatasetError for any bad input.
     """
     path = Path(path)
-    fmt = format.strip().lower()
-    if fmt != "auto" and fmt not in FORMATS:
-        choices = ", ".join(("auto", *FORMATS))
-        raise DatasetError(f"unknown format {format!r}; expected one of {choices}", path=path)
-    if fmt == "auto":
-        fmt = detect_format(path, encoding=encoding)
+    fmt = resolve_format(path, format, encoding)
     delimiter = label_delimiter or None
     if fmt == "folder":
-        if not path.is_dir():
-            raise DatasetError("folder not found (format 'folder' needs a folder)", path=path)
         return read_folder(path, encoding)
-    if path.is_dir():
-        raise DatasetError(f"is a folder, not a {fmt} file (use format 'folder')", path=path)
     if fmt == "parquet":
         if read_bytes(path, 4) != b"PAR1":
             raise DatasetError("not a Parquet file (it does not start with 'PAR1')", path=path)

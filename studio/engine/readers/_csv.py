@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from studio.errors import DatasetError
 
 from ._columns import check_unique, detect_columns
-from ._common import LabelParser, finish
+from ._common import Documents, LabelParser, Row, collect
 from ._types import RawDataset
 
 if TYPE_CHECKING:
@@ -99,21 +99,22 @@ def iter_lines(text: str) -> Iterator[str]:
         start = end + 1
 
 
-def read_csv(
+def csv_documents(
     path: Path,
-    text: str,
+    lines: Iterable[str],
     *,
-    tsv: bool,
+    delimiter: str,
+    fmt: str,
     text_column: str | None,
     label_column: str | None,
     label_delimiter: str | None,
-) -> RawDataset:
-    """Read CSV (delimiter sniffed) or TSV (tab) text."""
-    if not text.strip():
-        raise DatasetError("the file is empty", path=path)
-    delimiter = "\t" if tsv else (sniff_delimiter(text) or ",")
+) -> Documents:
+    """Parse the header and a sample now (columns chosen), the rows lazily.
+
+    ``lines`` are the file's lines with their line ends, as :func:`iter_lines` gives them.
+    """
     _raise_field_limit()
-    reader = csv.reader(iter_lines(text), delimiter=delimiter, strict=True)
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     records = _records(reader, path)
     header_line, header = next(records, (0, []))
     names = [name.strip() for name in header]
@@ -132,33 +133,47 @@ def read_csv(
     )
     ti, li, width = names.index(text_name), names.index(label_name), len(names)
     parser = LabelParser(label_delimiter)
-    texts: list[str] = []
-    labels: list[tuple[str, ...]] = []
-    lines: list[int] = []
-    for chunk in (sample, records):
-        for line, row in chunk:
-            if len(row) != width:
-                if len(row) == 1 and not row[0].strip():
-                    continue
-                sep = _NAMES[delimiter]
-                raise DatasetError(
-                    f"expected {width} fields ({sep}-separated, like the header), found {len(row)}",
-                    path=path,
-                    line=line,
-                )
-            found = parser.parse(row[li])
-            if not found:
-                raise DatasetError("empty label", path=path, line=line, column=label_name)
-            texts.append(row[ti])
-            labels.append(found)
-            lines.append(line)
-    return finish(
+
+    def rows() -> Iterator[Row]:
+        for chunk in (sample, records):
+            for line, row in chunk:
+                if len(row) != width:
+                    if len(row) == 1 and not row[0].strip():
+                        continue
+                    sep = _NAMES[delimiter]
+                    raise DatasetError(
+                        f"expected {width} fields ({sep}-separated, like the header),"
+                        f" found {len(row)}",
+                        path=path,
+                        line=line,
+                    )
+                found = parser.parse(row[li])
+                if not found:
+                    raise DatasetError("empty label", path=path, line=line, column=label_name)
+                yield line, row[ti], found
+
+    return Documents(fmt, rows(), text_name, label_name, label_delimiter is not None)
+
+
+def read_csv(
+    path: Path,
+    text: str,
+    *,
+    tsv: bool,
+    text_column: str | None,
+    label_column: str | None,
+    label_delimiter: str | None,
+) -> RawDataset:
+    """Read CSV (delimiter sniffed) or TSV (tab) text."""
+    if not text.strip():
+        raise DatasetError("the file is empty", path=path)
+    docs = csv_documents(
         path,
-        "tsv" if tsv else "csv",
-        texts,
-        labels,
-        lines,
-        text_column=text_name,
-        label_column=label_name,
-        multi_label=label_delimiter is not None,
+        iter_lines(text),
+        delimiter="\t" if tsv else (sniff_delimiter(text) or ","),
+        fmt="tsv" if tsv else "csv",
+        text_column=text_column,
+        label_column=label_column,
+        label_delimiter=label_delimiter,
     )
+    return collect(path, docs)

@@ -69,3 +69,18 @@ def detect_format(path: str | Path, *, encoding: str | None = None) -> str:
     if delimiter is not None:
         return "tsv" if delimiter == "\t" else "csv"
     raise DatasetError(f"cannot tell the format of this file; {_ASK}", path=path)
+
+
+def resolve_format(path: Path, format: str = "auto", encoding: str | None = None) -> str:
+    """The format to read ``path`` with: ``format`` checked, or detected when it is "auto"."""
+    fmt = format.strip().lower()
+    if fmt != "auto" and fmt not in FORMATS:
+        choices = ", ".join(("auto", *FORMATS))
+        raise DatasetError(f"unknown format {format!r}; expected one of {choices}", path=path)
+    if fmt == "auto":
+        fmt = detect_format(path, encoding=encoding)
+    if fmt == "folder" and not path.is_dir():
+        raise DatasetError("folder not found (format 'folder' needs a folder)", path=path)
+    if fmt != "folder" and path.is_dir():
+        raise DatasetError(f"is a folder, not a {fmt} file (use format 'folder')", path=path)
+    return fmt

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from studio.errors import DatasetError
 
 from ._columns import detect_columns
-from ._common import LabelParser, finish
+from ._common import Documents, LabelParser, Row, collect
 from ._text import iter_lines
 from ._types import RawDataset
 
@@ -18,9 +18,9 @@ SAMPLE_ROWS = 1000
 _KINDS = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
 
 
-def _objects(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line, object)`` for every non-blank line."""
-    for line, raw in iter_lines(text):
+def _objects(lines: Iterable[tuple[int, str]], path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line, object)`` for every numbered non-blank line."""
+    for line, raw in lines:
         try:
             value = json.loads(raw)
         except json.JSONDecodeError as exc:
@@ -91,18 +91,16 @@ def _cell(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def read_jsonl(
+def jsonl_documents(
     path: Path,
-    text: str,
+    lines: Iterable[tuple[int, str]],
     *,
     text_column: str | None,
     label_column: str | None,
     label_delimiter: str | None,
-) -> RawDataset:
-    """Read JSON Lines text."""
-    if not text.strip():
-        raise DatasetError("the file is empty", path=path)
-    objects = _objects(text, path)
+) -> Documents:
+    """Parse a sample now (columns chosen), the rows lazily, from numbered non-blank lines."""
+    objects = _objects(lines, path)
     sample: list[tuple[int, dict[str, Any]]] = []
     for item in objects:
         sample.append(item)
@@ -114,29 +112,41 @@ def read_jsonl(
         names, rows, text_column=text_column, label_column=label_column, path=path
     )
     parser = LabelParser(label_delimiter)
-    multi = label_delimiter is not None
-    texts: list[str] = []
-    labels: list[tuple[str, ...]] = []
-    lines: list[int] = []
-    for chunk in (sample, objects):
-        for line, obj in chunk:
-            for key in (text_key, label_key):
-                if key not in obj:
-                    raise DatasetError(f"missing key {key!r}", path=path, line=line, column=key)
-            found, is_list = label_of(obj[label_key], parser, path, line, label_key)
-            if not found:
-                raise DatasetError("empty label", path=path, line=line, column=label_key)
-            multi = multi or is_list
-            texts.append(text_of(obj[text_key], path, line, text_key))
-            labels.append(found)
-            lines.append(line)
-    return finish(
+    docs = Documents("jsonl", text_column=text_key, label_column=label_key)
+    docs.multi_label = label_delimiter is not None
+
+    def parsed() -> Iterator[Row]:
+        for chunk in (sample, objects):
+            for line, obj in chunk:
+                for key in (text_key, label_key):
+                    if key not in obj:
+                        raise DatasetError(f"missing key {key!r}", path=path, line=line, column=key)
+                found, is_list = label_of(obj[label_key], parser, path, line, label_key)
+                if not found:
+                    raise DatasetError("empty label", path=path, line=line, column=label_key)
+                docs.multi_label = docs.multi_label or is_list
+                yield line, text_of(obj[text_key], path, line, text_key), found
+
+    docs.rows = parsed()
+    return docs
+
+
+def read_jsonl(
+    path: Path,
+    text: str,
+    *,
+    text_column: str | None,
+    label_column: str | None,
+    label_delimiter: str | None,
+) -> RawDataset:
+    """Read JSON Lines text."""
+    if not text.strip():
+        raise DatasetError("the file is empty", path=path)
+    docs = jsonl_documents(
         path,
-        "jsonl",
-        texts,
-        labels,
-        lines,
-        text_column=text_key,
-        label_column=label_key,
-        multi_label=multi,
+        iter_lines(text),
+        text_column=text_column,
+        label_column=label_column,
+        label_delimiter=label_delimiter,
     )
+    return collect(path, docs)
