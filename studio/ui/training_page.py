@@ -132,7 +132,7 @@ class TrainingPage(QWidget):
         self.result.setText(
             f"<b>{status}</b> after {r['epochs']} epochs "
             f"({format_seconds(r['train_seconds'])} training, {r['docs_per_second']:,.0f} docs/s). "
-            f"Best epoch {r['best_epoch']}: validation accuracy <b>{acc:.2%}</b>, "
+            f"Saved model (epoch {r['best_epoch']}): validation accuracy <b>{acc:.2%}</b>, "
             f"macro-F1 <b>{f1:.3f}</b>.{saved}"
         )
 
