@@ -1,7 +1,8 @@
-"""A dataset larger than memory: prepare it (and, later, train on it) and measure peak memory.
+"""A dataset larger than memory: prepare it, train one epoch on it, measure peak memory.
 
     python tests/bench/bench_large.py [--docs 10000000] [--tokens 80] [--out DIR]
                                       [--mode stream|memory|both] [--workers N]
+                                      [--no-train] [--reuse]
 
 Generates a TSV of ``docs`` documents once (``bench_prepare.generate``: Zipf words, about
 ``tokens`` tokens each, 10 labels; 10 M documents make about 4 GB), then runs every stage
@@ -59,18 +60,33 @@ def child_prepare(data: Path, cache: Path, stream: bool, workers: int | None) ->
     }
 
 
-# ---------------------------------------------------------------------------------------------
-# Training: add ``child_train(cache_dir, ...)`` here (one epoch over the prepared dataset in
-# ``cache_dir``, returning its figures like ``child_prepare``), a branch for it in ``_child``
-# and a ``stage("train", ...)`` call in ``main`` after the preparation.
-# ---------------------------------------------------------------------------------------------
+def child_train(data: Path, cache: Path, runs: Path) -> dict[str, object]:
+    """One epoch with the default settings, as ``studio train DATA --epochs 1`` runs it
+    (the dataset opened from ``cache``, which the prepare stage filled)."""
+    from studio.config import StudioConfig
+    from studio.engine.session import train_run
+
+    config = StudioConfig().with_overrides(data={"path": str(data)}, train={"epochs": 1})
+    t0 = time.perf_counter()
+    result = train_run(config, cache_dir=cache, runs_dir=runs)
+    return {
+        "seconds": round(time.perf_counter() - t0, 1),
+        "train_seconds": round(result.train_seconds, 1),
+        "docs_per_second": round(result.docs_per_second),
+        "steps": result.steps,
+        "val_accuracy": round(result.val_accuracy, 4),
+        "run_dir": result.run_dir,
+    }
 
 
 def _child(argv: list[str]) -> None:
     stage, data, cache, mode, workers = argv
-    if stage != "prepare":
+    if stage == "train":
+        figures = child_train(Path(data), Path(cache), Path(cache).parent / "runs")
+    elif stage == "prepare":
+        figures = child_prepare(Path(data), Path(cache), mode == "stream", int(workers) or None)
+    else:
         raise SystemExit(f"unknown stage {stage!r}")
-    figures = child_prepare(Path(data), Path(cache), mode == "stream", int(workers) or None)
     print(json.dumps({**figures, **_peaks()}))
 
 
@@ -122,6 +138,8 @@ def main() -> None:
     ap.add_argument("--out", default="/tmp/studio-bench-large")
     ap.add_argument("--mode", choices=["stream", "memory", "both"], default="stream")
     ap.add_argument("--workers", type=int, default=0, help="streamed: tokenizer processes")
+    ap.add_argument("--no-train", action="store_true", help="prepare only")
+    ap.add_argument("--reuse", action="store_true", help="keep a prepared cache (train only)")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -136,11 +154,14 @@ def main() -> None:
     modes = ["stream", "memory"] if args.mode == "both" else [args.mode]
     for mode in modes:
         cache = out / f"cache-{mode}-{args.docs}"
-        shutil.rmtree(cache, ignore_errors=True)
-        figures = stage("prepare", str(data), str(cache), mode, str(args.workers))
-        print(json.dumps({"mode": mode, "file_gb": round(data.stat().st_size / GB, 2), **figures}))
-        sys.stdout.flush()
-        # the training stage goes here: stage("train", figures["cache_dir"], ...)
+        size = {"mode": mode, "file_gb": round(data.stat().st_size / GB, 2)}
+        if not (args.reuse and cache.exists()):
+            shutil.rmtree(cache, ignore_errors=True)
+            figures = stage("prepare", str(data), str(cache), mode, str(args.workers))
+            print(json.dumps({**size, **figures}), flush=True)
+        if not args.no_train:
+            figures = stage("train", str(data), str(cache), mode, str(args.workers))
+            print(json.dumps({**size, **figures}), flush=True)
 
 
 if __name__ == "__main__":
