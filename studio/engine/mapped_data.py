@@ -1,9 +1,10 @@
 """Training data larger than memory: batches read from the memory-mapped encoded arrays.
 
 A split too large to keep on the device (see :func:`split_data`) is read block by block
-from the prepared dataset's ``ids.npy`` memory map. An epoch visits the blocks in a
-shuffled order and shuffles the documents inside each block (the block-shuffle that
-streaming loaders use); each block is capped to the vocabulary, given its hashed bigrams,
+from the prepared dataset's ``ids.npy`` memory map. A shuffled epoch takes the documents as
+runs of neighbours (:data:`RUN_DOCS`) in random order, cuts that sequence into blocks and
+shuffles each block, so batches mix documents from all over the file (even a file sorted
+by label) while every read is short and sequential. Each block is capped to the vocabulary, given its hashed bigrams,
 moved to the device and cut into batches like :class:`~studio.engine.batching.DeviceData`.
 The pages of the map a block touched are handed back to the kernel after it is read
 (``madvise(MADV_DONTNEED)``): they stay in the page cache but not in this process's
@@ -32,6 +33,8 @@ from studio.engine.textencoder import TextEncoder
 RESIDENT_TOKENS = 64_000_000
 #: Documents per block (rounded up to whole batches, so only an epoch's last batch is short).
 BLOCK_DOCS = 65_536
+#: Neighbouring documents read together; a shuffled epoch takes runs in random order.
+RUN_DOCS = 512
 
 
 def encode_docs(
@@ -80,7 +83,7 @@ class MappedData:
     def _block(self, docs: np.ndarray) -> DeviceData:
         """Documents ``docs`` (in that order) as a device-resident block."""
         ids, offsets = encode_docs(self.ids, self.offsets, docs, self.encoder)
-        release(self.ids, int(self.offsets[docs.min()]), int(self.offsets[docs.max() + 1]))
+        release(self.ids, 0, len(self.ids))  # the block's runs come from all over the map
         return DeviceData(ids, offsets, np.asarray(self.all_targets[docs]), self.device)
 
     def batches(
@@ -92,24 +95,25 @@ class MappedData:
     ) -> Iterator[Batch]:
         """Like :meth:`DeviceData.batches`: in order, or block-shuffled when ``rng`` is given."""
         size = -(-self.block_docs // batch_size) * batch_size  # whole batches per block
-        docs = self.docs
-        starts = np.arange(0, self.n_docs, size)
-        if rng is not None:
-            # a random rotation moves the block edges (and which documents share the short
-            # last block) every epoch; the full blocks come in random order, the short last
-            docs = np.roll(docs, -int(rng.integers(max(self.n_docs, 1))))
-            full = self.n_docs // size
-            starts[:full] = starts[:full][rng.permutation(full)]
-        # every block's order is drawn here, before the helper thread starts reading, so
-        # the generator's state after an epoch does not depend on timing
-        orders = [
-            docs[s : s + size] if rng is None else rng.permutation(docs[s : s + size])
-            for s in starts
-        ]
-        for order in orders:
+        docs = self.docs if rng is None else self._run_shuffled(rng)
+        for start in range(0, self.n_docs, size):
+            block = docs[start : start + size]
+            if rng is not None:
+                block = rng.permutation(block)
             # the block is in shuffled order already: cut it in order
-            yield from self._block(order).batches(batch_size, None, rank, world)
+            yield from self._block(block).batches(batch_size, None, rank, world)
             trim_heap()
+
+    def _run_shuffled(self, rng: np.random.Generator) -> np.ndarray:
+        """The split's documents as runs of RUN_DOCS neighbours, the runs in random order.
+
+        A block is then made of many runs from all over the file, so a file sorted by
+        label still gives mixed batches, while each run is one short sequential read.
+        """
+        run = RUN_DOCS
+        n_runs = -(-self.n_docs // run)
+        index = (rng.permutation(n_runs)[:, None] * run + np.arange(run)).ravel()
+        return self.docs[index[index < self.n_docs]]
 
 
 def split_data(
