@@ -4,8 +4,9 @@ A split too large to keep on the device (see :func:`split_data`) is read block b
 from the prepared dataset's ``ids.npy`` memory map. A shuffled epoch takes the documents as
 runs of neighbours (:data:`RUN_DOCS`) in random order, cuts that sequence into blocks and
 shuffles each block, so batches mix documents from all over the file (even a file sorted
-by label) while every read is short and sequential. Each block is capped to the vocabulary, given its hashed bigrams,
-moved to the device and cut into batches like :class:`~studio.engine.batching.DeviceData`.
+by label) while every read is short and sequential. Each block is capped to the
+vocabulary, given its hashed bigrams, moved to the device and cut into batches like
+:class:`~studio.engine.batching.DeviceData`.
 The pages of the map a block touched are handed back to the kernel after it is read
 (``madvise(MADV_DONTNEED)``): they stay in the page cache but not in this process's
 resident memory, and the block's freed temporaries are returned to the system
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import mmap
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -27,6 +29,9 @@ from studio.engine.batching import Batch, DeviceData, gather_docs
 from studio.engine.encode import add_bigrams, cap_vocab
 from studio.engine.heap import trim_heap
 from studio.engine.textencoder import TextEncoder
+
+if TYPE_CHECKING:
+    from studio.engine.prepared import PreparedDataset
 
 #: Splits with more tokens than this are streamed from the memory map (about 1.5 GB of
 #: device memory for ids, bigram ids and the epoch's shuffled copy at 8 bytes each).
@@ -117,17 +122,12 @@ class MappedData:
 
 
 def split_data(
-    ids: np.ndarray,
-    offsets: np.ndarray,
-    targets: np.ndarray,
-    docs: np.ndarray,
-    encoder: TextEncoder,
-    device: torch.device,
+    p: PreparedDataset, docs: np.ndarray, encoder: TextEncoder, device: torch.device
 ) -> DeviceData | MappedData:
-    """The split's documents on the device if they fit the budget, else streamed."""
+    """Documents ``docs`` of ``p`` on the device if they fit the budget, else streamed."""
     docs = np.asarray(docs, dtype=np.int64)
-    tokens = int((offsets[docs + 1] - offsets[docs]).sum()) if len(docs) else 0
+    tokens = int((p.offsets[docs + 1] - p.offsets[docs]).sum()) if len(docs) else 0
     if tokens <= RESIDENT_TOKENS:
-        flat, flat_offsets = encode_docs(ids, offsets, docs, encoder)
-        return DeviceData(flat, flat_offsets, np.asarray(targets[docs]), device)
-    return MappedData(ids, offsets, targets, docs, encoder, device)
+        flat, flat_offsets = encode_docs(p.ids, p.offsets, docs, encoder)
+        return DeviceData(flat, flat_offsets, np.asarray(p.targets[docs]), device)
+    return MappedData(p.ids, p.offsets, p.targets, docs, encoder, device)

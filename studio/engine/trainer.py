@@ -273,14 +273,14 @@ def fit(
     if config.device.compile:
         # the dense layers only: the table's update is already fused by hand
         model.head = torch.compile(model.head)  # type: ignore[assignment]
-    train = split_data(p.ids, p.offsets, p.targets, np.asarray(p.train_idx), encoder, device)
+    train = split_data(p, np.asarray(p.train_idx), encoder, device)
     valid_idx = np.asarray(p.valid_idx)
     if group is not None:  # each rank scores its part; the logits are gathered
         a, b = shard_bounds(len(valid_idx), group.world_size, group.rank)
-        valid = split_data(p.ids, p.offsets, p.targets, valid_idx[a:b], encoder, device)
+        valid = split_data(p, valid_idx[a:b], encoder, device)
         valid_targets = torch.from_numpy(np.asarray(p.targets[valid_idx])).to(device)
     else:
-        valid = split_data(p.ids, p.offsets, p.targets, valid_idx, encoder, device)
+        valid = split_data(p, valid_idx, encoder, device)
         valid_targets = valid.targets
     ctx = FitContext(config, model, spec, encoder, p.label_names, p.multi_label, device)
     ctx.run_dir, ctx.prepared, ctx.valid_docs = run_dir, p, valid_idx

@@ -94,7 +94,7 @@ def test_only_splits_over_the_budget_are_streamed(
 ) -> None:
     enc = _encoder(prepared)
     docs = np.asarray(prepared.train_idx)
-    args = (prepared.ids, prepared.offsets, prepared.targets, docs, enc, CPU)
+    args = (prepared, docs, enc, CPU)
     assert isinstance(split_data(*args), DeviceData)
     monkeypatch.setattr(mapped_data, "RESIDENT_TOKENS", 1000)
     assert isinstance(split_data(*args), MappedData)
