@@ -318,3 +318,22 @@ def test_a_stop_made_before_the_run_began_stops_it_at_once(tmp_path: Path) -> No
     assert out.returncode == 0, out.stderr
     assert _summary(out.stdout)["status"] == "stopped"
     assert _summary(out.stdout)["steps"] == 0
+
+
+def test_a_stale_stop_file_does_not_stop_a_resumed_run(tmp_path: Path) -> None:
+    from studio.engine.session import resume_run
+
+    config = StudioConfig().with_overrides(
+        data={"path": str(SAMPLE_DATASET), "text_column": "text", "label_column": "section"},
+        train={"epochs": 2},
+    )
+    run = tmp_path / "run"
+    cache = tmp_path / "cache"
+    steps_per_epoch = 54  # 3,437 training documents in batches of 64
+    stop = _TouchStop(run, steps_per_epoch + 3)
+    stopped = train_run(config, [stop], run_dir=run, cache_dir=cache)
+    assert stopped.status == "stopped" and stopped.epochs == 1
+    (run / STOP_FILE).touch()  # left by a process killed after a stop request
+    resumed = resume_run(run, cache_dir=cache)
+    assert resumed.status == "finished"
+    assert resumed.epochs == 2
