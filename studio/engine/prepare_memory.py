@@ -13,7 +13,7 @@ import numpy as np
 
 from studio.config import DataConfig, TokenizerConfig
 from studio.engine.encode import flatten
-from studio.engine.prepared import PreparedDataset, Progress, check_cancel
+from studio.engine.prepared import PreparedDataset, Progress, check_cancel, reader_options
 from studio.engine.readers import RawDataset, read_dataset
 from studio.engine.split import split_documents
 from studio.engine.tokenize import SPECIALS, bpe_ids, train_bpe
@@ -22,14 +22,7 @@ from studio.errors import DatasetError
 
 
 def _read(path: str, data: DataConfig) -> RawDataset:
-    return read_dataset(
-        path,
-        format=data.format,
-        text_column=data.text_column,
-        label_column=data.label_column,
-        label_delimiter=data.label_delimiter,
-        encoding=data.encoding,
-    )
+    return read_dataset(path, **reader_options(data))
 
 
 def _split(raw: RawDataset, data: DataConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

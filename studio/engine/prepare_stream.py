@@ -37,7 +37,7 @@ import numpy as np
 from studio.config import DataConfig, TokenizerConfig
 from studio.engine.encode import flatten
 from studio.engine.npy_append import NpyAppender, read_rows, write_rows
-from studio.engine.prepared import Progress, check_cancel, write_meta
+from studio.engine.prepared import Progress, check_cancel, reader_options, write_meta
 from studio.engine.readers import CHUNK_DOCS, Chunk, iter_chunks
 from studio.engine.split import split_documents
 from studio.engine.token_counter import MAX_DISTINCT, TokenCounter
@@ -239,15 +239,7 @@ class _Build:
             files.paths.append(path)
             files.roles.append(role)
             files.docs.append(0)
-            for chunk in iter_chunks(
-                path,
-                format=data.format,
-                text_column=data.text_column,
-                label_column=data.label_column,
-                label_delimiter=data.label_delimiter,
-                encoding=data.encoding,
-                docs=self.chunk_docs,
-            ):
+            for chunk in iter_chunks(path, **reader_options(data), docs=self.chunk_docs):
                 check_cancel(self.cancel)
                 start = self.chunks[-1][1] if self.chunks else 0
                 self.chunks.append((start, start + len(chunk.texts)))

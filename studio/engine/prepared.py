@@ -14,9 +14,11 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 
+from studio.config import DataConfig
 from studio.engine.tokenize import SPECIALS
 from studio.errors import StudioError
 
@@ -26,6 +28,27 @@ Progress = Callable[[str, float], None]
 
 class Cancelled(StudioError):
     """Preparation was cancelled by the user."""
+
+
+class ReaderOptions(TypedDict):
+    """The keyword arguments every reader entry point takes from a :class:`DataConfig`."""
+
+    format: str
+    text_column: str | None
+    label_column: str | None
+    label_delimiter: str | None
+    encoding: str | None
+
+
+def reader_options(data: DataConfig) -> ReaderOptions:
+    """How ``data`` says its files are read: the readers' keyword arguments."""
+    return {
+        "format": data.format,
+        "text_column": data.text_column,
+        "label_column": data.label_column,
+        "label_delimiter": data.label_delimiter,
+        "encoding": data.encoding,
+    }
 
 
 def check_cancel(cancel: threading.Event | None) -> None:

@@ -42,8 +42,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ChildCommand", "CommandFactory", "ProcessWorker", "build_train_command"]
 
-#: The file whose appearance in the run folder stops every rank after its current step.
-STOP_FILE: Final = "STOP"
 #: The line prefix of a user error on the child's stderr (the CLI's exit status 2).
 ERROR_PREFIX: Final = "studio: error: "
 #: Bytes of the child's stderr (and stdout) kept for the error details.
@@ -258,6 +256,8 @@ class ProcessWorker(QObject):
             self._end_run()
             return
         if self.run_dir is not None:
+            from studio.engine.runstore import STOP_FILE  # torch-free
+
             try:
                 (self.run_dir / STOP_FILE).touch()
             except OSError:
@@ -534,6 +534,8 @@ class ProcessWorker(QObject):
             self._tmp = None
         if self.run_dir is None:
             return None
+        from studio.engine.runstore import STOP_FILE  # torch-free
+
         with contextlib.suppress(OSError):
             (self.run_dir / STOP_FILE).unlink(missing_ok=True)
         with contextlib.suppress(OSError):

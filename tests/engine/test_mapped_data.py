@@ -33,6 +33,12 @@ def _encoder(p: PreparedDataset) -> TextEncoder:
     return build_encoder(p, StudioConfig(data=DATA))
 
 
+def _streamed(p: PreparedDataset) -> MappedData:
+    """The training split read from the map in blocks of 300 documents."""
+    docs = np.asarray(p.train_idx)
+    return MappedData(p.ids, p.offsets, p.targets, docs, _encoder(p), CPU, 300)
+
+
 def _docs_of(batches: list, data: MappedData) -> list[tuple[int, ...]]:
     """Each document of the batches as its tuple of ids (to compare orders and sets)."""
     out = []
@@ -62,8 +68,7 @@ def test_a_shuffled_epoch_visits_every_document_once_in_whole_batches(
     prepared: PreparedDataset,
 ) -> None:
     docs = np.asarray(prepared.train_idx)
-    enc = _encoder(prepared)
-    data = MappedData(prepared.ids, prepared.offsets, prepared.targets, docs, enc, CPU, 300)
+    data = _streamed(prepared)
     rng = np.random.default_rng(0)
     first = list(data.batches(64, rng))
     second = list(data.batches(64, rng))
@@ -79,9 +84,7 @@ def test_a_shuffled_epoch_visits_every_document_once_in_whole_batches(
 def test_ranks_take_disjoint_slices_of_the_same_streamed_batches(
     prepared: PreparedDataset,
 ) -> None:
-    docs = np.asarray(prepared.train_idx)
-    enc = _encoder(prepared)
-    data = MappedData(prepared.ids, prepared.offsets, prepared.targets, docs, enc, CPU, 300)
+    data = _streamed(prepared)
     parts = [list(data.batches(64, np.random.default_rng(7), r, 2)) for r in (0, 1)]
     for b0, b1 in zip(*parts, strict=True):
         assert torch.equal(b0.ids, b1.ids)  # the same global batch on both ranks
