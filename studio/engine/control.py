@@ -38,6 +38,10 @@ class TrainControl:
     def paused(self) -> bool:
         return not self._running.is_set()
 
+    def wait_for_stop(self, timeout: float | None = None) -> bool:
+        """Block until a stop is requested (for tests); False if ``timeout`` ran out."""
+        return self._stop.wait(timeout)
+
     def wait_until_paused(self, timeout: float | None = None) -> bool:
         """Block until the training loop is parked in a pause (for tests and the UI)."""
         return self._paused_waiting.wait(timeout)

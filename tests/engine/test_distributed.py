@@ -25,6 +25,7 @@ from studio.cli import SAMPLE_DATASET, _without_nproc
 from studio.config import StudioConfig
 from studio.engine.batching import shard_bounds, shard_counts
 from studio.engine.callbacks import Callback, StepEnd
+from studio.engine.control import TrainControl
 from studio.engine.distributed import (
     DistributedError,
     Topology,
@@ -92,12 +93,16 @@ def test_the_ranks_command_line_is_the_launchers_without_nproc() -> None:
 
 
 class _TouchStop(Callback):
-    def __init__(self, path: Path, at_step: int) -> None:
-        self.path, self.at_step = path, at_step
+    """Touches the run's STOP file after ``at_step``, then holds the step until the
+    watcher has turned it into a stop request, so the stop lands at that step."""
+
+    def __init__(self, control: TrainControl, at_step: int) -> None:
+        self.control, self.at_step = control, at_step
 
     def on_step_end(self, ctx: FitContext, event: StepEnd) -> None:
         if event.step == self.at_step and ctx.run_dir is not None:
             (Path(ctx.run_dir) / STOP_FILE).touch()
+            assert self.control.wait_for_stop(timeout=30), "the STOP file was not noticed"
 
 
 def test_a_stop_file_in_the_run_folder_stops_a_run(tmp_path: Path) -> None:
@@ -106,7 +111,10 @@ def test_a_stop_file_in_the_run_folder_stops_a_run(tmp_path: Path) -> None:
         train={"epochs": 200},
     )
     run = tmp_path / "run"
-    result = train_run(config, [_TouchStop(run, 3)], run_dir=run, cache_dir=tmp_path / "cache")
+    control = TrainControl()
+    result = train_run(
+        config, [_TouchStop(control, 3)], control, run_dir=run, cache_dir=tmp_path / "cache"
+    )
     assert result.status == "stopped"
     assert result.epochs < 200
     assert json.loads((run / "run.json").read_text())["status"] == "stopped"
@@ -330,8 +338,9 @@ def test_a_stale_stop_file_does_not_stop_a_resumed_run(tmp_path: Path) -> None:
     run = tmp_path / "run"
     cache = tmp_path / "cache"
     steps_per_epoch = 54  # 3,437 training documents in batches of 64
-    stop = _TouchStop(run, steps_per_epoch + 3)
-    stopped = train_run(config, [stop], run_dir=run, cache_dir=cache)
+    control = TrainControl()
+    stop = _TouchStop(control, steps_per_epoch + 3)
+    stopped = train_run(config, [stop], control, run_dir=run, cache_dir=cache)
     assert stopped.status == "stopped" and stopped.epochs == 1
     (run / STOP_FILE).touch()  # left by a process killed after a stop request
     resumed = resume_run(run, cache_dir=cache)
