@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -114,10 +113,8 @@ def test_cache_makes_reopening_fast_and_identical(topics_csv: Path, tmp_path: Pa
     data, tok = DataConfig(path=str(topics_csv)), TokenizerConfig()
     first = prepare_dataset(data, tok, cache_dir=cache)
     assert first.cache_dir is None and len(list(cache.iterdir())) == 1
-    t0 = time.perf_counter()
     second = prepare_dataset(data, tok, cache_dir=cache)
     assert second.cache_dir is not None  # came from the cache
-    assert time.perf_counter() - t0 < 5
     assert np.array_equal(first.ids, second.ids) and first.tokens == second.tokens
     assert second.text(3) == first.text(3)
     # a changed file or tokenizer setting is a different cache entry
