@@ -108,7 +108,7 @@ def test_text_encoder_matches_training_encoding(topics_csv: Path) -> None:
     assert ids.tolist() == expect.tolist()
 
 
-def test_cache_makes_reopening_fast_and_identical(topics_csv: Path, tmp_path: Path) -> None:
+def test_reopening_comes_from_the_cache_and_is_identical(topics_csv: Path, tmp_path: Path) -> None:
     cache = tmp_path / "c"
     data, tok = DataConfig(path=str(topics_csv)), TokenizerConfig()
     first = prepare_dataset(data, tok, cache_dir=cache)
