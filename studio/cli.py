@@ -22,7 +22,7 @@ from studio.errors import StudioError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from studio.engine.callbacks import FitResult
+    from studio.engine.train.events import FitResult
 
 EXIT_USAGE = 2
 SAMPLE_DATASET = Path(__file__).resolve().parent.parent / "resources" / "manpages" / "manpages.tsv"
@@ -197,8 +197,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from studio.console import ProgressBar
-    from studio.engine.control import TrainControl
-    from studio.engine.session import train_run
+    from studio.engine.train.control import TrainControl
+    from studio.engine.train.session import train_run
 
     err = Console(stderr=True)
     rank = _rank()
@@ -207,9 +207,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.batch_size == "auto" and rank is not None:
         raise StudioError("--batch-size auto: finds a size for one device; give a number")
     if args.batch_size == "auto":
-        from studio.engine.batch_finder import find_batch_size
-        from studio.engine.prepare import prepare_dataset
-        from studio.engine.runstore import default_cache_dir
+        from studio.engine.data.prepare import prepare_dataset
+        from studio.engine.runs.layout import default_cache_dir
+        from studio.engine.train.batch_finder import find_batch_size
 
         prepared = prepare_dataset(config.data, config.tokenizer, cache_dir=default_cache_dir())
         size = find_batch_size(config, prepared)
@@ -241,7 +241,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _rank() -> int | None:
     """This process's rank when torchrun or Slurm started it as part of a job."""
-    from studio.engine.distributed import topology_from_env
+    from studio.engine.train.distributed import topology_from_env
 
     topo = topology_from_env()
     return None if topo is None else topo.rank
@@ -265,10 +265,10 @@ def _launch_ranks(args: argparse.Namespace, config: StudioConfig) -> int:
         raise StudioError("--nproc: this process is already one rank of a distributed run")
     from rich.console import Console
 
-    from studio.engine.devices import resolve_device
-    from studio.engine.launch import launch
-    from studio.engine.prepare import prepare_dataset
-    from studio.engine.runstore import default_cache_dir
+    from studio.engine.data.prepare import prepare_dataset
+    from studio.engine.runs.layout import default_cache_dir
+    from studio.engine.train.devices import resolve_device
+    from studio.engine.train.launch import launch
 
     device = resolve_device(config.device.device)
     if device.type == "cuda":
@@ -310,7 +310,7 @@ def _resume_train(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from studio.console import ProgressBar
-    from studio.engine.session import resume_run
+    from studio.engine.train.session import resume_run
 
     err = Console(stderr=True)
     callbacks = [] if args.quiet else [ProgressBar(err)]
@@ -344,7 +344,7 @@ def _finite(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from studio.engine.inference import evaluate_run, load_run
+    from studio.engine.analysis.inference import evaluate_run, load_run
 
     run = load_run(args.run)
     result = evaluate_run(run, args.data, args.text_col, args.label_col)
@@ -375,7 +375,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from studio.engine.inference import load_run
+    from studio.engine.analysis.inference import load_run
 
     run = load_run(args.run)
     ranked = run.predict(" ".join(args.text))
@@ -389,7 +389,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from studio.engine.runstore import default_runs_dir, list_runs
+    from studio.engine.runs.layout import default_runs_dir, list_runs
 
     runs_dir = Path(args.runs_dir) if args.runs_dir else default_runs_dir()
     runs = list_runs(runs_dir)
@@ -472,7 +472,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
-    from studio.engine.devices import list_devices
+    from studio.engine.train.devices import list_devices
 
     devices = list_devices()
     if args.json:
@@ -489,7 +489,7 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from studio.engine.export import export_run
+    from studio.engine.export.formats_all import export_run
 
     print(export_run(args.run, args.format, args.out, overwrite=args.overwrite))
     return 0

@@ -10,8 +10,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from studio.engine.callbacks import Callback, EpochEnd, FitResult, FitStart, StepEnd
-from studio.engine.fitcontext import FitContext
+from studio.engine.train.context import FitContext
+from studio.engine.train.events import Callback, EpochEnd, FitResult, FitStart, StepEnd
 
 
 class ProgressBar(Callback):

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from studio.bench.result import BenchResult
-from studio.engine.metrics import single_label_metrics
-from studio.engine.prepare import PreparedDataset
-from studio.engine.tokenize import word_tokens
+from studio.engine.data.prepare import PreparedDataset
+from studio.engine.data.tokenize import word_tokens
+from studio.engine.train.metrics import single_label_metrics
 from studio.errors import StudioError
 
 

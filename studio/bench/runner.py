@@ -16,10 +16,10 @@ from studio.bench.fasttext_loop import fasttext_available, run_fasttext
 from studio.bench.result import BenchResult
 from studio.bench.seed_loop import run_seed_loop
 from studio.config import DataConfig, StudioConfig
-from studio.engine.callbacks import Callback, EpochEnd
-from studio.engine.fitcontext import FitContext
-from studio.engine.prepare import PreparedDataset, prepare_dataset
-from studio.engine.trainer import fit
+from studio.engine.data.prepare import PreparedDataset, prepare_dataset
+from studio.engine.train.context import FitContext
+from studio.engine.train.events import Callback, EpochEnd
+from studio.engine.train.loop import fit
 from studio.errors import StudioError
 
 FASTTEXT_REFERENCE = "fastText 25 epochs, bigrams"

@@ -16,9 +16,9 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from studio.bench.result import BenchResult
-from studio.engine.encode import cap_vocab
-from studio.engine.metrics import single_label_metrics
-from studio.engine.prepare import PreparedDataset
+from studio.engine.data.ids import cap_vocab
+from studio.engine.data.prepare import PreparedDataset
+from studio.engine.train.metrics import single_label_metrics
 
 
 class SeedModel(nn.Module):

@@ -1,7 +1,10 @@
 """The headless engine: data -> vocabulary -> model -> training -> run folder.
 
+Grouped by role: ``data`` (files to id arrays), ``train`` (the loop and what it needs),
+``runs`` (run folders), ``analysis`` (a trained run: inference, reports, embeddings) and
+``export`` (other tools' formats); ``atomic`` is the crash-safe write they all share.
 Imports torch and numpy, never Qt. The public names below load lazily (PEP 562), so
-``from studio.engine.control import TrainControl`` costs no torch import: the window can
+``from studio.engine.train.control import TrainControl`` costs no torch import: the window can
 hold a control object before the engine is loaded.
 """
 
@@ -11,28 +14,28 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "Callback": "callbacks",
-    "EpochEnd": "callbacks",
-    "FitResult": "callbacks",
-    "FitStart": "callbacks",
-    "StepEnd": "callbacks",
-    "TrainControl": "control",
-    "DeviceInfo": "devices",
-    "list_devices": "devices",
-    "resolve_device": "devices",
-    "FitContext": "fitcontext",
-    "LoadedRun": "inference",
-    "evaluate_run": "inference",
-    "load_run": "inference",
-    "PreparedDataset": "prepare",
-    "prepare_dataset": "prepare",
-    "RawDataset": "readers",
-    "read_dataset": "readers",
-    "RunInfo": "runstore",
-    "default_runs_dir": "runstore",
-    "list_runs": "runstore",
-    "train_run": "session",
-    "fit": "trainer",
+    "Callback": "train.events",
+    "EpochEnd": "train.events",
+    "FitResult": "train.events",
+    "FitStart": "train.events",
+    "StepEnd": "train.events",
+    "TrainControl": "train.control",
+    "DeviceInfo": "train.devices",
+    "list_devices": "train.devices",
+    "resolve_device": "train.devices",
+    "FitContext": "train.context",
+    "LoadedRun": "analysis.inference",
+    "evaluate_run": "analysis.inference",
+    "load_run": "analysis.inference",
+    "PreparedDataset": "data.dataset",
+    "prepare_dataset": "data.prepare",
+    "RawDataset": "data.readers",
+    "read_dataset": "data.readers",
+    "RunInfo": "runs.layout",
+    "default_runs_dir": "runs.layout",
+    "list_runs": "runs.layout",
+    "train_run": "train.session",
+    "fit": "train.loop",
 }
 
 __all__ = [
@@ -71,13 +74,13 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
-    from studio.engine.callbacks import Callback, EpochEnd, FitResult, FitStart, StepEnd
-    from studio.engine.control import TrainControl
-    from studio.engine.devices import DeviceInfo, list_devices, resolve_device
-    from studio.engine.fitcontext import FitContext
-    from studio.engine.inference import LoadedRun, evaluate_run, load_run
-    from studio.engine.prepare import PreparedDataset, prepare_dataset
-    from studio.engine.readers import RawDataset, read_dataset
-    from studio.engine.runstore import RunInfo, default_runs_dir, list_runs
-    from studio.engine.session import train_run
-    from studio.engine.trainer import fit
+    from studio.engine.analysis.inference import LoadedRun, evaluate_run, load_run
+    from studio.engine.data.prepare import PreparedDataset, prepare_dataset
+    from studio.engine.data.readers import RawDataset, read_dataset
+    from studio.engine.runs.layout import RunInfo, default_runs_dir, list_runs
+    from studio.engine.train.context import FitContext
+    from studio.engine.train.control import TrainControl
+    from studio.engine.train.devices import DeviceInfo, list_devices, resolve_device
+    from studio.engine.train.events import Callback, EpochEnd, FitResult, FitStart, StepEnd
+    from studio.engine.train.loop import fit
+    from studio.engine.train.session import train_run

@@ -25,16 +25,16 @@ from PySide6.QtWidgets import (
 from studio import __version__
 from studio.config import load_config_text
 from studio.errors import StudioError
-from studio.ui.dataset_page import DatasetPage
-from studio.ui.device_picker import DeviceSelection
-from studio.ui.evaluation_page import EvaluationPage
-from studio.ui.explorer_page import ExplorerPage
-from studio.ui.playground_page import PlaygroundPage
-from studio.ui.runs_page import RunsPage
-from studio.ui.setup_page import SetupPage
-from studio.ui.tasks import TaskRunner
-from studio.ui.training_page import TrainingPage, format_seconds
-from studio.ui.worker import TrainingController
+from studio.ui.pages.dataset import DatasetPage
+from studio.ui.pages.evaluation import EvaluationPage
+from studio.ui.pages.explorer import ExplorerPage
+from studio.ui.pages.playground import PlaygroundPage
+from studio.ui.pages.runs import RunsPage
+from studio.ui.pages.setup import SetupPage
+from studio.ui.pages.training import TrainingPage, format_seconds
+from studio.ui.widgets.device_picker import DeviceSelection
+from studio.ui.workers.tasks import TaskRunner
+from studio.ui.workers.training import TrainingController
 
 ICONS = Path(__file__).resolve().parents[2] / "icons"
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "manpages" / "manpages.tsv"
@@ -394,7 +394,7 @@ class MainWindow(QMainWindow):
         """Evaluation and pinned neighbours follow the run at each epoch end."""
         predictions, prepared = e.get("predictions"), e.get("prepared")
         if predictions is not None and prepared is not None:
-            from studio.engine.analysis import predictions_from_arrays
+            from studio.engine.analysis.report import predictions_from_arrays
 
             self.evaluation_page.set_predictions(
                 predictions_from_arrays(**predictions), prepared.text, f"epoch {e['epoch']}"
@@ -439,7 +439,7 @@ class MainWindow(QMainWindow):
             return
 
         def work() -> str:
-            from studio.engine.export import export_run
+            from studio.engine.export.formats_all import export_run
 
             return str(export_run(run, fmt, out))
 

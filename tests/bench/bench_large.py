@@ -40,9 +40,9 @@ def _peaks() -> dict[str, float]:
 def child_prepare(data: Path, cache: Path, stream: bool, workers: int | None) -> dict[str, object]:
     """Prepare ``data`` into ``cache`` (cold), in this process; the figures of the stage."""
     from studio.config import DataConfig, TokenizerConfig
-    from studio.engine.prepare import prepare_dataset
-    from studio.engine.prepare_stream import prepare_streamed
-    from studio.engine.prepared import load_prepared
+    from studio.engine.data.dataset import load_prepared
+    from studio.engine.data.prepare import prepare_dataset
+    from studio.engine.data.streamed import prepare_streamed
 
     config, tok = DataConfig(path=str(data)), TokenizerConfig()
     t0 = time.perf_counter()
@@ -64,7 +64,7 @@ def child_train(data: Path, cache: Path, runs: Path) -> dict[str, object]:
     """One epoch with the default settings, as ``studio train DATA --epochs 1`` runs it
     (the dataset opened from ``cache``, which the prepare stage filled)."""
     from studio.config import StudioConfig
-    from studio.engine.session import train_run
+    from studio.engine.train.session import train_run
 
     config = StudioConfig().with_overrides(data={"path": str(data)}, train={"epochs": 1})
     t0 = time.perf_counter()

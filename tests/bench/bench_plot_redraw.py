@@ -32,7 +32,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
 
-from studio.ui.plots import TrainingPlots
+from studio.ui.widgets.plots import TrainingPlots
 
 BUDGET_MS = 30.0
 

@@ -22,7 +22,7 @@ import numpy as np
 CHILD = """
 import json, resource, sys, time
 from studio.config import DataConfig, TokenizerConfig
-from studio.engine.prepare import prepare_dataset
+from studio.engine.data.prepare import prepare_dataset
 t0 = time.perf_counter()
 p = prepare_dataset(DataConfig(path=sys.argv[1]), TokenizerConfig(), cache_dir=sys.argv[2])
 seconds = time.perf_counter() - t0

@@ -14,16 +14,7 @@ import torch
 
 from studio.config import DataConfig, StudioConfig, TokenizerConfig
 from studio.engine import train_run
-from studio.engine.analysis import (
-    SplitPredictions,
-    cell_examples,
-    confidently_wrong,
-    evaluation_report,
-    normalise_rows,
-    predict_split,
-    predictions_from_arrays,
-)
-from studio.engine.embeddings import (
+from studio.engine.analysis.embeddings import (
     NeighbourIndex,
     available_methods,
     embedding_matrix,
@@ -33,9 +24,18 @@ from studio.engine.embeddings import (
     project_2d,
     token_classes,
 )
-from studio.engine.explain import explain
-from studio.engine.inference import LoadedRun, evaluate_run, load_run
-from studio.engine.prepare import prepare_dataset
+from studio.engine.analysis.explain import explain
+from studio.engine.analysis.inference import LoadedRun, evaluate_run, load_run
+from studio.engine.analysis.report import (
+    SplitPredictions,
+    cell_examples,
+    confidently_wrong,
+    evaluation_report,
+    normalise_rows,
+    predict_split,
+    predictions_from_arrays,
+)
+from studio.engine.data.prepare import prepare_dataset
 from studio.errors import DatasetError, StudioError
 from tests.conftest import TOPICS, write_topics_csv
 
@@ -247,7 +247,7 @@ def test_predict_split_matches_predict_proba(
 
 
 def _read_epochs(path: Path) -> list[dict[str, Any]]:
-    from studio.engine.runstore import read_metrics
+    from studio.engine.runs.layout import read_metrics
 
     return [r for r in read_metrics(path) if r["type"] == "epoch"]
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from studio.config import DataConfig, StudioConfig
-from studio.engine.batch_finder import find_batch_size
-from studio.engine.prepare import prepare_dataset
+from studio.engine.data.prepare import prepare_dataset
+from studio.engine.train.batch_finder import find_batch_size
 
 
 @pytest.fixture

@@ -23,18 +23,18 @@ import pytest
 
 from studio.cli import SAMPLE_DATASET, _without_nproc
 from studio.config import StudioConfig
-from studio.engine.batching import shard_bounds, shard_counts
-from studio.engine.callbacks import Callback, StepEnd
-from studio.engine.control import TrainControl
-from studio.engine.distributed import (
+from studio.engine.runs.layout import STOP_FILE
+from studio.engine.train.batching import shard_bounds, shard_counts
+from studio.engine.train.context import FitContext
+from studio.engine.train.control import TrainControl
+from studio.engine.train.distributed import (
     DistributedError,
     Topology,
     rank_device,
     topology_from_env,
 )
-from studio.engine.fitcontext import FitContext
-from studio.engine.runstore import STOP_FILE
-from studio.engine.session import train_run
+from studio.engine.train.events import Callback, StepEnd
+from studio.engine.train.session import train_run
 
 DATA = ["--text-col", "text", "--label-col", "section", str(SAMPLE_DATASET)]
 
@@ -329,7 +329,7 @@ def test_a_stop_made_before_the_run_began_stops_it_at_once(tmp_path: Path) -> No
 
 
 def test_a_stale_stop_file_does_not_stop_a_resumed_run(tmp_path: Path) -> None:
-    from studio.engine.session import resume_run
+    from studio.engine.train.session import resume_run
 
     config = StudioConfig().with_overrides(
         data={"path": str(SAMPLE_DATASET), "text_column": "text", "label_column": "section"},

@@ -23,7 +23,9 @@ import torch
 from studio.cli import _parser, main
 from studio.config import DataConfig, StudioConfig
 from studio.engine import train_run
-from studio.engine.export import (
+from studio.engine.analysis.inference import LoadedRun, load_run
+from studio.engine.data.text_encoder import TextEncoder
+from studio.engine.export.formats_all import (
     FORMATS,
     WHITESPACE_ESCAPE,
     escape_token,
@@ -36,10 +38,8 @@ from studio.engine.export import (
     export_word2vec,
     pad_ids,
 )
-from studio.engine.inference import LoadedRun, load_run
-from studio.engine.runstore import read_metrics
-from studio.engine.tblog import EPOCH_SCALARS, TENSORBOARD_DIR
-from studio.engine.textencoder import TextEncoder
+from studio.engine.runs.layout import read_metrics
+from studio.engine.train.tensorboard import EPOCH_SCALARS, TENSORBOARD_DIR
 from studio.errors import RunError, StudioError
 from tests.conftest import TOPICS, write_topics_csv
 

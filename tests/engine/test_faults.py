@@ -10,14 +10,14 @@ import pytest
 import torch
 
 from studio.config import DataConfig, StudioConfig
-from studio.engine import trainer
-from studio.engine.callbacks import Callback, StepEnd
-from studio.engine.fitcontext import FitContext
-from studio.engine.inference import load_run
-from studio.engine.resume import read_manifest
-from studio.engine.runstore import read_json, read_metrics
-from studio.engine.session import train_run
-from studio.engine.trainer import TrainingError, fit
+from studio.engine.analysis.inference import load_run
+from studio.engine.runs.layout import read_json, read_metrics
+from studio.engine.train import loop as trainer
+from studio.engine.train.context import FitContext
+from studio.engine.train.events import Callback, StepEnd
+from studio.engine.train.loop import TrainingError, fit
+from studio.engine.train.resume import read_manifest
+from studio.engine.train.session import train_run
 
 
 def _config(path: Path, **train: Any) -> StudioConfig:

@@ -11,12 +11,12 @@ import torch
 
 from studio.cli import SAMPLE_DATASET
 from studio.config import DataConfig, StudioConfig, TokenizerConfig
-from studio.engine import mapped_data
-from studio.engine.batching import DeviceData
-from studio.engine.mapped_data import MappedData, encode_docs, release, split_data
-from studio.engine.prepare import PreparedDataset, prepare_dataset
-from studio.engine.textencoder import TextEncoder
-from studio.engine.trainer import build_encoder, fit
+from studio.engine.data.prepare import PreparedDataset, prepare_dataset
+from studio.engine.data.text_encoder import TextEncoder
+from studio.engine.train import mapped as mapped_data
+from studio.engine.train.batching import DeviceData
+from studio.engine.train.loop import build_encoder, fit
+from studio.engine.train.mapped import MappedData, encode_docs, release, split_data
 
 DATA = DataConfig(path=str(SAMPLE_DATASET), text_column="text", label_column="section")
 CPU = torch.device("cpu")

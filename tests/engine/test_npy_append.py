@@ -7,7 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from studio.engine.npy_append import HEADER_BYTES, NpyAppender, npy_header, read_rows, write_rows
+from studio.engine.data.npy_append import (
+    HEADER_BYTES,
+    NpyAppender,
+    npy_header,
+    read_rows,
+    write_rows,
+)
 
 
 def test_appended_rows_load_back(tmp_path: Path) -> None:

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from studio.config import DataConfig, TokenizerConfig
-from studio.engine.encode import add_bigrams, cap_vocab, flatten
-from studio.engine.prepare import prepare_dataset
-from studio.engine.split import stratified_split
-from studio.engine.stats import length_percentiles, oov_curve, oov_rate
-from studio.engine.textencoder import TextEncoder
-from studio.engine.tokenize import PAD, UNK, UNK_ID, word_tokens
+from studio.engine.data.ids import add_bigrams, cap_vocab, flatten
+from studio.engine.data.prepare import prepare_dataset
+from studio.engine.data.split import stratified_split
+from studio.engine.data.stats import length_percentiles, oov_curve, oov_rate
+from studio.engine.data.text_encoder import TextEncoder
+from studio.engine.data.tokenize import PAD, UNK, UNK_ID, word_tokens
 from studio.errors import DatasetError
 
 

@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 
 from studio.config import DataConfig, TokenizerConfig
-from studio.engine import prepare, prepare_stream
-from studio.engine.prepare import prepare_dataset, streams
-from studio.engine.prepare_stream import prepare_streamed
-from studio.engine.prepared import ARRAYS, Cancelled, PreparedDataset, load_prepared
-from studio.engine.token_counter import TokenCounter
-from studio.engine.tokenize import UNK_ID
+from studio.engine.data import prepare
+from studio.engine.data import streamed as prepare_stream
+from studio.engine.data.dataset import ARRAYS, Cancelled, PreparedDataset, load_prepared
+from studio.engine.data.prepare import prepare_dataset, streams
+from studio.engine.data.streamed import prepare_streamed
+from studio.engine.data.token_counter import TokenCounter
+from studio.engine.data.tokenize import UNK_ID
 from studio.errors import DatasetError
 from tests.bad_inputs import ERRORS, QUIET
 from tests.conftest import SAMPLE, write_topics_csv

@@ -10,8 +10,8 @@ import torch
 
 from studio.config import DataConfig, StudioConfig
 from studio.engine import Callback, FitStart, fit
-from studio.engine.fitcontext import FitContext
-from studio.engine.pretrained import load_vectors
+from studio.engine.data.pretrained import load_vectors
+from studio.engine.train.context import FitContext
 from studio.errors import DatasetError
 
 

@@ -1,4 +1,4 @@
-"""Tests for studio.engine.readers: every format, every error, and a fuzz property."""
+"""Tests for studio.engine.data.readers: every format, every error, and a fuzz property."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from studio.engine.readers import FORMATS, RawDataset, detect_format, read_dataset
-from studio.engine.readers._columns import detect_columns
-from studio.engine.readers._csv import sniff_delimiter
+from studio.engine.data.readers import FORMATS, RawDataset, detect_format, read_dataset
+from studio.engine.data.readers._columns import detect_columns
+from studio.engine.data.readers._csv import sniff_delimiter
 from studio.errors import DatasetError
 
 

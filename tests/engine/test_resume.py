@@ -18,14 +18,14 @@ import torch
 
 from studio.cli import main
 from studio.config import DataConfig, StudioConfig
-from studio.engine.callbacks import Callback, EpochEnd, StepEnd
-from studio.engine.checkpoint import load_weights
-from studio.engine.control import TrainControl
-from studio.engine.fitcontext import FitContext
-from studio.engine.inference import load_run
-from studio.engine.resume import MANIFEST, load_train_state, read_manifest
-from studio.engine.runstore import read_json, read_metrics
-from studio.engine.session import resume_run, train_run
+from studio.engine.analysis.inference import load_run
+from studio.engine.runs.checkpoint import load_weights
+from studio.engine.runs.layout import read_json, read_metrics
+from studio.engine.train.context import FitContext
+from studio.engine.train.control import TrainControl
+from studio.engine.train.events import Callback, EpochEnd, StepEnd
+from studio.engine.train.resume import MANIFEST, load_train_state, read_manifest
+from studio.engine.train.session import resume_run, train_run
 from studio.errors import RunError
 from tests.conftest import ROOT, write_topics_csv
 

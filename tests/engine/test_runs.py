@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from studio.engine.runs import (
+from studio.engine.runs.layout import RunInfo, list_runs
+from studio.engine.runs.manage import (
     MetricsTail,
     check_run_name,
     curves,
@@ -24,7 +25,6 @@ from studio.engine.runs import (
     runs_signature,
     settings_table,
 )
-from studio.engine.runstore import RunInfo, list_runs
 from studio.errors import RunError
 
 SETTINGS = {
@@ -182,7 +182,7 @@ def test_delete_reports_a_trash_failure(tmp_path: Path, monkeypatch: pytest.Monk
 def test_delete_falls_back_to_rmtree_without_send2trash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("studio.engine.runs.trash_available", lambda: False)
+    monkeypatch.setattr("studio.engine.runs.manage.trash_available", lambda: False)
     run = make_run(tmp_path / "runs", "a")
     delete_run(run)
     assert not run.exists()

@@ -11,9 +11,9 @@ import torch
 
 from studio.config import DataConfig, StudioConfig
 from studio.engine import list_runs, load_run, train_run
-from studio.engine.checkpoint import load_weights, save_weights
-from studio.engine.inference import evaluate_run
-from studio.engine.runstore import read_metrics
+from studio.engine.analysis.inference import evaluate_run
+from studio.engine.runs.checkpoint import load_weights, save_weights
+from studio.engine.runs.layout import read_metrics
 from studio.errors import RunError
 
 

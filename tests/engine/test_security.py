@@ -29,13 +29,13 @@ import pytest
 import studio
 from studio import cli
 from studio.config import DataConfig, StudioConfig
-from studio.engine.checkpoint import load_weights
-from studio.engine.export import export_run
-from studio.engine.inference import evaluate_run, load_run
-from studio.engine.paths import ensure_inside
-from studio.engine.runs import check_run_name, delete_run, rename_run
-from studio.engine.runstore import create_run_dir, list_runs
-from studio.engine.session import train_run
+from studio.engine.analysis.inference import evaluate_run, load_run
+from studio.engine.export.formats_all import export_run
+from studio.engine.runs.checkpoint import load_weights
+from studio.engine.runs.layout import create_run_dir, list_runs
+from studio.engine.runs.manage import check_run_name, delete_run, rename_run
+from studio.engine.runs.paths import ensure_inside
+from studio.engine.train.session import train_run
 from studio.errors import RunError
 from tests.conftest import write_topics_csv
 
@@ -325,7 +325,7 @@ def test_training_never_writes_through_a_symlinked_run_folder(
         def now(cls, tz: Any = None) -> FixedDatetime:  # type: ignore[override]
             return cls.fromtimestamp(fixed.timestamp(), tz)
 
-    import studio.engine.runstore as runstore
+    import studio.engine.runs.layout as runstore
 
     monkeypatch.setattr(runstore, "datetime", FixedDatetime)
     trap = runs / "20240102-030405-topics"

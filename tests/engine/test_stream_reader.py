@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from studio.engine.readers import STREAM_FORMATS, iter_chunks, read_dataset, resolve_format
+from studio.engine.data.readers import STREAM_FORMATS, iter_chunks, read_dataset, resolve_format
 from studio.errors import DatasetError
 
 Result = tuple[str, object]

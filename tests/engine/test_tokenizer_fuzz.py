@@ -6,9 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from studio.engine.textencoder import TextEncoder
-from studio.engine.tokenize import SPECIALS, UNK_ID, word_tokens
-from studio.engine.word_encode import encode_words
+from studio.engine.data.text_encoder import TextEncoder
+from studio.engine.data.tokenize import SPECIALS, UNK_ID, word_tokens
+from studio.engine.data.word_ids import encode_words
 
 # Any Unicode text: control characters, combining marks, odd whitespace, U+001E (the
 # encoder's internal separator), case changes that alter length (e.g. 'İ'), emoji...

@@ -11,10 +11,10 @@ import torch
 
 from studio.config import DataConfig, StudioConfig, TokenizerConfig, TrainConfig
 from studio.engine import Callback, TrainControl, fit, prepare_dataset
-from studio.engine.callbacks import EpochEnd, StepEnd
-from studio.engine.fitcontext import FitContext
-from studio.engine.model import ModelSpec, TextClassifier
-from studio.engine.tokenize import PAD_ID, UNK_ID
+from studio.engine.data.tokenize import PAD_ID, UNK_ID
+from studio.engine.train.context import FitContext
+from studio.engine.train.events import EpochEnd, StepEnd
+from studio.engine.train.model import ModelSpec, TextClassifier
 
 
 def _config(path: Path, **train: object) -> StudioConfig:
@@ -175,7 +175,7 @@ def test_early_stopping_restores_the_best_epoch(topics_csv: Path) -> None:
 
 
 def test_nan_loss_stops_with_the_step_named(topics_csv: Path) -> None:
-    from studio.engine.trainer import TrainingError
+    from studio.engine.train.loop import TrainingError
 
     class Poison(Callback):
         def on_fit_start(self, ctx: FitContext, info: object) -> None:

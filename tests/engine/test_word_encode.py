@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from studio.engine import word_encode
-from studio.engine.tokenize import word_tokens
-from studio.engine.word_encode import encode_words, rank_by_training_frequency
+from studio.engine.data import word_ids as word_encode
+from studio.engine.data.tokenize import word_tokens
+from studio.engine.data.word_ids import encode_words, rank_by_training_frequency
 
 TEXTS = [
     "Don't PANIC, 42!",

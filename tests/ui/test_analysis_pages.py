@@ -10,11 +10,11 @@ import pytest
 from PySide6.QtGui import QImage
 
 from studio.config import DataConfig, StudioConfig
-from studio.ui.evaluation_page import EvaluationPage
-from studio.ui.explorer_page import ExplorerPage
 from studio.ui.main_window import MainWindow
-from studio.ui.playground_page import PlaygroundPage
-from studio.ui.tasks import TaskRunner
+from studio.ui.pages.evaluation import EvaluationPage
+from studio.ui.pages.explorer import ExplorerPage
+from studio.ui.pages.playground import PlaygroundPage
+from studio.ui.workers.tasks import TaskRunner
 from tests.conftest import write_topics_csv
 
 TIMEOUT = 60_000
@@ -88,7 +88,7 @@ def test_evaluation_of_a_saved_run(qtbot, run_dir: Path, tmp_path: Path) -> None
 
 
 def test_confusion_matrix_stays_readable_with_fifty_classes(qtbot) -> None:  # type: ignore[no-untyped-def]
-    from studio.engine.analysis import predictions_from_arrays
+    from studio.engine.analysis.report import predictions_from_arrays
 
     rng = np.random.default_rng(0)
     n, k = 2000, 50

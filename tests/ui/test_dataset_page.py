@@ -13,10 +13,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableView
 from pytestqt.qtbot import QtBot
 
-from studio.engine.readers import RawDataset
-from studio.ui.dataset_loader import inspect_columns, list_columns
-from studio.ui.dataset_page import DatasetPage, imbalance_warning
-from studio.ui.preview_model import DISPLAY_CHARS, FULL_TEXT_ROLE, PreviewModel
+from studio.engine.data.readers import RawDataset
+from studio.ui.models.preview import DISPLAY_CHARS, FULL_TEXT_ROLE, PreviewModel
+from studio.ui.pages.dataset import DatasetPage, imbalance_warning
+from studio.ui.workers.dataset_loader import inspect_columns, list_columns
 
 TIMEOUT = 60_000  # ms; generous for slow CI machines
 
@@ -145,12 +145,12 @@ def test_missing_file_and_empty_path(qtbot: QtBot, page: DatasetPage, tmp_path: 
 def test_unexpected_errors_are_shown_not_swallowed(
     qtbot: QtBot, page: DatasetPage, topics_csv: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import studio.engine.stats
+    import studio.engine.data.stats
 
     def boom(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(studio.engine.stats, "oov_curve", boom)
+    monkeypatch.setattr(studio.engine.data.stats, "oov_curve", boom)
     with qtbot.waitSignal(page.sig_failed, timeout=TIMEOUT) as blocker:
         page.load(str(topics_csv))
     assert blocker.args == ["unexpected error: RuntimeError: boom"]

@@ -14,10 +14,10 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QListWidget, QMessageBox, QSpinBox, QToolButton
 
-from studio.engine.runs import pid_alive
-from studio.ui.device_picker import MULTI_GPU, DevicePicker, DeviceSelection
+from studio.engine.runs.manage import pid_alive
 from studio.ui.main_window import MainWindow
-from studio.ui.process_worker import (
+from studio.ui.widgets.device_picker import MULTI_GPU, DevicePicker, DeviceSelection
+from studio.ui.workers.process import (
     ChildCommand,
     ProcessWorker,
     build_train_command,

@@ -119,7 +119,7 @@ def test_worker_signals_are_throttled(loaded: MainWindow, qtbot) -> None:
 def test_worker_error_returns_to_idle_and_a_second_run_works(
     loaded: MainWindow, qtbot, monkeypatch
 ) -> None:
-    import studio.engine.session as session
+    import studio.engine.train.session as session
 
     real = session.train_run
 

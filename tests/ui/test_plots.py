@@ -12,8 +12,8 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QCheckBox, QComboBox, QSlider
 from pytestqt.qtbot import QtBot
 
-from studio.ui.buffers import EmaTracker, GrowingBuffer, ema
-from studio.ui.plots import BarChart, CoverageChart, HistogramChart, TrainingPlots
+from studio.ui.widgets.buffers import EmaTracker, GrowingBuffer, ema
+from studio.ui.widgets.plots import BarChart, CoverageChart, HistogramChart, TrainingPlots
 
 
 def _ema_loop(x: np.ndarray, alpha: float) -> np.ndarray:

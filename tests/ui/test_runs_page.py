@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QInputDialog, QLabel, QTableView, QTableWidget
 from pytestqt.qtbot import QtBot
 
 from studio.config import DataConfig, StudioConfig
-from studio.ui.runs_page import RunsPage, RunsTableModel, empty_text
+from studio.ui.pages.runs import RunsPage, RunsTableModel, empty_text
 from tests.conftest import write_topics_csv
 
 SETTINGS = {

@@ -1,0 +1,161 @@
+"""The embedding explorer: the vocabulary's vectors, 2-D projections, nearest neighbours."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from studio.engine.data.tokenize import PAD, SPECIALS
+from studio.engine.runs.checkpoint import load_weights
+from studio.errors import RunError, StudioError
+
+if TYPE_CHECKING:
+    from studio.engine.analysis.inference import LoadedRun
+
+
+def embedding_matrix(run: LoadedRun) -> np.ndarray:
+    """A float32 copy of the vocabulary's rows ``[vocab_size, dim]`` (no n-gram buckets)."""
+    weight = run.model.embedding.weight.detach()[: run.encoder.vocab_size]
+    return np.array(weight.float().cpu().numpy(), dtype=np.float32, copy=True)
+
+
+def frequent_token_ids(run: LoadedRun, n: int) -> np.ndarray:
+    """Ids ``2 .. n + 1`` (words: the ``n`` most frequent tokens), clipped to the vocabulary."""
+    first = len(SPECIALS)
+    return np.arange(first, max(first, min(first + max(n, 0), run.encoder.vocab_size)))
+
+
+def available_methods() -> list[str]:
+    """Projection methods usable here: ``pca`` always, ``umap`` when umap-learn is installed."""
+    methods = ["pca"]
+    if importlib.util.find_spec("umap") is not None:
+        methods.append("umap")
+    return methods
+
+
+def project_2d(vectors: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarray:
+    """``[n, 2]`` float32 coordinates of ``vectors`` ``[n, dim]``.
+
+    PCA is exact and deterministic (eigenvectors of the covariance; each component's sign
+    makes its largest-magnitude loading positive). UMAP needs the ``umap-learn`` package.
+    """
+    x = np.asarray(vectors, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"vectors must be 2-D, got shape {x.shape}")
+    if method == "pca":
+        return _pca(x)
+    if method == "umap":
+        try:
+            import umap  # type: ignore[import-not-found]
+        except ImportError:
+            raise StudioError("UMAP needs the 'umap-learn' package") from None
+        if len(x) < 4:
+            return _pca(x)
+        reducer = umap.UMAP(
+            n_components=2, random_state=seed, n_neighbors=min(15, len(x) - 1), metric="cosine"
+        )
+        return np.asarray(reducer.fit_transform(x.astype(np.float32)), dtype=np.float32)
+    raise StudioError(f"unknown projection {method!r}; expected one of pca, umap")
+
+
+def _pca(x: np.ndarray) -> np.ndarray:
+    n, dim = x.shape
+    out = np.zeros((n, 2), dtype=np.float32)
+    if n < 2 or dim == 0:
+        return out
+    centred = x - x.mean(axis=0)
+    cov = centred.T @ centred
+    _, vectors = np.linalg.eigh(cov)  # eigenvalues ascending
+    k = min(2, dim)
+    components = vectors[:, ::-1][:, :k]
+    biggest = np.abs(components).argmax(axis=0)
+    signs = np.sign(components[biggest, np.arange(k)])
+    components = components * np.where(signs == 0, 1.0, signs)
+    out[:, :k] = centred @ components
+    return out
+
+
+@torch.inference_mode()
+def token_classes(
+    run: LoadedRun, ids: np.ndarray, batch_size: int = 65_536
+) -> tuple[np.ndarray, np.ndarray]:
+    """The class each token most supports (the model's argmax on the one-token document)
+    and that probability: ``(int64 [n], float32 [n])``."""
+    model = run.model
+    model.eval()
+    device = next(model.parameters()).device
+    flat = np.asarray(ids, dtype=np.int64).reshape(-1)
+    classes = np.zeros(len(flat), dtype=np.int64)
+    probs = np.zeros(len(flat), dtype=np.float32)
+    for start in range(0, len(flat), batch_size):
+        chunk = torch.from_numpy(flat[start : start + batch_size]).to(device)
+        offsets = torch.arange(len(chunk), device=device)
+        p = model.probabilities(model(chunk, offsets)).float()
+        best, arg = p.max(dim=1)
+        classes[start : start + len(chunk)] = arg.cpu().numpy()
+        probs[start : start + len(chunk)] = best.cpu().numpy()
+    return classes, probs
+
+
+class NeighbourIndex:
+    """Cosine nearest neighbours over a matrix whose rows are ``tokens``; rows are
+    normalised once, so each query is one matrix-vector product."""
+
+    def __init__(self, matrix: np.ndarray, tokens: Sequence[str]) -> None:
+        m = np.asarray(matrix, dtype=np.float32)
+        if m.ndim != 2 or len(m) != len(tokens):
+            raise ValueError(f"matrix {m.shape} does not have one row per token ({len(tokens)})")
+        norms = np.linalg.norm(m, axis=1, keepdims=True)
+        self.normed = np.divide(m, norms, out=np.zeros_like(m), where=norms > 0)
+        self.tokens = tuple(tokens)
+        self._index = {t: i for i, t in enumerate(self.tokens)}
+        self._pad = self._index.get(PAD)
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def __contains__(self, token: object) -> bool:
+        return token in self._index
+
+    def id_of(self, token: str) -> int:
+        i = self._index.get(token)
+        if i is None:
+            raise StudioError(f"{token!r} is not in the vocabulary")
+        return i
+
+    def query(self, token: str, k: int = 10) -> list[tuple[str, float]]:
+        """The ``k`` tokens most similar to ``token`` (itself and ``<pad>`` left out)."""
+        return self.query_id(self.id_of(token), k)
+
+    def query_id(self, i: int, k: int = 10) -> list[tuple[str, float]]:
+        sims = self.normed @ self.normed[i]
+        excluded = {i} if self._pad is None else {i, self._pad}
+        sims[list(excluded)] = -np.inf
+        k = min(k, len(sims) - len(excluded))
+        if k <= 0:
+            return []
+        top = np.argpartition(-sims, k - 1)[:k]
+        top = top[np.lexsort((top, -sims[top]))]  # best first, ties by id
+        return [(self.tokens[j], float(sims[j])) for j in top]
+
+
+def neighbours(
+    matrix: np.ndarray, tokens: Sequence[str], query: str, k: int = 10
+) -> list[tuple[str, float]]:
+    """Cosine nearest neighbours of ``query``; build a :class:`NeighbourIndex` to repeat."""
+    return NeighbourIndex(matrix, tokens).query(query, k)
+
+
+def matrix_from_checkpoint(run_dir: str | Path, vocab_size: int) -> np.ndarray:
+    """The vocabulary rows of ``checkpoints/last.safetensors`` (a run still training)."""
+    path = Path(run_dir) / "checkpoints" / "last.safetensors"
+    weights = load_weights(path)
+    table = weights.get("embedding.weight")
+    if table is None:
+        raise RunError(f"{path}: no embedding.weight")
+    return np.array(table[:vocab_size].float().numpy(), dtype=np.float32, copy=True)

@@ -1,0 +1,37 @@
+"""Data: from the user's file to the flat id arrays the trainer reads.
+
+Owns the readers (CSV, TSV, JSON Lines, fastText, class folders, Parquet), column
+detection, tokenizers, the text encoder, id encoding (words, hashed bigrams), preparation
+in memory and streamed, the on-disk cache of prepared datasets, splits and statistics.
+Imports nothing from the other engine groups.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from studio._lazy import lazy_exports
+
+_EXPORTS = {
+    "Cancelled": "dataset",
+    "PreparedDataset": "dataset",
+    "prepare_dataset": "prepare",
+    "RawDataset": "readers",
+    "read_dataset": "readers",
+    "TextEncoder": "text_encoder",
+}
+__all__ = [
+    "Cancelled",
+    "PreparedDataset",
+    "RawDataset",
+    "TextEncoder",
+    "prepare_dataset",
+    "read_dataset",
+]
+__getattr__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:
+    from studio.engine.data.dataset import Cancelled, PreparedDataset
+    from studio.engine.data.prepare import prepare_dataset
+    from studio.engine.data.readers import RawDataset, read_dataset
+    from studio.engine.data.text_encoder import TextEncoder

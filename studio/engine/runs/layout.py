@@ -1,0 +1,164 @@
+"""The runs directory: one folder per run, readable by any later process.
+
+A run folder holds ``config.toml``, ``vocab.json``, ``labels.json``, ``tokenizer.json``
+(BPE only), ``metrics.jsonl`` (appended as training goes), ``run.json`` (status and
+summary), ``checkpoints/{last,best}.safetensors`` and the final ``model.safetensors`` +
+``model.json``. Everything is JSON, TOML or safetensors: nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from studio.engine.atomic import write_text_atomic
+from studio.engine.runs.paths import ensure_inside
+from studio.errors import RunError
+
+log = logging.getLogger("studio")
+
+RUN_FILE = "run.json"
+METRICS_FILE = "metrics.jsonl"
+STOP_FILE = "STOP"  # created by another process (the window, a shell) to stop the run
+
+
+def default_runs_dir() -> Path:
+    """``$STUDIO_RUNS_DIR``, else the platform's user data folder + ``runs``."""
+    env = os.environ.get("STUDIO_RUNS_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return platformdirs.user_data_path("embedding-studio", appauthor=False) / "runs"
+
+
+def default_cache_dir() -> Path:
+    """``$STUDIO_CACHE_DIR``, else the platform's user cache folder."""
+    env = os.environ.get("STUDIO_CACHE_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return platformdirs.user_cache_path("embedding-studio", appauthor=False) / "datasets"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.")[:40] or "run"
+
+
+def create_run_dir(runs_dir: Path, dataset: str, now: datetime | None = None) -> Path:
+    """A new, empty run folder named ``<date>-<time>-<dataset>``, made inside ``runs_dir``."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    base = f"{stamp}-{_slug(Path(dataset).stem)}"
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        for n in range(1000):
+            candidate = runs_dir / (base if n == 0 else f"{base}-{n}")
+            try:
+                candidate.mkdir()
+            except FileExistsError:
+                continue  # a run, a file or a symlink of that name: never written through
+            return ensure_inside(runs_dir, candidate)
+    except OSError as exc:
+        raise RunError(f"{runs_dir}: cannot create a run folder: {exc.strerror or exc}") from None
+    raise RunError(f"{runs_dir}: too many runs named {base}")
+
+
+def check_run_dir(path: Path) -> None:
+    """Refuse a named run folder that is a file or holds anything already (but a STOP
+    request: a launcher may stop a run before it has begun)."""
+    if path.is_file() or (path.is_dir() and any(p.name != STOP_FILE for p in path.iterdir())):
+        raise RunError(f"{path}: the run folder is not empty; name a new one")
+
+
+def claim_run_dir(path: Path) -> Path:
+    """Use exactly ``path`` as a new run folder: created, or an existing empty folder."""
+    check_run_dir(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunError(f"{path}: cannot create the run folder: {exc.strerror or exc}") from None
+    return path
+
+
+def write_json(path: Path, data: Any) -> None:
+    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RunError(f"{path}: missing") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RunError(f"{path}: unreadable ({exc})") from None
+
+
+def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
+    """Every complete line of ``metrics.jsonl``; a torn or garbled line is skipped with a
+    logged warning (a process killed mid-write leaves at most one torn last line)."""
+    path = Path(run_dir) / METRICS_FILE
+    out: list[dict[str, Any]] = []
+    if not path.exists():
+        return out
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.endswith("\n"):
+                log.warning("%s, line %d: skipped a torn last line", path, number)
+                break  # written half-way when the process died
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                log.warning("%s, line %d: skipped a line that is not JSON", path, number)
+    return out
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One row of ``studio runs``."""
+
+    path: Path
+    name: str
+    status: str
+    started: str
+    dataset: str
+    epochs: int
+    val_accuracy: float | None
+    val_macro_f1: float | None
+    settings: dict[str, Any]
+
+
+def list_runs(runs_dir: Path) -> list[RunInfo]:
+    """Every run folder in ``runs_dir``, newest first; unreadable ones are skipped."""
+    if not runs_dir.is_dir():
+        return []
+    runs = []
+    for folder in runs_dir.iterdir():
+        meta_path = folder / RUN_FILE
+        if not meta_path.is_file():
+            continue
+        try:
+            meta = read_json(meta_path)
+        except RunError:
+            continue
+        summary = meta.get("summary") or {}
+        runs.append(
+            RunInfo(
+                path=folder,
+                name=folder.name,
+                status=str(meta.get("status", "unknown")),
+                started=str(meta.get("started", "")),
+                dataset=str(meta.get("dataset", "")),
+                epochs=int(summary.get("epochs", 0) or 0),
+                val_accuracy=summary.get("val_accuracy"),
+                val_macro_f1=summary.get("val_macro_f1"),
+                settings=dict(meta.get("settings") or {}),
+            )
+        )
+    return sorted(runs, key=lambda r: (r.started, r.name), reverse=True)

@@ -1,0 +1,44 @@
+"""Training: the loop and everything it needs while it runs.
+
+Owns the model, the loop (``fit``) and its events and context, control and the stop
+file, batching and memory-mapped data, the fused table optimiser, the batch-size finder,
+resume state, the distributed group and launcher, and the run session (``train_run``:
+prepare, then fit into a new run folder with the recorder).
+Imports from ``engine.data`` and ``engine.runs``; never from analysis or export.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from studio._lazy import lazy_exports
+
+_EXPORTS = {
+    "TrainControl": "control",
+    "Callback": "events",
+    "EpochEnd": "events",
+    "FitResult": "events",
+    "FitStart": "events",
+    "StepEnd": "events",
+    "fit": "loop",
+    "resume_run": "session",
+    "train_run": "session",
+}
+__all__ = [
+    "Callback",
+    "EpochEnd",
+    "FitResult",
+    "FitStart",
+    "StepEnd",
+    "TrainControl",
+    "fit",
+    "resume_run",
+    "train_run",
+]
+__getattr__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:
+    from studio.engine.train.control import TrainControl
+    from studio.engine.train.events import Callback, EpochEnd, FitResult, FitStart, StepEnd
+    from studio.engine.train.loop import fit
+    from studio.engine.train.session import resume_run, train_run

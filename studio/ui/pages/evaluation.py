@@ -1,0 +1,351 @@
+"""The Evaluation page: confusion matrix, per-class scores, examples behind each cell."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.ui.widgets.image_export import ask_and_save, save_widget_image
+from studio.ui.widgets.plots import style_plot
+from studio.ui.workers.tasks import TaskRunner
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class RowsModel(QAbstractTableModel):
+    """A read-only table of rows (tuples); numbers sort numerically through UserRole."""
+
+    def __init__(self, headers: list[str], parent: Any = None) -> None:
+        super().__init__(parent)
+        self.headers = headers
+        self.rows: list[tuple[Any, ...]] = []
+
+    def set_rows(self, rows: list[tuple[Any, ...]]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.headers)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        value = self.rows[index.row()][index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            if isinstance(value, float):
+                return f"{value:.3f}"
+            text = str(value)
+            return text if len(text) <= 160 else text[:157] + "…"
+        if role == Qt.ItemDataRole.ToolTipRole and isinstance(value, str) and len(value) > 60:
+            return value[:2000]
+        if role == Qt.ItemDataRole.UserRole:
+            return value
+        if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(value, int | float):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.headers[section]
+        return None
+
+
+def _table(name: str, model: RowsModel) -> QTableView:
+    """A sortable view over ``model``; the view owns its sort proxy (Qt parent)."""
+    view = QTableView(objectName=name)
+    proxy = QSortFilterProxyModel(view)
+    proxy.setSourceModel(model)
+    proxy.setSortRole(Qt.ItemDataRole.UserRole)
+    view.setModel(proxy)
+    view.setSortingEnabled(True)
+    view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().setVisible(False)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.horizontalHeader().setStretchLastSection(True)
+    return view
+
+
+class ConfusionImage(pg.ImageItem):
+    """The heatmap; clicking a cell emits its (true, predicted) indices."""
+
+    sig_cell_clicked = Signal(int, int)
+
+    def mouseClickEvent(self, ev: Any) -> None:
+        pos = ev.pos()
+        image = self.image
+        if image is None:
+            return
+        col, row = int(pos.x()), int(pos.y())
+        if 0 <= row < image.shape[1] and 0 <= col < image.shape[0]:
+            ev.accept()
+            self.sig_cell_clicked.emit(row, col)
+
+
+class EvaluationPage(QWidget):
+    """Shows the latest evaluation; fed by the main window (epoch ends, reopened runs)."""
+
+    sig_cell_selected = Signal(int, int)
+    """A confusion-matrix cell was clicked: (true label index, predicted label index)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tasks = TaskRunner("evaluationTasks", self)
+        self.tasks.sig_result.connect(self._on_result)
+        self.tasks.sig_error.connect(self._on_error)
+        self.summary = QLabel(objectName="evaluationSummary", wordWrap=True)
+        self.summary.setText(
+            "Train a model, or open a run from the Runs page, to see how good it is."
+        )
+        self.normalize = QCheckBox("Row-normalised", objectName="normalizeCheck")
+        self.normalize.setToolTip("Show each true class's row as shares (recall on the diagonal)")
+        self.normalize.toggled.connect(self._draw_matrix)
+        self.save_button = QPushButton("Save image…", objectName="saveConfusionButton")
+        self.save_button.clicked.connect(self._save_dialog)
+
+        self.plot = pg.PlotWidget(objectName="confusionPlot")
+        self.plot.setMenuEnabled(True)
+        self.plot.invertY(True)
+        self.plot.setAspectLocked(False)
+        self.plot.setLabel("left", "true label")
+        self.plot.setLabel("bottom", "predicted label")
+        self.image = ConfusionImage()
+        self.image.sig_cell_clicked.connect(self._cell_clicked)
+        self.image.setColorMap(pg.colormap.get("viridis"))
+        self.plot.addItem(self.image)
+        style_plot(self.plot, self.palette())
+        self._cell_text: list[pg.TextItem] = []
+
+        self.class_model = RowsModel(["label", "precision", "recall", "F1", "support"], self)
+        self.class_table = _table("perClassTable", self.class_model)
+        self.example_model = RowsModel(["text", "true", "predicted", "confidence"], self)
+        self.example_table = _table("examplesTable", self.example_model)
+        self.wrong_model = RowsModel(["text", "true", "predicted", "confidence"], self)
+        self.wrong_table = _table("wrongTable", self.wrong_model)
+        for view in (self.example_table, self.wrong_table):
+            view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+            view.horizontalHeader().setStretchLastSection(False)
+        self.examples_title = QLabel("Click a cell of the matrix to list its examples.")
+
+        tabs = QTabWidget(objectName="evaluationTabs")
+        tabs.addTab(self.class_table, "Per class")
+        examples = QWidget()
+        ex_layout = QVBoxLayout(examples)
+        ex_layout.setContentsMargins(0, 0, 0, 0)
+        ex_layout.addWidget(self.examples_title)
+        ex_layout.addWidget(self.example_table)
+        tabs.addTab(examples, "Cell examples")
+        tabs.addTab(self.wrong_table, "Most confidently wrong")
+        self.detail_tabs = tabs
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        bar = QHBoxLayout()
+        bar.addWidget(self.normalize)
+        bar.addStretch(1)
+        bar.addWidget(self.save_button)
+        left_layout.addLayout(bar)
+        left_layout.addWidget(self.plot, 1)
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(tabs)
+        splitter.setSizes([600, 600])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(splitter, 1)
+
+        self.report: Any = None
+        self.predictions: Any = None
+        self._text_of: Callable[[int], str] = str
+        self._stage = ""
+        self._notice_saved: str | None = None
+
+    # -- input ---------------------------------------------------------------------------
+    def set_predictions(self, predictions: Any, text_of: Callable[[int], str], title: str) -> None:
+        """Show a ``SplitPredictions`` (from an epoch end or a reopened run)."""
+        self.predictions = predictions
+        self._text_of = text_of
+        self._title = title
+
+        def work() -> Any:
+            from studio.engine.analysis.report import confidently_wrong, evaluation_report
+
+            report = evaluation_report(predictions)
+            wrong = confidently_wrong(predictions, k=100)
+            return (
+                "report",
+                report,
+                [(text_of(e.doc_id), e.true, e.predicted, e.confidence) for e in wrong],
+            )
+
+        self.tasks.submit(work)
+
+    def show_run(self, run_dir: str) -> None:
+        """Evaluate a saved run on its validation split (off the GUI thread)."""
+        self._notice_saved = None
+        self.summary.setText(f"Evaluating {run_dir} …")
+
+        def work() -> Any:
+            from studio.engine.analysis.inference import load_run
+            from studio.engine.analysis.report import predict_split
+            from studio.engine.data.prepare import prepare_dataset
+            from studio.engine.runs.layout import default_cache_dir
+
+            run = load_run(run_dir)
+            prepared = prepare_dataset(
+                run.config.data, run.config.tokenizer, cache_dir=default_cache_dir()
+            )
+            return ("predictions", predict_split(run, prepared, "valid"), prepared, run_dir)
+
+        self.tasks.submit(work)
+
+    def show_notice(self, text: str) -> None:
+        """A line in place of the summary, e.g. while a run that reports no live evaluation
+        trains; :meth:`clear_notice` brings the previous summary back."""
+        if self._notice_saved is None:
+            self._notice_saved = self.summary.text()
+        self.summary.setText(text)
+
+    def clear_notice(self) -> None:
+        """Put back the summary the notice replaced (if nothing newer was shown since)."""
+        if self._notice_saved is not None:
+            self.summary.setText(self._notice_saved)
+            self._notice_saved = None
+
+    # -- results -------------------------------------------------------------------------
+    @Slot(object)
+    def _on_result(self, result: Any) -> None:
+        kind = result[0]
+        if kind == "predictions":
+            _, predictions, prepared, run_dir = result
+            self.set_predictions(predictions, prepared.text, f"saved model of {run_dir}")
+        elif kind == "report":
+            _, self.report, wrong_rows = result
+            self._show_report(wrong_rows)
+        elif kind == "cell":
+            _, title, rows = result
+            self.examples_title.setText(title)
+            self.example_model.set_rows(rows)
+            self.detail_tabs.setCurrentIndex(1)
+
+    @Slot(str, str)
+    def _on_error(self, message: str, _details: str) -> None:
+        self._notice_saved = None
+        self.summary.setText(f"<b>Evaluation failed:</b> {message}")
+
+    def _show_report(self, wrong_rows: list[tuple[Any, ...]]) -> None:
+        r = self.report
+        self._notice_saved = None
+        self.summary.setText(
+            f"<b>{self._title}</b>: {r.n_docs:,} validation documents · accuracy "
+            f"<b>{r.accuracy:.2%}</b> · macro-F1 <b>{r.macro_f1:.3f}</b> · weighted-F1 "
+            f"<b>{r.weighted_f1:.3f}</b>"
+        )
+        self.class_model.set_rows(
+            [(c.name, c.precision, c.recall, c.f1, c.support) for c in r.per_class]
+        )
+        self.wrong_model.set_rows(wrong_rows)
+        self._draw_matrix()
+
+    @Slot()
+    def _draw_matrix(self) -> None:
+        r = self.report
+        if r is None or r.confusion is None:
+            self.image.clear()
+            return
+        from studio.engine.analysis.report import normalise_rows
+
+        m = normalise_rows(r.confusion) if self.normalize.isChecked() else r.confusion.astype(float)
+        self.image.setImage(m.T, autoLevels=False, levels=(0.0, max(float(m.max()), 1e-9)))
+        names = [c.name for c in r.per_class]
+        n = len(names)
+        step = max(1, n // 25)  # stays readable with 50 classes
+        left = [(i + 0.5, names[i][:24]) for i in range(0, n, step)]
+        # the bottom axis has little room per column: short names, full ones on the left
+        width = max(3, 60 // max(n, 1))
+        bottom = [(i + 0.5, names[i] if len(names[i]) <= width else names[i][: width - 1] + "…")
+                  for i in range(0, n, step)]  # fmt: skip
+        self.plot.getAxis("bottom").setTicks([bottom])
+        self.plot.getAxis("left").setTicks([left])
+        for item in self._cell_text:
+            self.plot.removeItem(item)
+        self._cell_text = []
+        if n <= 15:
+            for t in range(n):
+                for p in range(n):
+                    value = m[t, p]
+                    text = f"{value:.2f}" if self.normalize.isChecked() else f"{int(value)}"
+                    item = pg.TextItem(
+                        text, color="w" if value < 0.6 * m.max() else "k", anchor=(0.5, 0.5)
+                    )
+                    item.setPos(p + 0.5, t + 0.5)
+                    self.plot.addItem(item)
+                    self._cell_text.append(item)
+        self.plot.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
+
+    @Slot(int, int)
+    def _cell_clicked(self, true_index: int, pred_index: int) -> None:
+        self.sig_cell_selected.emit(true_index, pred_index)
+        self.show_cell(true_index, pred_index)
+
+    def show_cell(self, true_index: int, pred_index: int) -> None:
+        """List the validation examples of one confusion-matrix cell."""
+        predictions, text_of = self.predictions, self._text_of
+        if predictions is None:
+            return
+        names = predictions.label_names
+
+        def work() -> Any:
+            from studio.engine.analysis.report import cell_examples
+
+            examples = cell_examples(predictions, true_index, pred_index)
+            rows = [(text_of(e.doc_id), e.true, e.predicted, e.confidence) for e in examples]
+            title = (
+                f"{len(rows):,} documents labelled <b>{names[true_index]}</b>, "
+                f"predicted <b>{names[pred_index]}</b>"
+            )
+            return ("cell", title, rows)
+
+        self.tasks.submit(work)
+
+    # -- export --------------------------------------------------------------------------
+    def save_image(self, path: str) -> None:
+        """The confusion matrix as PNG (or SVG when ``path`` ends in .svg)."""
+        save_widget_image(self.plot, path)
+
+    @Slot()
+    def _save_dialog(self) -> None:
+        ask_and_save(self, self.plot, "Save confusion matrix", "confusion.png")
+
+    def shutdown(self) -> None:
+        self.tasks.shutdown()

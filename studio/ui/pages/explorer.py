@@ -1,0 +1,263 @@
+"""The Embedding explorer: a 2D map of frequent tokens, nearest neighbours, pinned tokens."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.ui.widgets.plots import style_plot
+from studio.ui.workers.tasks import TaskRunner
+
+NEIGHBOURS = 10
+
+
+def _tip(x: float, y: float, data: Any) -> str:
+    return str(data)
+
+
+class ExplorerPage(QWidget):
+    """All computation (loading, projecting, neighbour search) runs off the GUI thread."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tasks = TaskRunner("explorerTasks", self)
+        self.tasks.sig_result.connect(self._on_result)
+        self.tasks.sig_error.connect(self._on_error)
+        self.pin_tasks = TaskRunner("pinnedTasks", self)
+        self.pin_tasks.sig_result.connect(self._on_pinned)
+        self.pin_tasks.sig_error.connect(self._on_error)
+
+        self.run_label = QLabel("No model yet.", objectName="explorerRun")
+        self.count = QSpinBox(objectName="explorerCount")
+        self.count.setRange(10, 20_000)
+        self.count.setValue(1000)
+        self.count.setSingleStep(500)
+        self.count.setToolTip("How many of the most frequent tokens to place on the map")
+        self.method = QComboBox(objectName="projectionCombo")
+        self.method.addItems(["PCA", "UMAP"])
+        self.method.setToolTip("UMAP needs the optional 'umap-learn' package")
+        self.project_button = QPushButton("Project", objectName="projectButton")
+        self.project_button.clicked.connect(self.project)
+        self.plot = pg.PlotWidget(objectName="embeddingPlot")
+        self.plot.setLabel("bottom", "component 1")
+        self.plot.setLabel("left", "component 2")
+        self.scatter = pg.ScatterPlotItem(size=6, pen=None, hoverable=True, tip=_tip, hoverSize=10)
+        self.plot.addItem(self.scatter)
+        style_plot(self.plot, self.palette())
+        self.legend = self.plot.addLegend(offset=(10, 10))
+        self._legend_items: list[pg.ScatterPlotItem] = []
+
+        self.search = QLineEdit(objectName="neighbourSearch", placeholderText="token…")
+        self.search.setToolTip("Nearest neighbours by cosine similarity")
+        self.neighbours = QListWidget(objectName="neighbourList")
+        self.pin_button = QPushButton("Pin", objectName="pinButton")
+        self.pin_button.setToolTip("Keep this token's neighbours in view; refreshed every epoch")
+        self.pin_button.clicked.connect(self.pin_current)
+        self.pinned = QTreeWidget(objectName="pinnedTree")
+        self.pinned.setHeaderLabels(["pinned token / neighbour", "cosine"])
+        self.pinned.setColumnWidth(0, 220)
+        self.status = QLabel(objectName="explorerStatus", wordWrap=True)
+
+        controls = QHBoxLayout()
+        controls.addWidget(self.run_label, 1)
+        controls.addWidget(QLabel("Tokens"))
+        controls.addWidget(self.count)
+        controls.addWidget(self.method)
+        controls.addWidget(self.project_button)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(self.search, 1)
+        row.addWidget(self.pin_button)
+        side_layout.addLayout(row)
+        side_layout.addWidget(self.neighbours, 1)
+        side_layout.addWidget(QLabel("Pinned (refreshed at each epoch end while training)"))
+        side_layout.addWidget(self.pinned, 1)
+        splitter = QSplitter()
+        splitter.addWidget(self.plot)
+        splitter.addWidget(side)
+        splitter.setSizes([800, 350])
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.status)
+
+        self._debounce = QTimer(self, singleShot=True, interval=200)
+        self._debounce.timeout.connect(self.find_neighbours)
+        self.search.textChanged.connect(self._debounce.start)
+        self.run_dir: str | None = None
+        self.pinned_tokens: list[str] = []
+        self.points: list[str] = []
+        self._cache: dict[str, Any] = {}  # touched only on the worker threads
+
+    def set_run(self, run_dir: str, project: bool = True) -> None:
+        self.run_dir = run_dir
+        self._cache.clear()
+        self.run_label.setText(f"Model: <b>{html.escape(Path(run_dir).name)}</b>")
+        if project:
+            self.project()
+
+    def _index(self, run_dir: str) -> Any:
+        """The run's neighbour index (built once per run, on a worker thread)."""
+        key = f"index:{run_dir}"
+        if key not in self._cache:
+            from studio.engine.analysis.embeddings import NeighbourIndex, embedding_matrix
+            from studio.engine.analysis.inference import load_run
+
+            run = load_run(run_dir)
+            matrix = embedding_matrix(run)
+            self._cache[f"run:{run_dir}"] = run
+            self._cache[f"matrix:{run_dir}"] = matrix
+            self._cache[key] = NeighbourIndex(matrix, list(run.encoder.tokens))
+        return self._cache[key]
+
+    @Slot()
+    def project(self) -> None:
+        run_dir = self.run_dir
+        if not run_dir:
+            return
+        n, method = self.count.value(), self.method.currentText().lower()
+        self.status.setText("Projecting…")
+
+        def work() -> Any:
+            from studio.engine.analysis.embeddings import (
+                frequent_token_ids,
+                project_2d,
+                token_classes,
+            )
+
+            self._index(run_dir)
+            run = self._cache[f"run:{run_dir}"]
+            matrix = self._cache[f"matrix:{run_dir}"]
+            ids = frequent_token_ids(run, n)
+            xy = project_2d(matrix[ids], method=method)
+            classes, _conf = token_classes(run, ids)
+            tokens = [run.encoder.tokens[i] for i in ids]
+            return ("projection", xy, classes, tokens, list(run.labels))
+
+        self.tasks.submit(work)
+
+    @Slot()
+    def find_neighbours(self) -> None:
+        query, run_dir = self.search.text().strip(), self.run_dir
+        if not query or not run_dir:
+            self.neighbours.clear()
+            return
+
+        def work() -> Any:
+            return ("neighbours", query, self._index(run_dir).query(query, NEIGHBOURS))
+
+        self.tasks.submit(work)
+
+    @Slot()
+    def pin_current(self) -> None:
+        token = self.search.text().strip()
+        if token and token not in self.pinned_tokens:
+            self.pinned_tokens.append(token)
+            self.refresh_pinned()
+
+    def refresh_pinned(self, from_checkpoint: bool = False) -> None:
+        """Neighbours of every pinned token, from the final model or the latest checkpoint."""
+        run_dir, tokens = self.run_dir, list(self.pinned_tokens)
+        if not run_dir or not tokens:
+            return
+
+        def work() -> Any:
+            import json
+
+            from studio.engine.analysis.embeddings import NeighbourIndex, matrix_from_checkpoint
+
+            if from_checkpoint:
+                vocab = json.loads((Path(run_dir) / "vocab.json").read_text(encoding="utf-8"))[
+                    "tokens"
+                ]
+                index = NeighbourIndex(matrix_from_checkpoint(run_dir, len(vocab)), vocab)
+            else:
+                index = self._index(run_dir)
+            out = []
+            for t in tokens:
+                try:
+                    out.append((t, index.query(t, NEIGHBOURS)))
+                except Exception as exc:
+                    out.append((t, [(str(exc), 0.0)]))
+            return out
+
+        self.pin_tasks.submit(work)
+
+    @Slot(str)
+    def on_epoch_end(self, run_dir: str) -> None:
+        """During training: follow the run and refresh pinned tokens from its checkpoint."""
+        if run_dir != self.run_dir:
+            self.run_dir = run_dir
+            self._cache.clear()
+            self.run_label.setText(f"Training: <b>{html.escape(Path(run_dir).name)}</b>")
+        self.refresh_pinned(from_checkpoint=True)
+
+    # -- results -------------------------------------------------------------------------
+    @Slot(object)
+    def _on_result(self, result: Any) -> None:
+        if result[0] == "projection":
+            _, xy, classes, tokens, labels = result
+            self._show_projection(xy, classes, tokens, labels)
+        elif result[0] == "neighbours":
+            _, query, pairs = result
+            self.neighbours.clear()
+            for token, score in pairs:
+                self.neighbours.addItem(f"{score:+.3f}  {token}")
+            self.status.setText(f"Nearest neighbours of “{html.escape(query)}”")
+
+    def _show_projection(self, xy: Any, classes: Any, tokens: list[str], labels: list[str]) -> None:
+        n_labels = max(len(labels), 1)
+        brushes = [pg.mkBrush(pg.intColor(i, hues=n_labels, alpha=170)) for i in range(n_labels)]
+        self.points = tokens
+        self.scatter.setData(
+            x=xy[:, 0], y=xy[:, 1], data=tokens, brush=[brushes[int(c)] for c in classes]
+        )
+        self.legend.clear()
+        self._legend_items = []
+        for i, name in enumerate(labels[:30]):
+            sample = pg.ScatterPlotItem(size=8, pen=None, brush=brushes[i])
+            self._legend_items.append(sample)
+            self.legend.addItem(sample, name)
+        self.plot.autoRange()
+        self.status.setText(
+            f"{len(tokens):,} most frequent tokens, coloured by the label each one most supports "
+            "on its own. Hover a point for its token."
+        )
+
+    @Slot(object)
+    def _on_pinned(self, rows: list[tuple[str, list[tuple[str, float]]]]) -> None:
+        self.pinned.clear()
+        for token, pairs in rows:
+            top = QTreeWidgetItem([token, ""])
+            for neighbour, score in pairs:
+                QTreeWidgetItem(top, [neighbour, f"{score:+.3f}"])
+            self.pinned.addTopLevelItem(top)
+            top.setExpanded(True)
+
+    @Slot(str, str)
+    def _on_error(self, message: str, _details: str) -> None:
+        self.status.setText(f"<b>Error:</b> {html.escape(message)}")
+
+    def shutdown(self) -> None:
+        self.tasks.shutdown()
+        self.pin_tasks.shutdown()

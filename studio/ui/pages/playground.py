@@ -1,0 +1,179 @@
+"""The Playground: type text, see the prediction and each token's part in it."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6.QtCore import QTimer, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.ui.widgets.plots import BarChart
+from studio.ui.workers.tasks import TaskRunner
+
+DEBOUNCE_MS = 250
+
+
+def token_html(tokens: list[tuple[str, bool, float]]) -> str:
+    """Tokens as HTML spans: green pushes toward the class, red away; OOV dashed and grey."""
+    peak = max((abs(c) for _, _, c in tokens), default=0.0) or 1.0
+    spans = []
+    for token, oov, contribution in tokens:
+        strength = min(abs(contribution) / peak, 1.0)
+        alpha = int(40 + 180 * strength)
+        colour = f"rgba(46,157,91,{alpha})" if contribution >= 0 else f"rgba(200,66,59,{alpha})"
+        style = f"background-color:{colour}; padding:1px 2px;"
+        title = f"{contribution:+.4f}"
+        if oov:
+            style = (
+                "color:gray; text-decoration:line-through; border:1px dashed gray; padding:1px 2px;"
+            )
+            title = "out of vocabulary: read as <unk>"
+        spans.append(f'<span style="{style}" title="{title}">{html.escape(token)}</span>')
+    return " ".join(spans)
+
+
+class PlaygroundPage(QWidget):
+    """Predictions update as you type (debounced), computed off the GUI thread."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tasks = TaskRunner("playgroundTasks", self)
+        self.tasks.sig_result.connect(self._on_result)
+        self.tasks.sig_error.connect(self._on_error)
+        self.run_combo = QComboBox(objectName="playgroundRunCombo")
+        self.run_combo.setToolTip("Which trained model answers")
+        self.run_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.refresh_button = QPushButton("Refresh runs", objectName="playgroundRefreshButton")
+        self.refresh_button.clicked.connect(self.refresh_runs)
+        self.input = QPlainTextEdit(objectName="playgroundInput")
+        self.input.setPlaceholderText("Type or paste a text to classify…")
+        self.chart = BarChart(value_label="probability")
+        self.chart.setObjectName("probabilityChart")
+        self.tokens = QTextBrowser(objectName="tokenView")
+        self.status = QLabel(objectName="playgroundStatus", wordWrap=True)
+        self.legend = QLabel(
+            "Tokens as the model saw them: "
+            "<span style='background:rgba(46,157,91,160)'>&nbsp;for&nbsp;</span> "
+            "or <span style='background:rgba(200,66,59,160)'>&nbsp;against&nbsp;</span> "
+            "the predicted label; <s>struck out</s> = not in the vocabulary."
+        )
+        self.legend.setWordWrap(True)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Model"))
+        top.addWidget(self.run_combo, 1)
+        top.addWidget(self.refresh_button)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.chart, 2)
+        right_layout.addWidget(self.legend)
+        right_layout.addWidget(self.tokens, 1)
+        splitter = QSplitter()
+        splitter.addWidget(self.input)
+        splitter.addWidget(right)
+        splitter.setSizes([500, 700])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.status)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.predict_now)
+        self.input.textChanged.connect(self._debounce.start)
+        self.run_combo.currentIndexChanged.connect(self._debounce.start)
+        self.runs_dir: str | None = None
+        self._cache: dict[str, Any] = {}  # run path -> LoadedRun, touched only by the worker
+        self.last_explanation: Any = None
+
+    def current_run(self) -> str | None:
+        data = self.run_combo.currentData()
+        return str(data) if data else None
+
+    def set_runs_dir(self, runs_dir: str | None) -> None:
+        self.runs_dir = runs_dir
+
+    @Slot()
+    def refresh_runs(self) -> None:
+        """Fill the model list with the finished runs of the runs directory."""
+        from pathlib import Path
+
+        from studio.engine.runs.layout import default_runs_dir, list_runs
+
+        current = self.current_run()
+        runs = list_runs(Path(self.runs_dir) if self.runs_dir else default_runs_dir())
+        self.run_combo.blockSignals(True)
+        self.run_combo.clear()
+        for r in runs:
+            if (r.path / "model.safetensors").exists():
+                acc = f" · {r.val_accuracy:.1%}" if r.val_accuracy is not None else ""
+                self.run_combo.addItem(f"{r.name}{acc}", str(r.path))
+        self.run_combo.blockSignals(False)
+        if current:
+            self.select_run(current)
+        if self.run_combo.count() == 0:
+            self.status.setText("No trained model yet: train one first.")
+
+    def select_run(self, path: str) -> None:
+        self._cache.pop(path, None)  # the run may have been retrained or replaced
+        index = self.run_combo.findData(path)
+        if index < 0:
+            from pathlib import Path
+
+            self.run_combo.addItem(Path(path).name, path)
+            index = self.run_combo.count() - 1
+        self.run_combo.setCurrentIndex(index)
+        self._debounce.start()
+
+    @Slot()
+    def predict_now(self) -> None:
+        run_path = self.current_run()
+        text = self.input.toPlainText()
+        if not run_path:
+            return
+        cache = self._cache
+
+        def work() -> Any:
+            from studio.engine.analysis.explain import explain
+            from studio.engine.analysis.inference import load_run
+
+            run = cache.get(run_path)
+            if run is None:
+                run = cache[run_path] = load_run(run_path)
+            return explain(run, text)
+
+        self.tasks.submit(work)
+
+    @Slot(object)
+    def _on_result(self, e: Any) -> None:
+        self.last_explanation = e
+        labels = [name for name, _ in e.probabilities][:20]
+        values = [p for _, p in e.probabilities][:20]
+        self.chart.set_data(labels, values)
+        self.tokens.setHtml(token_html([(t.token, t.oov, t.contribution) for t in e.tokens]))
+        oov = sum(t.oov for t in e.tokens)
+        method = "exact (linear head over the mean)" if e.method == "exact" else "occlusion"
+        self.status.setText(
+            f"Predicted <b>{html.escape(e.target)}</b> · {len(e.tokens)} tokens, {oov} out of "
+            f"vocabulary · contributions: {method}"
+        )
+
+    @Slot(str, str)
+    def _on_error(self, message: str, _details: str) -> None:
+        self.status.setText(f"<b>Cannot predict:</b> {html.escape(message)}")
+
+    def shutdown(self) -> None:
+        self.tasks.shutdown()

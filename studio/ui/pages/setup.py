@@ -1,0 +1,386 @@
+"""The Setup page: the run's settings, validated live, with a size and memory estimate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.config import (
+    SEED_PRESET,
+    DataConfig,
+    StudioConfig,
+    config_from_dict,
+    config_to_dict,
+    dumps_config,
+    load_config,
+    save_config,
+)
+from studio.errors import ConfigError, StudioError
+from studio.ui.widgets.device_picker import DevicePicker
+
+_HIDDEN_TIP = "Widths of hidden ReLU layers between pooling and output, e.g. 128 or 256,64."
+
+
+def _spin(name: str, low: int, high: int, value: int, tip: str, step: int = 1) -> QSpinBox:
+    box = QSpinBox(objectName=name)
+    box.setRange(low, high)
+    box.setValue(value)
+    box.setSingleStep(step)
+    box.setGroupSeparatorShown(True)
+    box.setToolTip(tip)
+    box.setAccelerated(True)
+    return box
+
+
+def _combo(name: str, items: list[str], tip: str) -> QComboBox:
+    box = QComboBox(objectName=name)
+    box.addItems(items)
+    box.setToolTip(tip)
+    return box
+
+
+def estimate(config: StudioConfig, n_labels: int, vocab_found: int | None) -> dict[str, float]:
+    """Parameter count and bytes of the table, the head, and optimiser state."""
+    vocab = (
+        config.tokenizer.vocab_size
+        if vocab_found is None
+        else min(vocab_found, config.tokenizer.vocab_size)
+    )
+    rows = vocab + config.tokenizer.ngram_buckets
+    dim = config.model.embed_dim
+    table = rows * dim
+    head, width = 0, dim
+    outputs = 1 if n_labels == 2 else max(n_labels, 2)
+    for h in (*config.model.hidden, outputs):
+        head += width * h + h
+        width = h
+    states = 2 if config.train.optimizer in ("adam", "adamw") else 0  # Adam keeps 2 moments
+    params = table + head
+    return {
+        "parameters": float(params),
+        "table_bytes": table * 4.0,
+        "training_bytes": params * 4.0 * (2 + states),  # weights + gradients + moments
+    }
+
+
+def _human_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+class SetupPage(QWidget):
+    """Spin boxes and pickers for every setting; ``config()`` is the validated result."""
+
+    sig_validity = Signal(bool)
+    """True when the settings make a valid config."""
+    sig_vocab_size = Signal(int)
+    """The vocabulary size the user is setting (the dataset page moves its OOV marker)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        d = StudioConfig()
+        self.vocab_size = _spin(
+            "vocabSize",
+            0,
+            5_000_000,
+            d.tokenizer.vocab_size,
+            "Most frequent training tokens kept; the rest become <unk>.",
+            1000,
+        )
+        self.embed_dim = _spin(
+            "embedDim", 0, 100_000, d.model.embed_dim, "Length of each token's learned vector.", 16
+        )
+        self.batch_size = _spin(
+            "batchSize", 0, 1_048_576, d.train.batch_size, "Documents per optimisation step.", 16
+        )
+        self.epochs = _spin("epochs", 0, 10_000, d.train.epochs, "Passes over the training split.")
+        self.lr = QDoubleSpinBox(objectName="learningRate")
+        self.lr.setDecimals(5)
+        self.lr.setRange(0.0, 100.0)
+        self.lr.setSingleStep(0.001)
+        self.lr.setValue(d.train.lr)
+        self.lr.setToolTip("Step size of the optimiser (decays to 0 with the linear schedule).")
+        self.optimizer = _combo(
+            "optimizerCombo",
+            ["adamw", "adam", "sgd"],
+            "AdamW/Adam use SparseAdam for the table; SGD uses sparse gradients.",
+        )
+        self.schedule = _combo(
+            "scheduleCombo",
+            ["linear", "cosine", "constant"],
+            "How the learning rate changes over the run.",
+        )
+        self.preset = _combo(
+            "presetCombo",
+            ["default", "seed", "custom"],
+            "seed = the original Keras model (10000×128, Dense 128, batch 32).",
+        )
+        self.hidden = QLineEdit(objectName="hiddenLayers", placeholderText="none")
+        self.hidden.setToolTip(_HIDDEN_TIP)
+        self.ngram_buckets = _spin(
+            "ngramBuckets",
+            0,
+            50_000_000,
+            d.tokenizer.ngram_buckets,
+            "Extra table rows for hashed word bigrams (0 = off).",
+            10_000,
+        )
+        self.tokenizer = _combo(
+            "tokenizerCombo",
+            ["words", "bpe"],
+            "words: lower-cased words and punctuation; bpe: subwords, no OOV.",
+        )
+        self.seed = _spin(
+            "seedSpin", 0, 2**31 - 1, d.train.seed, "Random seed (split, init, order)."
+        )
+        self.valid_split = QDoubleSpinBox(objectName="validSplit")
+        self.valid_split.setRange(0.0, 0.5)
+        self.valid_split.setSingleStep(0.05)
+        self.valid_split.setValue(d.data.valid_fraction)
+        self.valid_split.setToolTip("Share of the data held out for validation (stratified).")
+        self.devices = DevicePicker()
+
+        self.error_label = QLabel(objectName="setupError", wordWrap=True)
+        self.error_label.setStyleSheet("color: palette(highlight); font-weight: bold;")
+        self.error_label.hide()
+        self.estimate_label = QLabel(objectName="estimateLabel", wordWrap=True)
+        self.save_button = QPushButton("Save setup…", objectName="saveSetupButton")
+        self.load_button = QPushButton("Load setup…", objectName="loadSetupButton")
+        self.save_button.clicked.connect(self._save_dialog)
+        self.load_button.clicked.connect(self._load_dialog)
+
+        card = QGroupBox("Embedding")
+        f = QFormLayout(card)
+        f.addRow("Vocabulary size", self.vocab_size)
+        f.addRow("Embedding dimension", self.embed_dim)
+        f.addRow("Batch size", self.batch_size)
+        f.addRow("Device", self.devices)
+        more = QGroupBox("Training")
+        g = QFormLayout(more)
+        g.addRow("Preset", self.preset)
+        g.addRow("Epochs", self.epochs)
+        g.addRow("Learning rate", self.lr)
+        g.addRow("Optimiser", self.optimizer)
+        g.addRow("Schedule", self.schedule)
+        g.addRow("Hidden layers", self.hidden)
+        g.addRow("Bigram buckets", self.ngram_buckets)
+        g.addRow("Tokenizer", self.tokenizer)
+        g.addRow("Seed", self.seed)
+        g.addRow("Validation split", self.valid_split)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.load_button)
+        buttons.addWidget(self.save_button)
+        buttons.addStretch(1)
+        left = QVBoxLayout()
+        left.addWidget(card)
+        left.addWidget(self.estimate_label)
+        left.addWidget(self.error_label)
+        left.addStretch(1)
+        left.addLayout(buttons)
+        for w in (card, more, self.estimate_label, self.error_label):
+            w.setMinimumWidth(440)
+            w.setMaximumWidth(560)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left)
+        layout.addWidget(more)
+        layout.addStretch(1)
+
+        self._data = DataConfig()
+        self._n_labels = 2
+        self._vocab_found: int | None = None
+        self._valid = True
+        self._applying = False
+        for box in (
+            self.vocab_size,
+            self.embed_dim,
+            self.batch_size,
+            self.epochs,
+            self.ngram_buckets,
+            self.seed,
+        ):
+            box.valueChanged.connect(self._changed)
+        for dbox in (self.lr, self.valid_split):
+            dbox.valueChanged.connect(self._changed)
+        for combo in (self.optimizer, self.schedule, self.tokenizer):
+            combo.currentIndexChanged.connect(self._changed)
+        self.hidden.textChanged.connect(self._changed)
+        self._preset_widgets: tuple[QWidget, ...] = (
+            self.vocab_size, self.embed_dim, self.batch_size, self.epochs, self.lr, self.optimizer,
+            self.schedule, self.hidden, self.ngram_buckets, self.tokenizer,
+        )  # fmt: skip
+        self.preset.currentTextChanged.connect(self._preset_chosen)
+        self.devices.sig_device_changed.connect(self._changed)
+        self._changed()
+
+    # -- public ------------------------------------------------------------------------
+    def is_valid(self) -> bool:
+        return self._valid
+
+    def config(self) -> StudioConfig:
+        """The validated config (raises ConfigError when the settings are invalid)."""
+        problem = self.devices.problem()
+        if problem:
+            raise ConfigError("device.device", problem)
+        hidden_text = self.hidden.text().strip()
+        try:
+            hidden = tuple(int(w) for w in hidden_text.replace(" ", "").split(",") if w)
+        except ValueError:
+            raise ConfigError(
+                "model.hidden", f"expected widths like 128,64; got {hidden_text!r}"
+            ) from None
+        data = {
+            **config_to_dict(StudioConfig(data=self._data))["data"],
+            "valid_fraction": self.valid_split.value(),
+        }
+        return config_from_dict(
+            {
+                "data": data,
+                "tokenizer": {"kind": self.tokenizer.currentText(),
+                              "vocab_size": self.vocab_size.value(),
+                              "ngram_buckets": self.ngram_buckets.value()},
+                "model": {"preset": self.preset.currentText(), "embed_dim": self.embed_dim.value(),
+                          "hidden": list(hidden)},
+                "train": {"epochs": self.epochs.value(), "batch_size": self.batch_size.value(),
+                          "lr": self.lr.value(), "optimizer": self.optimizer.currentText(),
+                          "schedule": self.schedule.currentText(), "seed": self.seed.value()},
+                "device": {"device": self.devices.current_device()},
+            }
+        )  # fmt: skip
+
+    def set_data(
+        self, values: dict[str, Any], n_labels: int = 2, vocab_found: int | None = None
+    ) -> None:
+        """The dataset part of the config, from the dataset page."""
+        self._data = DataConfig(**{k: v for k, v in values.items() if v is not None})
+        self._n_labels = n_labels
+        self._vocab_found = vocab_found
+        self._changed()
+
+    def apply_config(self, config: StudioConfig) -> None:
+        """Show a config's values (from a TOML file or the last session)."""
+        self._applying = True
+        try:
+            self.vocab_size.setValue(config.tokenizer.vocab_size)
+            self.ngram_buckets.setValue(config.tokenizer.ngram_buckets)
+            self.tokenizer.setCurrentText(config.tokenizer.kind)
+            self.embed_dim.setValue(config.model.embed_dim)
+            self.hidden.setText(",".join(str(h) for h in config.model.hidden))
+            self.preset.setCurrentText(config.model.preset)
+            self.epochs.setValue(config.train.epochs)
+            self.batch_size.setValue(config.train.batch_size)
+            self.lr.setValue(config.train.lr)
+            self.optimizer.setCurrentText(config.train.optimizer)
+            self.schedule.setCurrentText(config.train.schedule)
+            self.seed.setValue(config.train.seed)
+            self.valid_split.setValue(config.data.valid_fraction)
+            self.devices.select(config.device.device)
+        finally:
+            self._applying = False
+        self._changed()
+
+    def config_text(self) -> str:
+        """The current settings as TOML, or '' when invalid (for QSettings)."""
+        try:
+            return dumps_config(self.config())
+        except ConfigError:
+            return ""
+
+    # -- slots -------------------------------------------------------------------------
+    @Slot()
+    def _changed(self) -> None:
+        if self._applying:
+            return
+        sender = self.sender()
+        if sender in self._preset_widgets and self.preset.currentText() != "custom":
+            self.preset.blockSignals(True)
+            self.preset.setCurrentText("custom")
+            self.preset.blockSignals(False)
+        try:
+            config = self.config()
+        except StudioError as exc:
+            self._set_valid(False, str(exc))
+            return
+        self._set_valid(True, "")
+        self._show_estimate(config)
+        self.sig_vocab_size.emit(config.tokenizer.vocab_size)
+
+    @Slot(str)
+    def _preset_chosen(self, name: str) -> None:
+        if name == "custom":
+            return
+        base = StudioConfig()
+        if name == "seed":
+            base = base.with_overrides(**SEED_PRESET)
+        self.apply_config(base.with_overrides(
+            device={"device": self.devices.current_device()},
+            data={"valid_fraction": self.valid_split.value()},
+            train={"seed": self.seed.value()},
+        ))  # fmt: skip
+
+    def _set_valid(self, valid: bool, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.setVisible(bool(message))
+        if valid != self._valid:
+            self._valid = valid
+        self.sig_validity.emit(valid)
+
+    def _show_estimate(self, config: StudioConfig) -> None:
+        e = estimate(config, self._n_labels, self._vocab_found)
+        need = e["training_bytes"]
+        info = self.devices.current_info()
+        selection = self.devices.selection()
+        free = info.get("free_memory")
+        if free:
+            fits = "fits" if need < 0.8 * free else "does NOT fit"
+            each = f"each of {info['gpus']} GPUs ({info['name']})" if info.get("gpus") else ""
+            where = f"{fits} in {_human_bytes(free)} free on {each or info['name']}"
+        elif selection.distributed:
+            where = f"in each of {selection.nproc} {selection.device.upper()} processes"
+        else:
+            where = f"on {info.get('name', 'cpu')}"
+        self.estimate_label.setText(
+            f"<b>{e['parameters']:,.0f}</b> parameters · table {_human_bytes(e['table_bytes'])} · "
+            f"training needs about {_human_bytes(need)} "
+            f"(weights, gradients, optimiser state) {where}"
+        )
+
+    @Slot()
+    def _save_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save setup", "setup.toml", "TOML (*.toml)")
+        if path:
+            try:
+                save_config(self.config(), path)
+            except (StudioError, OSError) as exc:
+                self._set_valid(self._valid, f"cannot save: {exc}")
+
+    @Slot()
+    def _load_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load setup", "", "TOML (*.toml)")
+        if path:
+            self.load_file(path)
+
+    def load_file(self, path: str) -> None:
+        try:
+            config = load_config(path)
+        except StudioError as exc:
+            self._set_valid(False, str(exc))
+            return
+        self.apply_config(config)

@@ -1,0 +1,152 @@
+"""The Training page: live curves, progress, and the result of the last run."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.ui.widgets.image_export import ask_and_save, save_widget_image
+from studio.ui.widgets.plots import TrainingPlots
+
+
+def format_seconds(s: float) -> str:
+    s = max(round(s), 0)
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+class TrainingPage(QWidget):
+    """Fed by the main window from the worker's signals; holds no training logic."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plots = TrainingPlots()
+        self.progress = QProgressBar(objectName="progressBar")
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("idle")
+        self.status = QLabel(objectName="trainingStatus")
+        self.result = QLabel(objectName="resultLabel", wordWrap=True)
+        self.result.setTextInteractionFlags(
+            self.result.textInteractionFlags().TextSelectableByMouse
+        )
+        self.result.setText(
+            "Press <b>Train</b> (Ctrl+Return) to start. Curves appear here as the model learns."
+        )
+        self.save_button = QPushButton("Save image…", objectName="savePlotsButton")
+        self.save_button.setToolTip("Save the curves as PNG or SVG")
+        self.save_button.clicked.connect(self._save_dialog)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.progress)
+        row = QHBoxLayout()
+        row.addWidget(self.status, 1)
+        row.addWidget(self.save_button)
+        layout.addLayout(row)
+        layout.addWidget(self.plots, 1)
+        layout.addWidget(self.result)
+        self._total_steps = 1
+        self._epochs = 1
+
+    def on_launching(self, device: str, nproc: int = 1) -> None:
+        """A run was asked for: clear the last one and show that it is getting ready."""
+        self.plots.reset()
+        self.status.clear()
+        self.progress.setRange(0, 0)  # busy until the first record of the run
+        self.progress.setFormat("starting")
+        launch = " (launching the processes)" if nproc > 1 else ""
+        self.result.setText(
+            f"Starting on <b>{html.escape(device)}</b>{launch}: preparing the dataset…"
+        )
+
+    @Slot(dict)
+    def on_started(self, info: dict[str, Any]) -> None:
+        self.plots.reset()
+        self.plots.set_steps_per_epoch(max(int(info["steps_per_epoch"]), 1))
+        self._total_steps = max(int(info["total_steps"]), 1)
+        self._epochs = int(info["epochs"])
+        self.progress.setRange(0, self._total_steps)
+        self.progress.setValue(0)
+        self.progress.setFormat(f"epoch 1/{self._epochs} · step 0/{self._total_steps}")
+        sizes = [
+            f"{info.get('n_train', 0):,} training and {info.get('n_valid', 0):,} validation "
+            "documents"
+        ]
+        if info.get("vocab_size") is not None:
+            sizes.append(f"vocabulary {info['vocab_size']:,}")
+        if info.get("parameters") is not None:
+            sizes.append(f"{info['parameters']:,} parameters")
+        self.result.setText(
+            f"Training on <b>{html.escape(str(info['device']))}</b>: {', '.join(sizes)}."
+        )
+
+    @Slot(dict)
+    def on_update(self, update: dict[str, Any]) -> None:
+        rows = update["steps"]
+        if len(rows):
+            self.plots.append_steps(rows)
+        if "step" in update:
+            step = int(update["step"])
+            self.progress.setValue(step)
+            self.progress.setFormat(
+                f"epoch {update['epoch']}/{self._epochs} · step {step:,}/{self._total_steps:,}"
+            )
+
+    @Slot(dict)
+    def on_epoch(self, e: dict[str, Any]) -> None:
+        self.plots.append_epoch(
+            int(e["epoch"]), int(e["step"]), float(e["wall"]), float(e["val_loss"]),
+            float(e["val_accuracy"]), bool(e["is_best"]),
+        )  # fmt: skip
+        self.progress.setValue(int(e["step"]))
+        self.status.setText(
+            f"epoch {e['epoch']}: val loss {e['val_loss']:.4f} · accuracy {e['val_accuracy']:.2%} "
+            f"· macro-F1 {e['val_macro_f1']:.3f}"
+        )
+
+    @Slot(dict)
+    def on_finished(self, r: dict[str, Any]) -> None:
+        if self.progress.maximum() == 0:  # stopped before it started
+            self.progress.setRange(0, 1)
+        self.progress.setFormat(f"{r['status']} · {r['epochs']} epochs")
+        if r["status"] == "finished":
+            self.progress.setValue(self.progress.maximum())
+        status = str(r["status"]).replace("_", " ").capitalize()
+        folder = html.escape(str(r.get("run_dir") or ""))
+        saved = f"<br>Saved to <code>{folder}</code>" if folder else ""
+        if not r.get("epochs"):
+            self.result.setText(f"<b>{status}</b> before the first epoch ended.{saved}")
+            return
+        acc = r.get("val_accuracy") or 0.0
+        f1 = r.get("val_macro_f1") or 0.0
+        self.result.setText(
+            f"<b>{status}</b> after {r['epochs']} epochs "
+            f"({format_seconds(r['train_seconds'])} training, {r['docs_per_second']:,.0f} docs/s). "
+            f"Saved model (epoch {r['best_epoch']}): validation accuracy <b>{acc:.2%}</b>, "
+            f"macro-F1 <b>{f1:.3f}</b>.{saved}"
+        )
+
+    def save_image(self, path: str) -> None:
+        """Both plots as PNG, or as SVG when ``path`` ends in .svg."""
+        save_widget_image(self.plots, path)
+
+    @Slot()
+    def _save_dialog(self) -> None:
+        ask_and_save(self, self.plots, "Save curves", "curves.png")
+
+    @Slot(str)
+    def on_failed(self, message: str) -> None:
+        if self.progress.maximum() == 0:  # failed before it started
+            self.progress.setRange(0, 1)
+        self.progress.setFormat("failed")
+        self.result.setText(f"<b>Training failed:</b> {html.escape(message)}")

@@ -1,0 +1,1 @@
+"""Reusable widgets: plots and charts, the device picker, image saving."""

@@ -1,0 +1,550 @@
+"""The process worker: a distributed run as a ``studio train --nproc N`` subprocess.
+
+Runs of several processes (CPU processes over gloo, or several GPUs over NCCL) cannot train
+inside the window: :class:`ProcessWorker` starts the CLI's distributed launch with
+:class:`QProcess` and follows the run folder's ``metrics.jsonl`` on a timer, turning its
+records into the same signals as the thread worker (``workers.training.TrainWorker``).
+It talks to the engine only through files and the command line:
+
+* the config goes in as a TOML file (``--config``), the run folder is chosen here
+  (``--run-dir``, an empty folder named like every run) and rank 0 fills it;
+* progress comes back through ``metrics.jsonl`` (read with :class:`MetricsTail`, never
+  blocking) and the exit status: 0 = finished or stopped, 2 = a user error with one
+  ``studio: error:`` line on stderr, anything else a crash (the stderr tail is the details);
+* Stop creates ``<run dir>/STOP``, which every rank obeys after its current step. Should the
+  launch still run some seconds later it gets SIGTERM (the launcher passes it on to the
+  ranks), and then every process of its tree gets SIGKILL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal, Slot
+
+from studio.config import StudioConfig, save_config
+from studio.errors import StudioError
+from studio.ui.widgets.device_picker import DeviceSelection
+
+if TYPE_CHECKING:
+    from studio.engine.runs.manage import MetricsTail
+
+__all__ = ["ChildCommand", "CommandFactory", "ProcessWorker", "build_train_command"]
+
+#: The line prefix of a user error on the child's stderr (the CLI's exit status 2).
+ERROR_PREFIX: Final = "studio: error: "
+#: Bytes of the child's stderr (and stdout) kept for the error details.
+TAIL_BYTES: Final = 64 << 10
+#: Bytes of metrics.jsonl read per timer tick; a backlog follows in later ticks.
+READ_SLICE_BYTES: Final = 1 << 20
+#: After the ``end`` record the processes have this long to exit before they are stopped.
+TEARDOWN_MS: Final = 30_000
+
+
+@dataclass(frozen=True)
+class ChildCommand:
+    """A program, its arguments, and variables added to the window's environment."""
+
+    program: str
+    args: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+CommandFactory = Callable[[Path, DeviceSelection, Path], ChildCommand]
+"""``(config file, selection, run dir) -> ChildCommand``: what the worker starts."""
+
+
+def build_train_command(
+    config_path: Path, selection: DeviceSelection, run_dir: Path, python: str | None = None
+) -> ChildCommand:
+    """``python -m studio train --config F --nproc N --run-dir D --quiet --device X``.
+
+    Several GPUs train as ``--device cuda`` with ``CUDA_VISIBLE_DEVICES`` set to the chosen
+    indices (rank r then uses the r-th of them); CPU processes as ``--device cpu``.
+    """
+    device = "cuda" if selection.visible_gpus else selection.device
+    env = {"PYTHONUNBUFFERED": "1"}
+    if selection.visible_gpus:
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(str(i) for i in selection.visible_gpus)
+    args = (
+        "-m", "studio", "train",
+        "--config", str(config_path),
+        "--nproc", str(selection.nproc),
+        "--run-dir", str(run_dir),
+        "--quiet",
+        "--device", device,
+    )  # fmt: skip
+    return ChildCommand(python or sys.executable, args, env)
+
+
+def _proc_stat(pid: int | str) -> tuple[int, int] | None:
+    """(parent pid, start time) of a process from Linux ``/proc``; None when unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            fields = fh.read().rpartition(")")[2].split()
+        return int(fields[1]), int(fields[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def process_tree(pid: int) -> dict[int, int]:
+    """``pid`` and all its descendants -> their start times, parents first (Linux ``/proc``).
+
+    The ranks of a torchrun launch run in sessions of their own, so killing the launcher's
+    process group would miss them; their parent links find them. The start time tells a
+    remembered process from a later one that reuses its id. Without ``/proc``: ``{pid: 0}``.
+    """
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return {pid: 0}
+    children: dict[int, list[tuple[int, int]]] = {}
+    for name in names:
+        stat = _proc_stat(name) if name.isdigit() else None
+        if stat is not None:
+            children.setdefault(stat[0], []).append((int(name), stat[1]))
+    root = _proc_stat(pid)
+    out: dict[int, int] = {pid: root[1] if root else 0}
+    todo = [pid]
+    while todo:
+        for child, started in children.get(todo.pop(0), []):
+            if child not in out:
+                out[child] = started
+                todo.append(child)
+    return out
+
+
+def kill_tree(tree: dict[int, int]) -> None:
+    """SIGKILL every process of a :func:`process_tree` snapshot that is still the same."""
+    for pid, started in tree.items():
+        stat = _proc_stat(pid)
+        if stat is None and started:
+            continue  # gone (or no longer visible)
+        if stat is not None and started and stat[1] != started:
+            continue  # a new process reusing the id
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _summary(status: str, run_dir: str | None, epochs: list[dict[str, Any]]) -> dict[str, Any]:
+    """A FitResult-like summary for a run that ended without its ``end`` record."""
+    nan = math.nan
+    best = max(
+        (e for e in epochs if e.get("is_best")), key=lambda e: e.get("epoch", 0), default=None
+    )
+    last = epochs[-1] if epochs else {}
+    return {
+        "status": status,
+        "run_dir": run_dir,
+        "epochs": int(last.get("epoch", 0) or 0),
+        "steps": int(last.get("step", 0) or 0),
+        "best_epoch": int((best or {}).get("epoch", 0) or 0),
+        "val_loss": (best or {}).get("val_loss", nan),
+        "val_accuracy": (best or {}).get("val_accuracy", nan),
+        "val_macro_f1": (best or {}).get("val_macro_f1", nan),
+        "val_weighted_f1": (best or {}).get("val_weighted_f1", nan),
+        "train_seconds": float(last.get("elapsed", 0.0) or 0.0),
+        "docs_per_second": float(last.get("docs_per_second", 0.0) or 0.0),
+        "tokens_per_second": float(last.get("tokens_per_second", 0.0) or 0.0),
+    }
+
+
+class ProcessWorker(QObject):
+    """Runs one distributed training run in a subprocess; lives in the GUI thread.
+
+    Same signals as the thread worker. Call :meth:`start`; connect to the signals before
+    control returns to the event loop (the launch happens from it).
+    """
+
+    sig_started = Signal(dict)
+    """The run began (its ``start`` record + ``run.json``): sizes, device, steps, run_dir."""
+    sig_update = Signal(dict)
+    """At most ``max_rate_hz`` a second: ``steps`` (rows: step, epoch, wall s, loss), progress."""
+    sig_epoch = Signal(dict)
+    """An epoch ended: its ``epoch`` record (val loss, accuracy, F1, is_best), wall, run_dir."""
+    sig_finished = Signal(dict)
+    """Training ended normally or was stopped: the summary (from the ``end`` record)."""
+    sig_failed = Signal(str, str)
+    """Training failed: a one-line message for the user, and details (the stderr tail)."""
+    sig_done = Signal()
+    """The processes are gone and the worker cleaned up (after sig_finished / sig_failed)."""
+
+    def __init__(
+        self,
+        config: StudioConfig,
+        selection: DeviceSelection,
+        runs_dir: str | None = None,
+        command_factory: CommandFactory = build_train_command,
+        *,
+        max_rate_hz: float = 20.0,
+        poll_ms: int = 100,
+        stop_grace_ms: int = 15_000,
+        kill_grace_ms: int = 5_000,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.config = config
+        self.selection = selection
+        self.runs_dir = runs_dir
+        self.command_factory = command_factory
+        self.max_rate_hz = max_rate_hz
+        self.stop_grace_ms = stop_grace_ms
+        self.kill_grace_ms = kill_grace_ms
+        self.run_dir: Path | None = None
+        self.process: QProcess | None = None
+        self._tmp: Path | None = None
+        self._tail: MetricsTail | None = None
+        self._stderr = bytearray()
+        self._stdout = bytearray()
+        self._stop_requested = False
+        self._done = False
+        self._tree: dict[int, int] = {}  # pid -> start time, remembered at terminate()
+        # what the records said so far
+        self._started = False
+        self._total_steps = 1
+        self._epochs_planned = 1
+        self._steps_per_epoch = 1
+        self._docs_per_step = 0.0
+        self._first: tuple[float, float] | None = None  # (step, time) of the first step
+        self._rows: list[tuple[float, float, float, float]] = []
+        self._latest: dict[str, Any] = {}
+        self._last_emit = 0.0
+        self._epochs: list[dict[str, Any]] = []
+        self._end: dict[str, Any] | None = None
+        self._error_record = ""
+
+        self._launch_timer = self._timer(0, self._launch)
+        self._poll = self._timer(poll_ms, self._on_poll, single=False)
+        self._stop_timer = self._timer(stop_grace_ms, self.terminate)
+        self._kill_timer = self._timer(kill_grace_ms, self.kill)
+        self._teardown_timer = self._timer(TEARDOWN_MS, self.terminate)
+
+    def _timer(self, ms: int, slot: Callable[[], None], single: bool = True) -> QTimer:
+        timer = QTimer(self)
+        timer.setSingleShot(single)
+        timer.setInterval(ms)
+        timer.timeout.connect(slot)
+        return timer
+
+    # -- control (GUI thread) ----------------------------------------------------------
+    def start(self) -> None:
+        """Launch from the event loop, so the caller can connect the signals first."""
+        self._launch_timer.start()
+
+    def is_alive(self) -> bool:
+        """Whether the launched process is still running."""
+        return self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning
+
+    @Slot()
+    def request_stop(self) -> None:
+        """Create ``STOP`` in the run folder; SIGTERM follows if the run outlives the grace."""
+        if self._stop_requested or self._done:
+            return
+        self._stop_requested = True
+        if self._launch_timer.isActive():  # not launched yet: nothing to stop
+            self._end_run()
+            return
+        if self.run_dir is not None:
+            from studio.engine.runs.layout import STOP_FILE  # torch-free
+
+            try:
+                (self.run_dir / STOP_FILE).touch()
+            except OSError:
+                self.terminate()
+                return
+        if self.is_alive():
+            self._stop_timer.start()
+
+    @Slot()
+    def terminate(self) -> None:
+        """SIGTERM to the launcher (it stops its ranks); SIGKILL to the tree if that fails."""
+        if not self.is_alive() or self.process is None:
+            return
+        pid = int(self.process.processId())
+        if pid > 0:
+            self._tree = {**process_tree(pid), **self._tree}
+        self.process.terminate()
+        if not self._kill_timer.isActive():
+            self._kill_timer.start()
+
+    @Slot()
+    def kill(self) -> None:
+        """SIGKILL the launcher and every process under it (remembered or found now)."""
+        if self.process is None:
+            return
+        if sys.platform == "win32":  # pragma: no cover - no process tree there
+            self.process.kill()
+            return
+        pid = int(self.process.processId())
+        if pid > 0 and self.is_alive():
+            self._tree = {**process_tree(pid), **self._tree}
+        kill_tree(self._tree)
+
+    def wait(self, msecs: int) -> bool:
+        """Block up to ``msecs`` for the process to exit (shutdown only); True when gone."""
+        if not self.is_alive() or self.process is None:
+            return True
+        return bool(self.process.waitForFinished(msecs)) or not self.is_alive()
+
+    # -- launching ---------------------------------------------------------------------
+    @Slot()
+    def _launch(self) -> None:
+        try:
+            from studio.engine.runs.layout import METRICS_FILE, create_run_dir, default_runs_dir
+            from studio.engine.runs.manage import MetricsTail
+
+            runs = Path(self.runs_dir) if self.runs_dir else default_runs_dir()
+            self.run_dir = create_run_dir(runs, self.config.data.path)
+            self._tmp = Path(tempfile.mkdtemp(prefix="studio-launch-"))
+            config_path = self._tmp / "config.toml"
+            save_config(self.config, config_path)
+            command = self.command_factory(config_path, self.selection, self.run_dir)
+        except StudioError as exc:
+            self._end_run(failure=(str(exc), ""))
+            return
+        except OSError as exc:
+            self._end_run(failure=(f"cannot prepare the run: {exc.strerror or exc}", ""))
+            return
+        self._tail = MetricsTail(self.run_dir / METRICS_FILE)
+        process = QProcess(self)
+        process.setObjectName("trainingProcess")
+        process.setProgram(command.program)
+        process.setArguments(list(command.args))
+        env = QProcessEnvironment.systemEnvironment()
+        for key, value in command.env.items():
+            env.insert(key, value)
+        process.setProcessEnvironment(env)
+        process.setStandardInputFile(QProcess.nullDevice())
+        process.readyReadStandardOutput.connect(self._read_stdout)
+        process.readyReadStandardError.connect(self._read_stderr)
+        process.errorOccurred.connect(self._on_error)
+        process.finished.connect(self._on_finished)
+        self.process = process
+        process.start()
+        self._poll.start()
+
+    # -- following ---------------------------------------------------------------------
+    @Slot()
+    def _read_stdout(self) -> None:
+        if self.process is not None:
+            self._keep(self._stdout, bytes(self.process.readAllStandardOutput().data()))
+
+    @Slot()
+    def _read_stderr(self) -> None:
+        if self.process is not None:
+            self._keep(self._stderr, bytes(self.process.readAllStandardError().data()))
+
+    @staticmethod
+    def _keep(buffer: bytearray, data: bytes) -> None:
+        buffer += data
+        if len(buffer) > TAIL_BYTES:
+            del buffer[: len(buffer) - TAIL_BYTES]
+
+    @Slot()
+    def _on_poll(self) -> None:
+        self._read_records(drain=False)
+
+    def _read_records(self, drain: bool) -> None:
+        tail = self._tail
+        if tail is None:
+            return
+        while True:
+            for record in tail.read_new(max_bytes=READ_SLICE_BYTES):
+                self._handle(record)
+            if not drain or tail.at_end():
+                break
+        if self._rows and (
+            drain or time.monotonic() - self._last_emit >= 1.0 / max(self.max_rate_hz, 1e-3)
+        ):
+            self._flush()
+
+    def _handle(self, r: dict[str, Any]) -> None:
+        kind = r.get("type")
+        if kind in ("start", "resume"):
+            self._on_start_record(r)
+        elif kind == "step":
+            self._on_step_record(r)
+        elif kind == "epoch":
+            self._flush()
+            record = {k: v for k, v in r.items() if k != "type"}
+            record["wall"] = float(r.get("time", 0.0) or 0.0)
+            record["run_dir"] = str(self.run_dir)
+            self._epochs.append(record)
+            self.sig_epoch.emit(record)
+        elif kind == "notice":
+            self._flush()
+            self.sig_update.emit({"steps": _rows_array([]), "notice": str(r.get("message", ""))})
+        elif kind == "end":
+            self._end = {k: v for k, v in r.items() if k != "type"}
+            self._end.setdefault("run_dir", str(self.run_dir))
+            if self.is_alive():
+                self._teardown_timer.start()
+        elif kind == "error":
+            self._error_record = str(r.get("message", ""))
+
+    def _on_start_record(self, r: dict[str, Any]) -> None:
+        if self._started:
+            return
+        self._started = True
+        meta = self._run_meta()
+        self._total_steps = max(int(r.get("total_steps", 1) or 1), 1)
+        self._epochs_planned = max(int(r.get("epochs", 1) or 1), 1)
+        self._steps_per_epoch = max(math.ceil(self._total_steps / self._epochs_planned), 1)
+        n_train = int(meta.get("n_train", 0) or 0)
+        self._docs_per_step = n_train / self._steps_per_epoch
+        self.sig_started.emit(
+            {
+                "n_train": n_train,
+                "n_valid": int(meta.get("n_valid", 0) or 0),
+                "steps_per_epoch": self._steps_per_epoch,
+                "total_steps": self._total_steps,
+                "epochs": self._epochs_planned,
+                "device": self.selection.describe(),
+                "vocab_size": self._vocab_size(meta),
+                "parameters": meta.get("parameters"),
+                "nproc": self.selection.nproc,
+                "run_dir": str(self.run_dir),
+            }
+        )
+
+    def _on_step_record(self, r: dict[str, Any]) -> None:
+        try:
+            step = float(r["step"])
+            wall = float(r.get("time", 0.0) or 0.0)
+            loss = float(r["loss"]) if r.get("loss") is not None else math.nan
+        except (KeyError, TypeError, ValueError):
+            return
+        self._rows.append((step, step / self._steps_per_epoch, wall, loss))
+        latest: dict[str, Any] = {
+            "step": int(step),
+            "total_steps": self._total_steps,
+            "epoch": int(r.get("epoch", 0) or 0),
+            "gpu_memory": None,
+        }
+        if self._first is None:
+            self._first = (step, wall)
+        first_step, first_wall = self._first
+        if self._docs_per_step > 0 and step > first_step and wall > first_wall:
+            seconds_per_step = (wall - first_wall) / (step - first_step)
+            latest["docs_per_second"] = self._docs_per_step / seconds_per_step
+            latest["elapsed"] = wall
+            latest["eta"] = max(self._total_steps - step, 0.0) * seconds_per_step
+        self._latest = latest
+
+    def _flush(self) -> None:
+        if not self._rows:
+            return
+        rows = _rows_array(self._rows)
+        self._rows = []
+        self._last_emit = time.monotonic()
+        self.sig_update.emit({"steps": rows, **self._latest})
+
+    def _run_meta(self, name: str = "run.json") -> dict[str, Any]:
+        from studio.engine.runs.layout import read_json
+
+        if self.run_dir is None:
+            return {}
+        try:
+            meta = read_json(self.run_dir / name)
+        except StudioError:
+            return {}
+        return meta if isinstance(meta, dict) else {}
+
+    def _vocab_size(self, meta: dict[str, Any]) -> int | None:
+        """Table rows (``model.json``) less the bigram buckets: the vocabulary found."""
+        settings = meta.get("settings") or {}
+        rows = self._run_meta("model.json").get("num_embeddings")
+        if isinstance(rows, int):
+            return max(rows - int(settings.get("ngram_buckets", 0) or 0), 0)
+        size = settings.get("vocab_size")
+        return size if isinstance(size, int) else None
+
+    # -- the end -----------------------------------------------------------------------
+    @Slot(QProcess.ProcessError)
+    def _on_error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart and self.process is not None:
+            message = f"cannot start the training process: {self.process.errorString()}"
+            self._end_run(failure=(message, ""))
+
+    @Slot(int, QProcess.ExitStatus)
+    def _on_finished(self, code: int, status: QProcess.ExitStatus) -> None:
+        if self._tree and sys.platform != "win32":
+            kill_tree(self._tree)  # ranks that outlived the launcher we terminated
+        self._read_stdout()
+        self._read_stderr()
+        self._read_records(drain=True)
+        crashed = status == QProcess.ExitStatus.CrashExit
+        if self._end is not None or self._stop_requested or (code == 0 and not crashed):
+            self._end_run()  # a run that saved its end, was stopped, or exited cleanly
+        else:
+            self._end_run(failure=self._describe_failure(code, crashed))
+
+    def _describe_failure(self, code: int, crashed: bool) -> tuple[str, str]:
+        text = self._stderr.decode("utf-8", errors="replace")
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        errors = [line for line in lines if line.startswith(ERROR_PREFIX)]
+        if errors:
+            return errors[-1][len(ERROR_PREFIX) :], text if code != 2 else ""
+        how = "crashed" if crashed else f"exited with status {code}"
+        last = self._error_record or (lines[-1] if lines else "")
+        message = f"the training process {how}" + (f": {last}" if last else "")
+        details = text or self._stdout.decode("utf-8", errors="replace") or message
+        return message, details
+
+    def _end_run(self, failure: tuple[str, str] | None = None) -> None:
+        """Emit the one terminal signal, clean up, then ``sig_done`` (once)."""
+        if self._done:
+            return
+        self._done = True
+        for timer in (
+            self._launch_timer, self._poll, self._stop_timer, self._kill_timer,
+            self._teardown_timer,
+        ):  # fmt: skip
+            timer.stop()
+        self._flush()
+        run_dir = self._cleanup_files()
+        if failure is not None:
+            self.sig_failed.emit(*failure)
+        elif self._end is not None:
+            self.sig_finished.emit(dict(self._end))
+        else:
+            status = "stopped" if self._stop_requested else "finished"
+            meta_summary = self._run_meta().get("summary") if run_dir else None
+            if isinstance(meta_summary, dict) and meta_summary.get("status"):
+                self.sig_finished.emit({**meta_summary, "run_dir": run_dir})
+            else:
+                self.sig_finished.emit(_summary(status, run_dir, self._epochs))
+        self.sig_done.emit()
+
+    def _cleanup_files(self) -> str | None:
+        """Remove STOP, the launch folder, and a run folder left empty; the run folder or None."""
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+        if self.run_dir is None:
+            return None
+        from studio.engine.runs.layout import STOP_FILE  # torch-free
+
+        with contextlib.suppress(OSError):
+            (self.run_dir / STOP_FILE).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            if not any(self.run_dir.iterdir()):
+                self.run_dir.rmdir()
+        return str(self.run_dir) if self.run_dir.is_dir() else None
+
+
+def _rows_array(rows: list[tuple[float, float, float, float]]) -> Any:
+    import numpy as np
+
+    return np.asarray(rows, dtype=np.float64).reshape(-1, 4)

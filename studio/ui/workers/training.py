@@ -1,0 +1,324 @@
+"""The training worker: a QObject moved to a QThread that runs the engine's ``train_run``.
+
+The engine talks to the window only through a callback (on the training thread) that
+batches step events and emits at most ``max_rate_hz`` update signals per second, however
+fast training runs, plus one signal per epoch. Stop and pause go through the engine's
+:class:`TrainControl` (thread-safe events), never through Qt.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+
+from studio.config import StudioConfig
+from studio.errors import StudioError
+from studio.ui.widgets.device_picker import DeviceSelection
+from studio.ui.workers.process import CommandFactory, ProcessWorker, build_train_command
+
+if TYPE_CHECKING:
+    from studio.engine.train.control import TrainControl
+
+
+def _make_bridge(worker: TrainWorker, max_rate_hz: float) -> Any:
+    """The engine callback that turns events into throttled Qt signals (runs in the worker)."""
+    import numpy as np
+    import torch
+
+    from studio.engine.train.context import FitContext
+    from studio.engine.train.events import Callback, EpochEnd, FitResult, FitStart, StepEnd
+
+    class SignalBridge(Callback):
+        def __init__(self) -> None:
+            self.interval = 1.0 / max_rate_hz
+            self.rows: list[tuple[float, float, float, float]] = []
+            self.last_emit = 0.0
+            self.steps_per_epoch = 1
+            self.total_steps = 1
+            self.t0 = time.perf_counter()
+            self.latest: dict[str, Any] = {}
+
+        def _flush(self) -> None:
+            rows = np.asarray(self.rows, dtype=np.float64).reshape(-1, 4)
+            self.rows = []
+            self.last_emit = time.perf_counter()
+            worker.sig_update.emit({"steps": rows, **self.latest})
+
+        def on_fit_start(self, ctx: FitContext, info: FitStart) -> None:
+            self.steps_per_epoch = info.steps_per_epoch
+            self.total_steps = info.total_steps
+            self.cuda = ctx.device.type == "cuda"
+            worker.sig_started.emit({**asdict(info), "run_dir": ctx.run_dir})
+
+        def on_step_end(self, ctx: FitContext, event: StepEnd) -> None:
+            epoch_f = event.step / self.steps_per_epoch
+            self.rows.append((event.step, epoch_f, time.perf_counter() - self.t0, event.loss))
+            if time.perf_counter() - self.last_emit < self.interval:
+                return
+            self.latest = {
+                "step": event.step,
+                "total_steps": self.total_steps,
+                "epoch": event.epoch,
+                "docs_per_second": event.docs_per_second,
+                "elapsed": event.elapsed,
+                "eta": event.eta,
+                "gpu_memory": torch.cuda.memory_allocated(ctx.device) if self.cuda else None,
+            }
+            self._flush()
+
+        def on_epoch_end(self, ctx: FitContext, event: EpochEnd) -> None:
+            self._flush()
+            record = asdict(event)
+            record["wall"] = time.perf_counter() - self.t0
+            record["run_dir"] = ctx.run_dir
+            if (
+                ctx.val_probs is not None
+                and ctx.prepared is not None
+                and ctx.valid_docs is not None
+            ):
+                # read-only arrays: the evaluation view builds its report from them
+                record["predictions"] = {
+                    "probs": ctx.val_probs,
+                    "y_true": np.asarray(ctx.prepared.targets[ctx.valid_docs]),
+                    "doc_ids": ctx.valid_docs,
+                    "label_names": ctx.label_names,
+                    "multi_label": ctx.multi_label,
+                }
+                record["prepared"] = ctx.prepared
+            worker.sig_epoch.emit(record)
+
+        def on_fit_end(self, ctx: FitContext, result: FitResult) -> None:
+            if self.rows:
+                self._flush()
+
+    return SignalBridge()
+
+
+class TrainWorker(QObject):
+    """Runs one training run. Create it, move it to a thread, connect ``run`` to ``started``."""
+
+    sig_started = Signal(dict)
+    """Training began: the engine's FitStart as a dict (sizes, device, steps)."""
+    sig_update = Signal(dict)
+    """At most ``max_rate_hz`` a second: ``steps`` (rows: step, epoch, wall s, loss), progress."""
+    sig_epoch = Signal(dict)
+    """An epoch ended: the engine's EpochEnd as a dict (val loss, accuracy, F1, is_best)."""
+    sig_finished = Signal(dict)
+    """Training ended normally or was stopped: the FitResult summary (with ``run_dir``)."""
+    sig_failed = Signal(str, str)
+    """Training failed: a one-line message for the user, and details (traceback) for a button."""
+
+    def __init__(
+        self,
+        config: StudioConfig,
+        control: TrainControl,
+        runs_dir: str | None = None,
+        max_rate_hz: float = 20.0,
+    ) -> None:
+        super().__init__()
+        self.config = config  # frozen: safe to read from the worker thread
+        self.control = control
+        self.runs_dir = runs_dir
+        self.max_rate_hz = max_rate_hz
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            from studio.engine.train.session import train_run
+
+            bridge = _make_bridge(self, self.max_rate_hz)
+            result = train_run(self.config, [bridge], self.control, runs_dir=self.runs_dir)
+            self.sig_finished.emit(result.summary())
+        except StudioError as exc:
+            self.sig_failed.emit(str(exc), "")
+        except Exception as exc:
+            message = _describe(exc)
+            self.sig_failed.emit(message, traceback.format_exc())
+
+
+def _describe(exc: BaseException) -> str:
+    name = type(exc).__name__
+    if "OutOfMemory" in name:
+        return "out of memory: lower the batch size or the embedding size"
+    return f"unexpected error: {name}: {exc}"
+
+
+class TrainingController(QObject):
+    """Owns the run: start, pause/resume, stop, and a clean shutdown.
+
+    One process trains on a worker thread (:class:`TrainWorker`); several processes train as
+    a distributed launch in a subprocess (:class:`studio.ui.workers.process.ProcessWorker`).
+    Both workers have the same signals.
+    """
+
+    sig_running = Signal(bool)
+    """True when a run starts, False when its thread or process has finished."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: QThread | None = None
+        self._worker: TrainWorker | None = None
+        self._control: TrainControl | None = None
+        self._process: ProcessWorker | None = None
+        self.command_factory: CommandFactory = build_train_command
+        """What a distributed run starts (tests substitute a fake child)."""
+        self.stop_grace_ms = 15_000
+        """After Stop, how long a distributed run may take before it gets SIGTERM."""
+        self.shutdown_timeout_ms = 5000
+        """How long :meth:`shutdown` waits for the run to stop before forcing it."""
+        # the thread starts from the event loop: the caller connects to the worker first
+        self._thread_start = QTimer(self)
+        self._thread_start.setSingleShot(True)
+        self._thread_start.setInterval(0)
+        self._thread_start.timeout.connect(self._start_thread)
+
+    @property
+    def worker(self) -> TrainWorker | ProcessWorker | None:
+        return self._process if self._process is not None else self._worker
+
+    def is_running(self) -> bool:
+        return self._thread is not None or self._process is not None
+
+    def is_distributed(self) -> bool:
+        """Whether the current run is a multi-process launch."""
+        return self._process is not None
+
+    def can_pause(self) -> bool:
+        """Only a run on the worker thread can pause (ranks of a launch must stay in step)."""
+        return self._thread is not None
+
+    def is_paused(self) -> bool:
+        return self._control is not None and self._control.paused
+
+    def start(
+        self,
+        config: StudioConfig,
+        runs_dir: str | None = None,
+        selection: DeviceSelection | None = None,
+    ) -> TrainWorker | ProcessWorker:
+        """Start a run; connect to the returned worker's signals before control returns
+        to the event loop (the run begins from there, so no signal is missed).
+
+        ``selection`` with more than one process starts a distributed launch; otherwise
+        the run trains on a worker thread of this process.
+        """
+        if self.is_running():
+            raise RuntimeError("a run is already in progress")
+        if selection is not None and selection.distributed:
+            return self._start_process(config, runs_dir, selection)
+        from studio.engine.train.control import TrainControl  # torch-free module
+
+        self._control = TrainControl()
+        thread = QThread(self)
+        thread.setObjectName("trainingThread")
+        worker = TrainWorker(config, self._control, runs_dir)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        # direct: quit() must not wait for the GUI event loop, which may be blocked in wait()
+        worker.sig_finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        worker.sig_failed.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        thread.finished.connect(self._on_thread_finished)
+        self._thread, self._worker = thread, worker
+        self._thread_start.start()
+        self.sig_running.emit(True)
+        return worker
+
+    @Slot()
+    def _start_thread(self) -> None:
+        if self._thread is not None and not self._thread.isRunning():
+            self._thread.start()
+
+    def _start_process(
+        self, config: StudioConfig, runs_dir: str | None, selection: DeviceSelection
+    ) -> ProcessWorker:
+        worker = ProcessWorker(
+            config,
+            selection,
+            runs_dir,
+            self.command_factory,
+            stop_grace_ms=self.stop_grace_ms,
+            parent=self,
+        )
+        worker.setObjectName("processWorker")
+        worker.sig_done.connect(self._on_process_done)
+        self._process = worker
+        worker.start()  # launches from the event loop, after the caller has connected
+        self.sig_running.emit(True)
+        return worker
+
+    @Slot()
+    def pause(self) -> None:
+        if self._control is not None:
+            self._control.pause()
+
+    @Slot()
+    def resume(self) -> None:
+        if self._control is not None:
+            self._control.resume()
+
+    @Slot()
+    def stop(self) -> None:
+        if self._control is not None:
+            self._control.request_stop()
+        if self._process is not None:
+            self._process.request_stop()
+
+    def shutdown(self, timeout_ms: int | None = None) -> bool:
+        """Stop the run and wait for its thread or processes; True when none is left.
+
+        A distributed run gets ``timeout_ms`` to obey STOP, then SIGTERM and two more
+        seconds, then every process of its tree is killed: no rank outlives the window.
+        """
+        if timeout_ms is None:
+            timeout_ms = self.shutdown_timeout_ms
+        if self._process is not None:
+            return self._shutdown_process(self._process, timeout_ms)
+        if self._thread is None:
+            return True
+        self.stop()
+        if self._thread_start.isActive():  # it never started: nothing to wait for
+            self._thread_start.stop()
+            self._on_thread_finished()
+            return True
+        finished = self._thread.wait(timeout_ms)
+        if finished:
+            self._on_thread_finished()
+        return finished
+
+    def _shutdown_process(self, worker: ProcessWorker, timeout_ms: int) -> bool:
+        worker.blockSignals(True)  # the window is closing: no results, no evaluation
+        worker.request_stop()
+        gone = worker.wait(timeout_ms)
+        if not gone:
+            worker.terminate()
+            gone = worker.wait(2000)
+        if not gone:
+            worker.kill()
+            gone = worker.wait(2000)
+        if gone:
+            self._on_process_done()
+        return gone
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        if self._thread is None:
+            return
+        thread, worker = self._thread, self._worker
+        self._thread = self._worker = None
+        self._control = None
+        if worker is not None:
+            worker.deleteLater()
+        thread.deleteLater()
+        self.sig_running.emit(False)
+
+    @Slot()
+    def _on_process_done(self) -> None:
+        if self._process is None:
+            return
+        worker, self._process = self._process, None
+        worker.deleteLater()
+        self.sig_running.emit(False)
