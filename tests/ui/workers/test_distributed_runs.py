@@ -24,7 +24,7 @@ from studio.ui.workers.process import (
     process_tree,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 FAKE = Path(__file__).with_name("fake_train_child.py")
 GIB = 2**30
 
