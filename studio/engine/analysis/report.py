@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from studio.engine.train.loop import encoded_split
+from studio.engine.train.build import encoded_split
 from studio.engine.train.metrics import confusion_matrix, per_class_prf
 from studio.errors import DatasetError, StudioError
 

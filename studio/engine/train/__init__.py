@@ -1,9 +1,13 @@
-"""Training: the loop and everything it needs while it runs.
+"""Training: the model and the loop, and everything it needs while it runs.
 
-Owns the model, the loop (``fit``) and its events and context, control and the stop
-file, batching and memory-mapped data, the fused table optimiser, the batch-size finder,
-resume state, the distributed group and launcher, and the run session (``train_run``:
-prepare, then fit into a new run folder with the recorder).
+``fit`` and its :class:`~.loop.FitLoop` (:mod:`.loop`) run on pieces built by :mod:`.build`
+(model, encoder, splits), :mod:`.losses`, :mod:`.optim` (optimisers, schedule, clipping),
+:mod:`.validation` and :mod:`.progress` (meters, reported steps). Around them: events and
+context for callbacks (:mod:`.events`, :mod:`.context`), control and the stop file, batching
+and memory-mapped data (:mod:`.batching`, :mod:`.mapped`), the fused table optimiser
+(:mod:`.table_optim`), the batch-size finder and out-of-memory rule (:mod:`.oom`), the memory
+estimate (:mod:`.memory`), resume state, the distributed group and launcher, and the run
+session (``train_run``: prepare, then fit into a new run folder with :mod:`.recorder`).
 Imports from ``engine.data`` and ``engine.runs``; never from analysis or export.
 """
 

@@ -11,13 +11,11 @@ import torch
 from studio.config import StudioConfig
 from studio.engine.data.prepare import PreparedDataset
 from studio.engine.train.batching import DeviceData
+from studio.engine.train.build import build_encoder, build_spec, encoded_split
 from studio.engine.train.devices import resolve_device
-from studio.engine.train.loop import _loss, build_encoder, build_spec, encoded_split, loss_function
+from studio.engine.train.losses import batch_loss, loss_function
 from studio.engine.train.model import TextClassifier
-
-
-def _is_oom(exc: BaseException) -> bool:
-    return isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in str(exc).lower()
+from studio.engine.train.oom import is_oom
 
 
 def find_batch_size(
@@ -41,7 +39,7 @@ def find_batch_size(
         try:
             step(size)
         except (RuntimeError, torch.cuda.OutOfMemoryError) as exc:
-            if not _is_oom(exc):
+            if not is_oom(exc):
                 raise
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
@@ -67,7 +65,7 @@ def _real_step(config: StudioConfig, p: PreparedDataset) -> Callable[[int], None
         data = DeviceData(*encoded_split(p, encoder, docs), device=device)
         for b in data.batches(size):
             model.zero_grad(set_to_none=True)
-            _loss(spec, fn, model(b.ids, b.offsets).float(), b.targets).backward()
+            batch_loss(spec, fn, model(b.ids, b.offsets).float(), b.targets).backward()
         if device.type == "cuda":
             torch.cuda.synchronize(device)
 

@@ -38,12 +38,6 @@ class RowwiseAdagrad:
         return out.requires_grad_()
 
     @torch.no_grad()
-    def step(self, ids: torch.Tensor, offsets: torch.Tensor, pooled: torch.Tensor) -> None:
-        """Update the rows of a batch from its pooled vectors' ``.grad``."""
-        if pooled.grad is not None:
-            self.apply(ids, offsets, pooled.grad)
-
-    @torch.no_grad()
     def apply(self, ids: torch.Tensor, offsets: torch.Tensor, grad: torch.Tensor) -> None:
         """Update the rows of a batch given the gradient of each document's pooled vector.
 

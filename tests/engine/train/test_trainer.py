@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import threading
 from pathlib import Path
 
@@ -12,9 +14,12 @@ import torch
 from studio.config import DataConfig, StudioConfig, TokenizerConfig, TrainConfig
 from studio.engine import Callback, TrainControl, fit, prepare_dataset
 from studio.engine.data.tokenize import PAD_ID, UNK_ID
+from studio.engine.train import loop
 from studio.engine.train.context import FitContext
-from studio.engine.train.events import EpochEnd, StepEnd
+from studio.engine.train.events import EpochEnd, FitStart, StepEnd
 from studio.engine.train.model import ModelSpec, TextClassifier
+from studio.engine.train.optim import clip_gradients
+from studio.errors import ConfigError
 
 
 def _config(path: Path, **train: object) -> StudioConfig:
@@ -24,8 +29,12 @@ def _config(path: Path, **train: object) -> StudioConfig:
 
 class Recorder(Callback):
     def __init__(self) -> None:
+        self.info: FitStart | None = None
         self.steps: list[StepEnd] = []
         self.epochs: list[EpochEnd] = []
+
+    def on_fit_start(self, ctx: FitContext, info: FitStart) -> None:
+        self.info = info
 
     def on_step_end(self, ctx: FitContext, event: StepEnd) -> None:
         self.steps.append(event)
@@ -156,12 +165,74 @@ def test_every_optimizer_and_pooling_learns(topics_csv: Path, optimizer: str, po
     assert result.val_accuracy > 0.6  # three balanced classes: chance is 0.33
 
 
-def test_bigrams_hidden_layers_clipping_and_cosine(topics_csv: Path) -> None:
-    config = _config(topics_csv, epochs=3, grad_clip=1.0, schedule="cosine").with_overrides(
+def _scheduled_lr(schedule: str, base: float, step: int, total: int) -> float:
+    """The rate (1-based) ``step`` of ``total`` should run with, computed independently."""
+    progress = min((step - 1) / total, 1.0)
+    if schedule == "cosine":
+        return base * 0.5 * (1.0 + math.cos(math.pi * progress))
+    return base * (1.0 - progress) if schedule == "linear" else base
+
+
+def _grad_norm(params: list[torch.nn.Parameter]) -> float:
+    norms = [
+        torch.linalg.vector_norm(p.grad.coalesce()._values() if p.grad.is_sparse else p.grad)
+        for p in params
+        if p.grad is not None
+    ]
+    return float(torch.linalg.vector_norm(torch.stack(norms)))
+
+
+def test_bigrams_hidden_layers_clipping_and_cosine(
+    topics_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    max_norm = 0.25  # low enough that about a third of the steps are clipped
+    norms: list[tuple[float, float]] = []  # (before, after) clipping, every step
+
+    def spy(params: list[torch.nn.Parameter], limit: float) -> None:
+        before = _grad_norm(params)
+        clip_gradients(params, limit)
+        norms.append((before, _grad_norm(params)))
+
+    monkeypatch.setattr(loop, "clip_gradients", spy)
+    config = _config(topics_csv, epochs=3, grad_clip=max_norm, schedule="cosine")
+    config = config.with_overrides(
         tokenizer={"ngram_buckets": 1000}, model={"hidden": (32, 16), "dropout": 0.1}
     )
-    result = fit(config)
+    rec = Recorder()
+    result = fit(config, [rec])
     assert result.val_accuracy > 0.6
+
+    # clipping: every step's gradient norm ends at most max_norm; larger ones end at it
+    assert len(norms) == result.steps
+    clipped = [(b, a) for b, a in norms if b > max_norm]
+    assert clipped and len(clipped) < len(norms)
+    assert all(a <= max_norm * (1 + 1e-5) for _, a in norms)
+    assert all(a == pytest.approx(max_norm, rel=1e-4) for _, a in clipped)
+    assert all(a == pytest.approx(b, rel=1e-5) for b, a in norms if b <= max_norm)
+
+    # the cosine schedule: each step's rate, from the base rate down to almost 0
+    assert rec.info is not None
+    total, base = rec.info.total_steps, config.train.lr
+    assert [s.step for s in rec.steps] == list(range(1, total + 1))
+    for s in rec.steps:
+        assert s.lr == pytest.approx(_scheduled_lr("cosine", base, s.step, total), rel=1e-9)
+    assert rec.steps[0].lr == base and rec.steps[-1].lr < 0.001 * base
+
+
+@pytest.mark.parametrize("schedule", ["linear", "cosine", "constant"])
+def test_recorded_lr_is_each_steps_own_between_flushes(topics_csv: Path, schedule: str) -> None:
+    # 30 steps an epoch, losses read back every 25 steps and at each epoch's end: the
+    # steps of a flush, and those flushed at an epoch's end, each keep their own rate
+    config = _config(topics_csv, epochs=3, schedule=schedule, log_every=25)
+    rec = Recorder()
+    fit(config, [rec])
+    assert rec.info is not None
+    total, base = rec.info.total_steps, config.train.lr
+    assert [s.step for s in rec.steps] == list(range(1, total + 1))
+    want = [_scheduled_lr(schedule, base, s.step, total) for s in rec.steps]
+    assert [s.lr for s in rec.steps] == pytest.approx(want, rel=1e-9)
+    lrs = [s.lr for s in rec.steps]
+    assert all(b <= a for a, b in itertools.pairwise(lrs))  # never back up
 
 
 def test_early_stopping_restores_the_best_epoch(topics_csv: Path) -> None:
@@ -208,7 +279,7 @@ def test_bpe_tokenizer_trains(topics_csv: Path) -> None:
 
 
 def test_config_tokenizer_validation() -> None:
-    with pytest.raises(Exception, match=r"tokenizer\.vocab_size"):
+    with pytest.raises(ConfigError, match=r"tokenizer\.vocab_size"):
         TokenizerConfig(vocab_size=2)
 
 
