@@ -20,23 +20,20 @@ import numpy as np
 import pytest
 import torch
 
-from studio.cli import _parser, main
+from studio.cli import main
+from studio.cli.parser import build_parser
 from studio.config import DataConfig, StudioConfig
 from studio.engine import train_run
 from studio.engine.analysis.inference import LoadedRun, load_run
 from studio.engine.data.text_encoder import TextEncoder
-from studio.engine.export.formats_all import (
-    FORMATS,
+from studio.engine.export import FORMATS, export_run, pad_ids
+from studio.engine.export.classifier import export_onnx, export_torchscript
+from studio.engine.export.curves import export_csv, export_tensorboard
+from studio.engine.export.vectors import (
     WHITESPACE_ESCAPE,
     escape_token,
-    export_csv,
-    export_onnx,
     export_projector,
-    export_run,
-    export_tensorboard,
-    export_torchscript,
     export_word2vec,
-    pad_ids,
 )
 from studio.engine.runs.layout import read_metrics
 from studio.engine.train.tensorboard import EPOCH_SCALARS, TENSORBOARD_DIR
@@ -528,9 +525,9 @@ def test_cli_export(
 
 
 def test_cli_format_choices_are_the_engine_formats() -> None:
-    args = _parser().parse_args(["export", "r", "--format", "csv", "--out", "o"])
+    args = build_parser().parse_args(["export", "r", "--format", "csv", "--out", "o"])
     assert args.format == "csv" and args.overwrite is False
-    sub = next(a for a in _parser()._subparsers._group_actions)  # type: ignore[union-attr]
+    sub = next(a for a in build_parser()._subparsers._group_actions)  # type: ignore[union-attr]
     export = sub.choices["export"]  # type: ignore[index]
     fmt = next(a for a in export._actions if a.dest == "format")
     assert tuple(fmt.choices) == FORMATS
