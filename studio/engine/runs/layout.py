@@ -15,17 +15,35 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 from studio.engine.atomic import write_text_atomic
 from studio.engine.runs.paths import ensure_inside
 from studio.errors import RunError
+
+if TYPE_CHECKING:
+    from studio.config import StudioConfig
 
 log = logging.getLogger("studio")
 
 RUN_FILE = "run.json"
 METRICS_FILE = "metrics.jsonl"
 STOP_FILE = "STOP"  # created by another process (the window, a shell) to stop the run
+
+#: ``run.json``'s ``settings``: each key and the ``section.field`` of the run's config it
+#: records, in the order written. Listing (``studio runs``, the Runs page) and comparing
+#: runs read these keys; this is the one place that names them.
+RUN_SETTINGS: Final[dict[str, str]] = {
+    "vocab_size": "tokenizer.vocab_size",
+    "embed_dim": "model.embed_dim",
+    "batch_size": "train.batch_size",
+    "epochs": "train.epochs",
+    "lr": "train.lr",
+    "optimizer": "train.optimizer",
+    "preset": "model.preset",
+    "ngram_buckets": "tokenizer.ngram_buckets",
+    "tokenizer": "tokenizer.kind",
+}
 
 
 def default_runs_dir() -> Path:
@@ -85,6 +103,15 @@ def claim_run_dir(path: Path) -> Path:
     except OSError as exc:
         raise RunError(f"{path}: cannot create the run folder: {exc.strerror or exc}") from None
     return path
+
+
+def run_settings(config: StudioConfig) -> dict[str, Any]:
+    """The :data:`RUN_SETTINGS` of ``config``, as ``run.json`` records them."""
+    out: dict[str, Any] = {}
+    for key, where in RUN_SETTINGS.items():
+        section, name = where.split(".")
+        out[key] = getattr(getattr(config, section), name)
+    return out
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -14,7 +14,14 @@ from typing import IO, Any
 from studio.config import dumps_config
 from studio.engine.atomic import write_atomic, write_text_atomic
 from studio.engine.runs.checkpoint import save_weights
-from studio.engine.runs.layout import METRICS_FILE, RUN_FILE, read_json, read_metrics, write_json
+from studio.engine.runs.layout import (
+    METRICS_FILE,
+    RUN_FILE,
+    read_json,
+    read_metrics,
+    run_settings,
+    write_json,
+)
 from studio.engine.train.context import FitContext
 from studio.engine.train.events import Callback, EpochEnd, FitResult, FitStart, StepEnd
 from studio.engine.train.resume import TrainState, checkpoint_history, save_train_state
@@ -104,7 +111,6 @@ class RunRecorder(Callback):
         if self.resume_epoch is not None:
             self._start_resumed(info)
             return
-        c = ctx.config
         self._meta = {
             "format": 1,
             "status": "running",
@@ -113,17 +119,7 @@ class RunRecorder(Callback):
             "started": datetime.now().isoformat(timespec="seconds"),
             "dataset": self.dataset,
             "device": info.device,
-            "settings": {
-                "vocab_size": c.tokenizer.vocab_size,
-                "embed_dim": c.model.embed_dim,
-                "batch_size": c.train.batch_size,
-                "epochs": c.train.epochs,
-                "lr": c.train.lr,
-                "optimizer": c.train.optimizer,
-                "preset": c.model.preset,
-                "ngram_buckets": c.tokenizer.ngram_buckets,
-                "tokenizer": c.tokenizer.kind,
-            },
+            "settings": run_settings(ctx.config),
             "n_train": info.n_train,
             "n_valid": info.n_valid,
             "parameters": info.parameters,

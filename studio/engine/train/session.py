@@ -22,6 +22,7 @@ from studio.engine.runs.layout import (
     read_json,
 )
 from studio.engine.runs.paths import ensure_inside
+from studio.engine.runs.status import pid_alive
 from studio.engine.train.control import TrainControl
 from studio.engine.train.devices import resolve_device
 from studio.engine.train.distributed import (
@@ -192,16 +193,6 @@ def _write_error(exc: OSError, run_dir: Path) -> RunError:
     return RunError(f"{exc.filename or run_dir}: cannot write the run: {exc.strerror or exc}")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
-
-
 def resume_run(
     run_dir: str | Path,
     callbacks: Sequence[Callback] = (),
@@ -229,7 +220,7 @@ def resume_run(
         and isinstance(pid, int)
         and pid != os.getpid()
         and meta.get("host") == socket.gethostname()
-        and _alive(pid)
+        and pid_alive(pid)
     ):
         raise RunError(f"{run}: this run is still training (process {pid})")
     manifest = read_manifest(run)

@@ -12,19 +12,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from studio.engine.runs.compare import curves, differing_settings, settings_table
 from studio.engine.runs.layout import RunInfo, list_runs
-from studio.engine.runs.manage import (
-    MetricsTail,
-    check_run_name,
-    curves,
-    delete_run,
-    differing_settings,
-    pid_alive,
-    rename_run,
-    run_status,
-    runs_signature,
-    settings_table,
-)
+from studio.engine.runs.manage import check_run_name, delete_run, rename_run
+from studio.engine.runs.status import pid_alive, run_status
+from studio.engine.runs.tail import MetricsTail, runs_signature
 from studio.errors import RunError
 
 SETTINGS = {
@@ -254,9 +246,49 @@ def test_run_status(tmp_path: Path, dead_pid: int) -> None:
 
 
 def test_pid_alive_rejects_nonsense() -> None:
-    for pid in (None, 0, -1, "123", True, 1.5):
+    for pid in (None, 0, -1, "123", True, 1.5, 2**40, 2**70):
         assert not pid_alive(pid)
     assert pid_alive(os.getpid())
+
+
+def test_pid_alive_sees_a_running_child_and_calls_a_zombie_dead() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    try:
+        assert pid_alive(proc.pid)
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()  # the child reads to the end and exits
+    if hasattr(os, "waitid"):  # wait for the exit without reaping: the child is a zombie
+        os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+        assert not pid_alive(proc.pid)
+    proc.wait()
+    assert not pid_alive(proc.pid)
+
+
+def test_a_running_run_of_a_live_process_on_this_host_is_running(tmp_path: Path) -> None:
+    import socket
+
+    run = make_run(tmp_path, "live", status="running", pid=os.getpid())
+    assert run_status(run) == "running"
+    here = make_run(tmp_path, "here", status="running", pid=os.getpid(), host=socket.gethostname())
+    assert run_status(here) == "running"
+    with pytest.raises(RunError, match="still training"):
+        delete_run(here, to_trash=False)
+
+
+def test_run_settings_are_listed_once() -> None:
+    from studio.config import StudioConfig
+    from studio.engine.runs.layout import RUN_SETTINGS, run_settings
+
+    config = StudioConfig().with_overrides(model={"embed_dim": 48}, train={"lr": 0.005})
+    recorded = run_settings(config)
+    assert list(recorded) == list(RUN_SETTINGS) == list(SETTINGS)  # the order run.json uses
+    assert recorded["embed_dim"] == 48 and recorded["lr"] == 0.005
+    assert recorded["tokenizer"] == config.tokenizer.kind
+    shown = [key for key, _ in settings_table([_info("a")], only_differing=False)]
+    assert shown == ["dataset", *RUN_SETTINGS]
 
 
 def test_signature_changes_with_the_folder(tmp_path: Path) -> None:
