@@ -1,8 +1,9 @@
 """Data: from the user's file to the flat id arrays the trainer reads.
 
 Owns the readers (CSV, TSV, JSON Lines, fastText, class folders, Parquet), column
-detection, tokenizers, the text encoder, id encoding (words, hashed bigrams), preparation
-in memory and streamed, the on-disk cache of prepared datasets, splits and statistics.
+detection and sampling a file's first rows (:mod:`.sample`), tokenizers, the text encoder,
+id encoding (words, hashed bigrams), preparation in memory and streamed, the on-disk cache
+of prepared datasets, splits and statistics.
 Imports nothing from the other engine groups.
 """
 
@@ -14,6 +15,8 @@ from studio._lazy import lazy_exports
 
 _EXPORTS = {
     "Cancelled": "dataset",
+    "ColumnInfo": "sample",
+    "inspect_columns": "sample",
     "PreparedDataset": "dataset",
     "prepare_dataset": "prepare",
     "RawDataset": "readers",
@@ -22,9 +25,11 @@ _EXPORTS = {
 }
 __all__ = [
     "Cancelled",
+    "ColumnInfo",
     "PreparedDataset",
     "RawDataset",
     "TextEncoder",
+    "inspect_columns",
     "prepare_dataset",
     "read_dataset",
 ]
@@ -34,4 +39,5 @@ if TYPE_CHECKING:
     from studio.engine.data.dataset import Cancelled, PreparedDataset
     from studio.engine.data.prepare import prepare_dataset
     from studio.engine.data.readers import RawDataset, read_dataset
+    from studio.engine.data.sample import ColumnInfo, inspect_columns
     from studio.engine.data.text_encoder import TextEncoder

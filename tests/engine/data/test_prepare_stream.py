@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from studio.config import DataConfig, TokenizerConfig
+from studio.config import SAMPLE_DATA, DataConfig, TokenizerConfig
 from studio.engine.data import prepare
 from studio.engine.data import streamed as prepare_stream
 from studio.engine.data.dataset import ARRAYS, Cancelled, PreparedDataset, load_prepared
@@ -19,7 +19,7 @@ from studio.engine.data.token_counter import TokenCounter
 from studio.engine.data.tokenize import UNK_ID
 from studio.errors import DatasetError
 from tests.bad_inputs import ERRORS, QUIET
-from tests.conftest import SAMPLE, write_topics_csv
+from tests.conftest import write_topics_csv
 
 FIELDS = ("tokens", "label_names", "multi_label", "tokenizer_kind", "lowercase", "bpe_json")
 WORDS = TokenizerConfig()
@@ -52,7 +52,7 @@ def write_lines(path: Path, lines: list[str]) -> Path:
 
 
 def test_bundled_dataset_two_workers(tmp_path: Path) -> None:
-    data = DataConfig(path=str(SAMPLE), text_column="text", label_column="section")
+    data = SAMPLE_DATA
     memory, streamed = both(data, WORDS, tmp_path / "s", workers=2, chunk_docs=500)
     assert streamed.n_docs == memory.n_docs > 4 * 500  # several chunks, over two workers
     assert_identical(memory, streamed)

@@ -13,14 +13,14 @@ from pathlib import Path
 from studio.errors import DatasetError
 
 from ._columns import detect_columns
-from ._csv import read_csv
+from ._csv import raise_field_limit, read_csv, sniff_delimiter
 from ._detect import FORMATS, detect_format, resolve_format
 from ._fasttext import read_fasttext
 from ._folder import read_folder
-from ._jsonl import read_jsonl
-from ._parquet import read_parquet
+from ._jsonl import jsonl_cell, read_jsonl
+from ._parquet import parquet_cell, read_parquet
 from ._stream import CHUNK_CHARS, CHUNK_DOCS, STREAM_FORMATS, Chunk, iter_chunks
-from ._text import read_bytes, read_text
+from ._text import codec_name, read_bytes, read_text
 from ._types import RawDataset
 
 __all__ = [
@@ -30,11 +30,17 @@ __all__ = [
     "STREAM_FORMATS",
     "Chunk",
     "RawDataset",
+    "codec_name",
     "detect_columns",
     "detect_format",
     "iter_chunks",
+    "jsonl_cell",
+    "parquet_cell",
+    "raise_field_limit",
+    "read_bytes",
     "read_dataset",
     "resolve_format",
+    "sniff_delimiter",
 ]
 
 

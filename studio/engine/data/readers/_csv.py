@@ -24,7 +24,8 @@ SAMPLE_ROWS = 1000
 _NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 
 
-def _raise_field_limit() -> None:
+def raise_field_limit() -> None:
+    """Let ``csv`` read fields of any length (its default limit is 128 KiB)."""
     limit = sys.maxsize
     while True:
         try:
@@ -113,7 +114,7 @@ def csv_documents(
 
     ``lines`` are the file's lines with their line ends, as :func:`iter_lines` gives them.
     """
-    _raise_field_limit()
+    raise_field_limit()
     reader = csv.reader(lines, delimiter=delimiter, strict=True)
     records = _records(reader, path)
     header_line, header = next(records, (0, []))

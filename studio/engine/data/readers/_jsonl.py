@@ -85,7 +85,8 @@ def text_of(value: object, path: Path, line: int, column: str) -> str:
     return cell
 
 
-def _cell(value: object) -> str:
+def jsonl_cell(value: object) -> str:
+    """A JSON value as one table cell: "" for null, strings as they are, else JSON."""
     if value is None:
         return ""
     return value if isinstance(value, str) else json.dumps(value)
@@ -107,7 +108,7 @@ def jsonl_documents(
         if len(sample) >= SAMPLE_ROWS:
             break
     names = list(dict.fromkeys(key for _, obj in sample for key in obj))
-    rows = [[_cell(obj.get(name)) for name in names] for _, obj in sample]
+    rows = [[jsonl_cell(obj.get(name)) for name in names] for _, obj in sample]
     text_key, label_key = detect_columns(
         names, rows, text_column=text_column, label_column=label_column, path=path
     )

@@ -14,7 +14,8 @@ from ._types import RawDataset
 SAMPLE_ROWS = 1000
 
 
-def _cell(value: object) -> str:
+def parquet_cell(value: object) -> str:
+    """A Parquet value as one table cell: "" for null, scalars as text, else ``str``."""
     if value is None:
         return ""
     cell = scalar_text(value)
@@ -43,7 +44,9 @@ def read_parquet(
     names = [str(name) for name in table.column_names]
     check_unique(names, path)
     head = table.slice(0, SAMPLE_ROWS).to_pydict()
-    rows = [list(row) for row in zip(*([_cell(v) for v in head[n]] for n in names), strict=True)]
+    rows = [
+        list(row) for row in zip(*([parquet_cell(v) for v in head[n]] for n in names), strict=True)
+    ]
     text_name, label_name = detect_columns(
         names, rows, text_column=text_column, label_column=label_column, path=path
     )

@@ -39,7 +39,8 @@ def read_bytes(path: Path, limit: int = -1) -> bytes:
         raise _os_error(exc, path) from None
 
 
-def _codec_name(encoding: str, path: Path) -> str:
+def codec_name(encoding: str, path: Path) -> str:
+    """The canonical name of ``encoding``; DatasetError naming ``path`` if Python lacks it."""
     try:
         return codecs.lookup(encoding).name
     except LookupError:
@@ -49,7 +50,7 @@ def _codec_name(encoding: str, path: Path) -> str:
 
 
 def _codec(path: Path, encoding: str | None) -> str:
-    return "utf-8" if encoding is None else _codec_name(encoding, path)
+    return "utf-8" if encoding is None else codec_name(encoding, path)
 
 
 def _check_head(head: bytes, path: Path, encoding: str | None, codec: str) -> int:
