@@ -194,6 +194,16 @@ _SECTIONS: dict[str, type] = {
     "device": DeviceConfig,
 }
 
+#: The bundled sample dataset (excerpts of Debian's manual pages, labelled by section).
+SAMPLE_DATASET = Path(__file__).resolve().parent.parent / "resources" / "manpages" / "manpages.tsv"
+#: Its text and label columns.
+SAMPLE_TEXT_COLUMN = "text"
+SAMPLE_LABEL_COLUMN = "section"
+#: The data section that trains on it (``studio train`` and ``studio bench`` without DATA).
+SAMPLE_DATA = DataConfig(
+    path=str(SAMPLE_DATASET), text_column=SAMPLE_TEXT_COLUMN, label_column=SAMPLE_LABEL_COLUMN
+)
+
 SEED_PRESET: dict[str, dict[str, Any]] = {
     "tokenizer": {"kind": "words", "vocab_size": 10_000, "ngram_buckets": 0},
     "model": {"preset": "seed", "embed_dim": 128, "pooling": "mean", "hidden": (128,)},

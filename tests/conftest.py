@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from studio.config import SAMPLE_DATASET
+
 # CI replays the same examples on every run, so a landing is never decided by which random
 # inputs Hypothesis drew; a developer's runs keep exploring new ones (and keep failures in
 # .hypothesis/ to replay them).
@@ -21,7 +23,7 @@ settings.register_profile("ci", derandomize=True, database=None, print_blob=True
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "resources" / "manpages" / "manpages.tsv"
+SAMPLE = SAMPLE_DATASET
 
 TOPICS = {
     "sport": "ball goal team match win play score coach league referee".split(),

@@ -32,7 +32,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
 
-from studio.ui.widgets.plots import TrainingPlots
+from studio.ui.widgets.training_plots import TrainingPlots
 
 BUDGET_MS = 30.0
 
@@ -92,11 +92,11 @@ def main() -> int:
     cases = {
         "static, grab(TrainingPlots)": run(False, plots),
         "live,   grab(TrainingPlots)": run(True, plots),
-        "live,   grab(lossPlot)     ": run(True, plots.lossPlot),
+        "live,   grab(lossPlot)     ": run(True, plots.loss_plot),
     }
 
     t0 = time.perf_counter()
-    plots.smoothingSlider.setValue(plots.smoothingSlider.value() - 1)
+    plots.smoothing_slider.setValue(plots.smoothing_slider.value() - 1)
     plots.redraw()
     smoothing_ms = (time.perf_counter() - t0) * 1e3
 

@@ -25,8 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "resources" / "manpages" / "manpages.tsv"
+from studio.config import SAMPLE_DATASET
+
+SAMPLE = SAMPLE_DATASET
 
 
 def launch_seconds(env: dict[str, str]) -> float:
@@ -51,6 +52,7 @@ def window_run(epochs: int, runs_dir: str) -> tuple[float, np.ndarray]:
 
     from studio.ui.app import make_app
     from studio.ui.main_window import MainWindow
+    from studio.ui.workers.payloads import RunEnded, RunFinished
 
     app = make_app()
     settings = QSettings(str(Path(runs_dir) / "s.ini"), QSettings.Format.IniFormat)
@@ -68,7 +70,7 @@ def window_run(epochs: int, runs_dir: str) -> tuple[float, np.ndarray]:
         clock.restart()
 
     timer.timeout.connect(tick)
-    result: dict = {}
+    results: list[RunEnded] = []
 
     def loaded(_p: str) -> None:
         win.setup_page.epochs.setValue(epochs)
@@ -76,9 +78,9 @@ def window_run(epochs: int, runs_dir: str) -> tuple[float, np.ndarray]:
         clock.start()
         timer.start()
 
-    def done(r: dict) -> None:
+    def done(r: RunEnded) -> None:
         timer.stop()
-        result.update(r)
+        results.append(r)
         win.close()
 
     win.dataset_page.sig_loaded.connect(loaded)
@@ -86,7 +88,9 @@ def window_run(epochs: int, runs_dir: str) -> tuple[float, np.ndarray]:
     win.open_path(str(SAMPLE))
     app.exec()
     lateness = np.asarray(intervals[1:]) - 16.0
-    return float(result["docs_per_second"]), lateness
+    finished = results[0]
+    assert isinstance(finished, RunFinished), finished
+    return finished.docs_per_second, lateness
 
 
 def cli_run(epochs: int, env: dict[str, str]) -> float:

@@ -136,3 +136,33 @@ def test_batch_size_auto_picks_a_power_of_two(
     assert size >= 64 and size & (size - 1) == 0
     code, _, err = _train([str(topics_csv), "--batch-size", "lots"], capsys)
     assert code == 2 and "--batch-size" in err
+
+
+def test_every_entry_point_runs_the_same_command(capsys: pytest.CaptureFixture[str]) -> None:
+    """``studio`` (the console script ``studio.cli:main``), ``python -m studio`` and
+    ``python -m studio.cli`` are one command."""
+    with pytest.raises(SystemExit) as version:
+        main(["--version"])
+    assert version.value.code == 0
+    expected = capsys.readouterr().out
+    assert expected.startswith("studio ")
+    for module in ("studio", "studio.cli"):
+        proc = subprocess.run(
+            [sys.executable, "-m", module, "--version"], capture_output=True, text=True, timeout=60
+        )
+        assert (proc.returncode, proc.stdout) == (0, expected)
+
+
+def test_train_defaults_to_the_bundled_sample() -> None:
+    from studio.cli.parser import build_parser
+    from studio.cli.train import _train_config
+    from studio.config import SAMPLE_DATA
+
+    args = build_parser().parse_args(["train"])
+    data = _train_config(args).data
+    assert (data.path, data.text_column, data.label_column) == (
+        SAMPLE_DATA.path,
+        "text",
+        "section",
+    )
+    assert Path(data.path).is_file()

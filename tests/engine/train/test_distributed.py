@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from studio.cli import SAMPLE_DATASET, _without_nproc
-from studio.config import StudioConfig
+from studio.cli.train import _without_nproc
+from studio.config import SAMPLE_DATASET, StudioConfig
 from studio.engine.runs.layout import STOP_FILE
 from studio.engine.train.batching import shard_bounds, shard_counts
 from studio.engine.train.context import FitContext

@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 import torch
 
-from studio.cli import SAMPLE_DATASET
-from studio.config import DataConfig, StudioConfig, TokenizerConfig
+from studio.config import SAMPLE_DATA, StudioConfig, TokenizerConfig
 from studio.engine.data.prepare import PreparedDataset, prepare_dataset
 from studio.engine.data.text_encoder import TextEncoder
 from studio.engine.train import mapped as mapped_data
 from studio.engine.train.batching import DeviceData
-from studio.engine.train.loop import build_encoder, fit
+from studio.engine.train.build import build_encoder
+from studio.engine.train.loop import fit
 from studio.engine.train.mapped import MappedData, encode_docs, release, split_data
 
-DATA = DataConfig(path=str(SAMPLE_DATASET), text_column="text", label_column="section")
+DATA = SAMPLE_DATA
 CPU = torch.device("cpu")
 
 

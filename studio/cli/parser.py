@@ -1,0 +1,142 @@
+"""The ``studio`` command line: every subcommand and option, declared with argparse."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from studio import __version__
+
+if TYPE_CHECKING:
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+__all__ = ["build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``studio`` and its subcommands (``args.command`` names the one given)."""
+    p = argparse.ArgumentParser(
+        prog="studio",
+        description="Embedding Studio: train text classifiers with an embedding layer.",
+    )
+    p.add_argument("--version", action="version", version=f"studio {__version__}")
+    p.add_argument("--open", metavar="PATH", help="open the window with this dataset loaded")
+    p.add_argument("--screenshot", metavar="FILE", help=argparse.SUPPRESS)
+    p.add_argument("--report-startup", action="store_true", help=argparse.SUPPRESS)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (_add_train, _add_eval, _add_predict, _add_runs, _add_bench, _add_devices):
+        add(sub)
+    _add_export(sub)
+    return p
+
+
+def _add_train(sub: Subparsers) -> None:
+    """``studio train``: the data, the settings, distributed and resumed runs."""
+    t = sub.add_parser("train", help="train a model and save it as a run")
+    t.add_argument("data", nargs="?", help="dataset file or folder (default: config's data.path)")
+    t.add_argument("--config", help="TOML config file (the window saves the same format)")
+    t.add_argument("--preset", choices=["default", "seed"], help="seed = the original Keras model")
+    t.add_argument("--text-col", help="text column name (default: auto-detect)")
+    t.add_argument("--label-col", help="label column name (default: auto-detect)")
+    t.add_argument("--label-delimiter", help="split labels on this for multi-label data")
+    t.add_argument("--valid", help="validation file (default: a stratified split)")
+    t.add_argument("--tokenizer", choices=["words", "bpe"])
+    t.add_argument("--vocab-size", type=int)
+    t.add_argument("--min-freq", type=int)
+    t.add_argument("--ngram-buckets", type=int, help="hashed word-bigram rows (0 = none)")
+    t.add_argument("--embed-dim", type=int)
+    t.add_argument("--hidden", help="hidden layer widths, e.g. 128,64 (empty = none)")
+    t.add_argument("--batch-size", help="documents per step, or 'auto': largest that fits")
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--lr", type=float)
+    t.add_argument("--optimizer", choices=["adamw", "adam", "sgd"])
+    t.add_argument("--device", help="cpu, cuda, cuda:N, mps or auto")
+    t.add_argument("--seed", type=int)
+    t.add_argument("--runs-dir", help="where run folders go (default: user data dir)")
+    t.add_argument("--run-dir", help="write the run into exactly this new (or empty) folder")
+    t.add_argument(
+        "--nproc",
+        type=int,
+        default=1,
+        metavar="N",
+        help="train in N processes on this machine (torch.distributed: NCCL on GPUs, one "
+        "GPU each, chosen with CUDA_VISIBLE_DEVICES; gloo on CPU); batch-size is the total",
+    )
+    t.add_argument(
+        "--dist-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="distributed runs: how long a rank waits for a silent peer before the whole "
+        "run stops with an error (default 300)",
+    )
+    t.add_argument("--save-config", metavar="FILE", help="write the effective config and exit")
+    t.add_argument("--json", action="store_true", help="end stdout with one JSON summary line")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue a stopped, failed or killed run from its last epoch checkpoint "
+        "(uses the run's config.toml; other training options are ignored)",
+    )
+
+
+def _add_eval(sub: Subparsers) -> None:
+    """``studio eval RUN DATA``."""
+    e = sub.add_parser("eval", help="evaluate a run on a labelled dataset")
+    e.add_argument("run", help="run folder")
+    e.add_argument("data", help="labelled dataset file")
+    e.add_argument("--text-col")
+    e.add_argument("--label-col")
+    e.add_argument("--json", action="store_true")
+
+
+def _add_predict(sub: Subparsers) -> None:
+    """``studio predict RUN TEXT...``."""
+    pr = sub.add_parser("predict", help="predict the label of a text with a run's model")
+    pr.add_argument("run", help="run folder")
+    pr.add_argument("text", nargs="+", help="text to classify")
+    pr.add_argument("--json", action="store_true")
+
+
+def _add_runs(sub: Subparsers) -> None:
+    """``studio runs``."""
+    r = sub.add_parser("runs", help="list the runs in the runs directory")
+    r.add_argument("--runs-dir")
+    r.add_argument("--json", action="store_true")
+
+
+def _add_bench(sub: Subparsers) -> None:
+    """``studio bench [DATA]``."""
+    b = sub.add_parser("bench", help="the studio engine against the seed loop and fastText")
+    b.add_argument("data", nargs="?", help="dataset (default: the bundled sample)")
+    b.add_argument("--text-col")
+    b.add_argument("--label-col")
+    b.add_argument("--config", help="TOML config for the studio rows (default preset otherwise)")
+    b.add_argument("--device", help="cpu, cuda, cuda:N or mps (for the studio rows)")
+    b.add_argument("--repeats", type=int, default=3, help="runs of each contender (medians)")
+    b.add_argument("--seed-epochs", type=int, default=2, help="epochs of the seed-style loop")
+    b.add_argument("--json", action="store_true")
+
+
+def _add_devices(sub: Subparsers) -> None:
+    """``studio devices``."""
+    d = sub.add_parser("devices", help="list CPU, CUDA and MPS devices")
+    d.add_argument("--json", action="store_true")
+
+
+def _add_export(sub: Subparsers) -> None:
+    """``studio export RUN --format F --out PATH``; the formats are the engine's list."""
+    from studio.engine.export.formats import FORMATS  # torch-free
+
+    x = sub.add_parser("export", help="export a run's model, embeddings or training curves")
+    x.add_argument("run", help="run folder")
+    x.add_argument(
+        "--format",
+        required=True,
+        choices=FORMATS,
+        help="onnx/torchscript: the classifier (plus PATH.json: vocabulary, labels, how to "
+        "feed it); word2vec/projector: the vocabulary's vectors; tensorboard/csv: the "
+        "training curves",
+    )
+    x.add_argument("--out", required=True, metavar="PATH", help="file or folder to write")
+    x.add_argument("--overwrite", action="store_true", help="replace existing output")
