@@ -2,9 +2,9 @@
 
 The work is a plain function, :func:`load_dataset` (columns -> read -> prepare -> statistics),
 that reports progress through a callback and checks a :class:`threading.Event` between stages.
-:class:`DatasetLoader` is the QObject worker that runs it on a QThread and turns its outcome
-into signals; :class:`DatasetLoadController` owns that thread, tags every request with an id
-and drops whatever a stale (cancelled or superseded) request still reports.
+:class:`DatasetLoadController` runs it on a :class:`~studio.ui.workers.threads.LatestRunner`
+(the newest request wins: each request has an id and a cancel event, and whatever a stale,
+cancelled or superseded, request still reports is dropped) and turns its outcome into signals.
 
 Nothing here imports numpy, torch or ``studio.engine`` at module level: the engine is imported
 inside the functions that run on the worker thread.
@@ -12,64 +12,40 @@ inside the functions that run on the worker thread.
 
 from __future__ import annotations
 
-import codecs
-import contextlib
-import csv
-import io
-import json
+import dataclasses
 import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
-from studio.errors import DatasetError, StudioError
+from studio.errors import StudioError
+from studio.ui.workers.threads import Job, LatestRunner
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from studio.engine.data.dataset import PreparedDataset
     from studio.engine.data.readers import RawDataset
+    from studio.engine.data.sample import ColumnInfo
 
 __all__ = [
-    "ColumnInfo",
     "DatasetLoadController",
-    "DatasetLoader",
     "LoadRequest",
     "LoadedDataset",
-    "inspect_columns",
-    "list_columns",
     "load_dataset",
 ]
 
 log = logging.getLogger(__name__)
-
-#: Bytes read from the start of a text file to list its columns.
-HEAD_BYTES = 1 << 20
-#: Rows (CSV/TSV/Parquet) or objects (JSON Lines) sampled to list and detect columns.
-SAMPLE_ROWS = 1000
-#: Formats without named columns: the column pickers are disabled for them.
-NO_COLUMNS = ("fasttext", "folder")
 
 Report = Callable[[str, int], None]
 
 
 class LoadCancelled(StudioError):
     """The load was cancelled between two stages."""
-
-
-@dataclass(frozen=True)
-class ColumnInfo:
-    """The columns a dataset offers and the ones the readers would pick by themselves."""
-
-    path: str
-    format: str
-    columns: tuple[str, ...]
-    text_column: str | None = None
-    label_column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,132 +83,6 @@ class LoadedDataset:
     warnings: tuple[str, ...] = ()
 
 
-# --------------------------------------------------------------------------- columns
-
-
-def _head_text(path: Path, encoding: str | None) -> tuple[str, bool]:
-    """Return the decoded first ``HEAD_BYTES`` of a file and whether the file is longer."""
-    from studio.engine.data.readers._text import _codec_name, read_bytes
-
-    data = read_bytes(path, HEAD_BYTES + 1)
-    truncated = len(data) > HEAD_BYTES
-    data = data[:HEAD_BYTES]
-    codec = "utf-8" if encoding is None else _codec_name(encoding, path)
-    if codec == "utf-8" and data.startswith(codecs.BOM_UTF8):
-        data = data[3:]
-    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
-    text = decoder.decode(data, final=not truncated)
-    return text.removeprefix("\ufeff"), truncated
-
-
-def _table_sample(text: str, truncated: bool, tsv: bool) -> tuple[list[str], list[list[str]]]:
-    """Header and sample rows of CSV/TSV text (the last row is dropped if it may be cut)."""
-    from studio.engine.data.readers._csv import _raise_field_limit, sniff_delimiter
-
-    delimiter = "\t" if tsv else (sniff_delimiter(text) or ",")
-    _raise_field_limit()
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[list[str]] = []
-    try:
-        for row in reader:
-            if row:
-                rows.append(row)
-            if len(rows) > SAMPLE_ROWS + 1:
-                break
-    except csv.Error:
-        truncated = True  # keep what parsed cleanly; the full read reports the real error
-    if truncated and len(rows) > 1:
-        rows.pop()
-    if not rows:
-        return [], []
-    return [name.strip() for name in rows[0]], rows[1 : SAMPLE_ROWS + 1]
-
-
-def _jsonl_sample(text: str, truncated: bool) -> tuple[list[str], list[list[str]]]:
-    """Keys and sample rows of the first JSON Lines objects."""
-    from studio.engine.data.readers._jsonl import _cell
-
-    lines = [line for line in text.split("\n") if line.strip()]
-    if truncated and lines:
-        lines.pop()
-    objects: list[dict[str, Any]] = []
-    for line in lines[:SAMPLE_ROWS]:
-        try:
-            value = json.loads(line)
-        except ValueError:
-            break  # the full read names the bad line
-        if not isinstance(value, dict):
-            break
-        objects.append(value)
-    names = list(dict.fromkeys(key for obj in objects for key in obj))
-    return names, [[_cell(obj.get(name)) for name in names] for obj in objects]
-
-
-def _parquet_sample(path: Path) -> tuple[list[str], list[list[str]]]:
-    """Schema names and the first rows of a Parquet file."""
-    from studio.engine.data.readers._parquet import _cell
-
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise DatasetError("reading Parquet needs the 'pyarrow' package", path=path) from None
-    try:
-        parquet = pq.ParquetFile(path)
-        names = [str(name) for name in parquet.schema_arrow.names]
-        batch = next(parquet.iter_batches(batch_size=SAMPLE_ROWS), None)
-    except (pa.ArrowException, OSError, ValueError, TypeError) as exc:
-        detail = " ".join(str(exc).split())[:200]
-        raise DatasetError(f"not a readable Parquet file ({detail})", path=path) from None
-    if batch is None:
-        return names, []
-    columns = batch.to_pydict()
-    rows = [[_cell(value) for value in values] for values in zip(*columns.values(), strict=True)]
-    return names, rows
-
-
-def inspect_columns(
-    path: str | Path, format: str = "auto", encoding: str | None = None
-) -> ColumnInfo:
-    """List a dataset's columns cheaply and guess its text and label columns.
-
-    Reads only the start of the file (the header of CSV/TSV, the keys of the first
-    ``SAMPLE_ROWS`` JSON objects, the Parquet schema). fastText files and folders have no
-    columns. Raises DatasetError when the file cannot be opened or its format not told.
-    """
-    from studio.engine.data.readers import FORMATS, detect_columns, detect_format
-    from studio.engine.data.readers._text import read_bytes
-
-    path = Path(path)
-    fmt = format.strip().lower()
-    if fmt != "auto" and fmt not in FORMATS:
-        raise DatasetError(f"unknown format {format!r}", path=path)
-    if fmt == "auto":
-        fmt = detect_format(path, encoding=encoding)
-    if fmt in NO_COLUMNS or path.is_dir():
-        return ColumnInfo(str(path), fmt, ())
-    if fmt == "parquet":
-        if read_bytes(path, 4) != b"PAR1":
-            raise DatasetError("not a Parquet file (it does not start with 'PAR1')", path=path)
-        names, rows = _parquet_sample(path)
-    else:
-        text, truncated = _head_text(path, encoding)
-        if fmt == "jsonl":
-            names, rows = _jsonl_sample(text, truncated)
-        else:
-            names, rows = _table_sample(text, truncated, tsv=fmt == "tsv")
-    text_column: str | None = None
-    label_column: str | None = None
-    with contextlib.suppress(DatasetError):  # no guess: the full read reports why
-        text_column, label_column = detect_columns(names, rows, path=path)
-    return ColumnInfo(str(path), fmt, tuple(names), text_column, label_column)
-
-
-def list_columns(path: str | Path, format: str = "auto", encoding: str | None = None) -> list[str]:
-    """The column names of a dataset file; empty for fastText files and folders."""
-    return list(inspect_columns(path, format, encoding).columns)
-
-
 # --------------------------------------------------------------------------- the work
 
 # Share of the progress bar each stage ends at.
@@ -256,13 +106,8 @@ def load_dataset(
     LoadCancelled or ``studio.engine.data.prepare.Cancelled`` once ``request.cancel`` is set, and
     StudioError for bad input.
     """
-    import numpy as np
-
-    from studio.config import DataConfig, TokenizerConfig
-    from studio.engine.data.prepare import prepare_dataset
     from studio.engine.data.readers import read_dataset
-    from studio.engine.data.stats import oov_curve
-    from studio.engine.runs.layout import default_cache_dir
+    from studio.engine.data.sample import inspect_columns
 
     cancel = request.cancel
     _check(cancel)
@@ -283,6 +128,23 @@ def load_dataset(
     )
     _check(cancel)  # read_dataset cannot be interrupted: a cancelled result is dropped here
 
+    prepared = _prepare(request, raw, report)
+    _check(cancel)
+
+    report("computing statistics", _PREPARE_END)
+    result = _statistics(request, info, raw, prepared)
+    del prepared  # closes the cache's memory maps
+    _check(cancel)
+    report("ready", 100)
+    return result
+
+
+def _prepare(request: LoadRequest, raw: RawDataset, report: Report) -> PreparedDataset:
+    """Tokenize and encode with the default tokenizer, through the cache."""
+    from studio.config import DataConfig, TokenizerConfig
+    from studio.engine.data.prepare import prepare_dataset
+    from studio.engine.runs.layout import default_cache_dir
+
     span = _PREPARE_END - _READ_END
 
     def prepare_progress(message: str, fraction: float) -> None:
@@ -298,21 +160,28 @@ def load_dataset(
         label_delimiter=request.label_delimiter,
         encoding=request.encoding,
     )
-    prepared = prepare_dataset(
+    return prepare_dataset(
         data,
         TokenizerConfig(),
         cache_dir=default_cache_dir(),
         progress=prepare_progress,
-        cancel=cancel,
+        cancel=request.cancel,
     )
-    _check(cancel)
 
-    report("computing statistics", _PREPARE_END)
+
+def _statistics(
+    request: LoadRequest, info: ColumnInfo, raw: RawDataset, prepared: PreparedDataset
+) -> LoadedDataset:
+    """Label counts, document lengths and the OOV curve of a prepared dataset."""
+    import numpy as np
+
+    from studio.engine.data.stats import oov_curve
+
     counts = Counter(label for labels in raw.labels for label in labels)
     label_counts = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     lengths = np.diff(np.asarray(prepared.offsets)).astype(np.int64)
     curve = oov_curve(prepared)
-    result = LoadedDataset(
+    return LoadedDataset(
         path=request.path,
         format=raw.format,
         columns=info.columns,
@@ -327,66 +196,37 @@ def load_dataset(
         n_docs=len(raw),
         vocab_types=len(prepared.tokens),
         multi_label=raw.multi_label,
-        warnings=tuple(raw.warnings),
+        warnings=(*raw.warnings, *prepared.warnings),
     )
-    del prepared  # closes the cache's memory maps
-    _check(cancel)
-    report("ready", 100)
-    return result
 
 
 # --------------------------------------------------------------------------- Qt side
 
 
-class DatasetLoader(QObject):
-    """Worker living on the loader thread; every signal carries the request id first."""
+@dataclass(frozen=True)
+class _Progress:
+    message: str
+    percent: int
 
-    sig_columns = Signal(int, object)
-    """The dataset's columns are known: ``(request_id, ColumnInfo)``."""
-    sig_progress = Signal(int, str, int)
-    """``(request_id, message, percent)``, emitted only when message or percent change."""
-    sig_loaded = Signal(int, object)
-    """``(request_id, LoadedDataset)``."""
-    sig_failed = Signal(int, str)
-    """``(request_id, one-line message)``."""
-    sig_cancelled = Signal(int)
-    """The request stopped because its cancel event was set."""
 
-    @Slot(object)
-    def run(self, request: LoadRequest) -> None:
-        """Run one request to its end; never lets an exception escape."""
-        from studio.engine.data.prepare import Cancelled
+def _load_job(job: Job, template: LoadRequest) -> LoadedDataset:
+    """Run one load on the runner's thread; progress and columns become partial results."""
+    request = dataclasses.replace(template, request_id=job.request_id, cancel=job.cancel)
+    last: _Progress | None = None
 
-        rid = request.request_id
-        last: tuple[str, int] | None = None
+    def report(message: str, percent: int) -> None:
+        nonlocal last
+        progress = _Progress(message, percent)
+        if progress != last:  # emitted only when message or percent change
+            last = progress
+            job.partial(progress)
 
-        def report(message: str, percent: int) -> None:
-            nonlocal last
-            if (message, percent) != last and not request.cancel.is_set():
-                last = (message, percent)
-                self.sig_progress.emit(rid, message, percent)
-
-        def columns(info: ColumnInfo) -> None:
-            self.sig_columns.emit(rid, info)
-
-        try:
-            result = load_dataset(request, report, columns)
-        except (LoadCancelled, Cancelled):
-            self.sig_cancelled.emit(rid)
-        except StudioError as exc:
-            self.sig_failed.emit(rid, str(exc))
-        except Exception as exc:
-            log.exception("unexpected error while loading %s", request.path)
-            self.sig_failed.emit(rid, f"unexpected error: {type(exc).__name__}: {exc}")
-        else:
-            if request.cancel.is_set():
-                self.sig_cancelled.emit(rid)
-            else:
-                self.sig_loaded.emit(rid, result)
+    return load_dataset(request, report, job.partial)
 
 
 class DatasetLoadController(QObject):
-    """Owns the loader thread; one current request, stale ones cancelled and ignored.
+    """Loads datasets on a worker thread of its own; one current request, stale ones
+    cancelled and ignored.
 
     The thread starts with the first request and runs until :meth:`shutdown`. A new request
     cancels the running one; since reading a file cannot be interrupted, the old request
@@ -404,23 +244,23 @@ class DatasetLoadController(QObject):
     sig_cancelled = Signal()
     """The current request was cancelled (emitted at once by :meth:`cancel`)."""
 
-    _sig_run = Signal(object)
-
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._thread: QThread | None = None
-        self._worker: DatasetLoader | None = None
-        self._next_id = 0
-        self._current: LoadRequest | None = None
+        self._runner = LatestRunner("dataset_loader_thread", self)
+        self._runner.sig_partial.connect(self._on_partial)
+        self._runner.sig_result.connect(self._on_loaded)
+        self._runner.sig_error.connect(self._on_failed)
+        self._runner.sig_cancelled.connect(self._on_cancelled)
+        self._path = ""
 
     # -- state
     def is_busy(self) -> bool:
         """Whether a request is current (not finished, failed or cancelled)."""
-        return self._current is not None
+        return self._runner.is_busy()
 
     def current_id(self) -> int | None:
         """Id of the current request, if any."""
-        return None if self._current is None else self._current.request_id
+        return self._runner.current_id()
 
     # -- requests
     def start(
@@ -434,11 +274,8 @@ class DatasetLoadController(QObject):
         label_delimiter: str | None = None,
     ) -> int:
         """Queue a load (cancelling the current one) and return its request id."""
-        if self._current is not None:
-            self._current.cancel.set()
-        self._next_id += 1
-        request = LoadRequest(
-            request_id=self._next_id,
+        template = LoadRequest(
+            request_id=0,  # the runner's id, once submitted
             path=path,
             text_column=text_column,
             label_column=label_column,
@@ -446,83 +283,36 @@ class DatasetLoadController(QObject):
             encoding=encoding,
             label_delimiter=label_delimiter,
         )
-        self._current = request
-        self._ensure_thread()
-        self._sig_run.emit(request)
-        return request.request_id
+        self._path = path
+        return self._runner.submit_job(lambda job: _load_job(job, template))
 
     def cancel(self) -> bool:
         """Cancel the current request; True if there was one. Emits sig_cancelled at once."""
-        if self._current is None:
-            return False
-        self._current.cancel.set()
-        self._current = None
-        self.sig_cancelled.emit()
-        return True
+        return self._runner.cancel()
 
     @Slot()
     def shutdown(self) -> None:
         """Cancel without signals, then quit and wait for the thread. Safe to call twice."""
-        if self._current is not None:
-            self._current.cancel.set()
-            self._current = None
-        # Keep the worker referenced until the thread is done: dropping the last Python
-        # reference would delete it here, from the GUI thread, while it may still be running.
-        thread, worker = self._thread, self._worker
-        self._thread = self._worker = None
-        if thread is not None:
-            thread.quit()
-            thread.wait()
-        del worker
+        self._runner.shutdown()
 
-    def _ensure_thread(self) -> None:
-        if self._thread is not None:
-            return
-        thread = QThread(self)
-        thread.setObjectName("datasetLoaderThread")
-        worker = DatasetLoader()
-        worker.moveToThread(thread)
-        self._sig_run.connect(worker.run)
-        worker.sig_columns.connect(self._on_columns)
-        worker.sig_progress.connect(self._on_progress)
-        worker.sig_loaded.connect(self._on_loaded)
-        worker.sig_failed.connect(self._on_failed)
-        worker.sig_cancelled.connect(self._on_cancelled)
-        thread.finished.connect(worker.deleteLater)
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
-        self._thread, self._worker = thread, worker
-        thread.start()
+    # -- the current request's reports (GUI thread; the runner dropped stale ones)
+    @Slot(object)
+    def _on_partial(self, value: object) -> None:
+        if isinstance(value, _Progress):
+            self.sig_progress.emit(value.message, value.percent)
+        else:
+            self.sig_columns.emit(value)
 
-    # -- worker reports (GUI thread); anything from a stale request is dropped
-    def _is_current(self, request_id: int) -> bool:
-        return self._current is not None and self._current.request_id == request_id
+    @Slot(object)
+    def _on_loaded(self, result: object) -> None:
+        self.sig_loaded.emit(result)
 
-    @Slot(int, object)
-    def _on_columns(self, request_id: int, info: object) -> None:
-        if self._is_current(request_id):
-            self.sig_columns.emit(info)
+    @Slot(str, str)
+    def _on_failed(self, message: str, details: str) -> None:
+        if details:  # not a StudioError: keep the traceback for the log
+            log.error("unexpected error while loading %s\n%s", self._path, details)
+        self.sig_failed.emit(message)
 
-    @Slot(int, str, int)
-    def _on_progress(self, request_id: int, message: str, percent: int) -> None:
-        if self._is_current(request_id):
-            self.sig_progress.emit(message, percent)
-
-    @Slot(int, object)
-    def _on_loaded(self, request_id: int, result: object) -> None:
-        if self._is_current(request_id):
-            self._current = None
-            self.sig_loaded.emit(result)
-
-    @Slot(int, str)
-    def _on_failed(self, request_id: int, message: str) -> None:
-        if self._is_current(request_id):
-            self._current = None
-            self.sig_failed.emit(message)
-
-    @Slot(int)
-    def _on_cancelled(self, request_id: int) -> None:
-        if self._is_current(request_id):  # only if cancelled behind our back
-            self._current = None
-            self.sig_cancelled.emit()
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self.sig_cancelled.emit()

@@ -1,9 +1,10 @@
 """The process worker: a distributed run as a ``studio train --nproc N`` subprocess.
 
 Runs of several processes (CPU processes over gloo, or several GPUs over NCCL) cannot train
-inside the window: :class:`ProcessWorker` starts the CLI's distributed launch with
-:class:`QProcess` and follows the run folder's ``metrics.jsonl`` on a timer, turning its
-records into the same signals as the thread worker (``workers.training.TrainWorker``).
+inside the window: :class:`ProcessWorker` starts the CLI's distributed launch
+(:mod:`studio.ui.workers.train_command`) with :class:`QProcess` and follows the run folder's
+``metrics.jsonl`` on a timer, turning its records into the same signals and payloads
+(:mod:`studio.ui.workers.payloads`) as the thread worker (``workers.training.TrainWorker``).
 It talks to the engine only through files and the command line:
 
 * the config goes in as a TOML file (``--config``), the run folder is chosen here
@@ -13,21 +14,20 @@ It talks to the engine only through files and the command line:
   ``studio: error:`` line on stderr, anything else a crash (the stderr tail is the details);
 * Stop creates ``<run dir>/STOP``, which every rank obeys after its current step. Should the
   launch still run some seconds later it gets SIGTERM (the launcher passes it on to the
-  ranks), and then every process of its tree gets SIGKILL.
+  ranks), and then every process of its tree gets SIGKILL
+  (:mod:`studio.ui.workers.process_tree`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
-import os
 import shutil
-import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -35,12 +35,15 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signa
 
 from studio.config import StudioConfig, save_config
 from studio.errors import StudioError
-from studio.ui.widgets.device_picker import DeviceSelection
+from studio.ui.workers.device_selection import DeviceSelection
+from studio.ui.workers.payloads import EpochDone, RunFailed, RunFinished, RunStarted, StepsBatch
+from studio.ui.workers.process_tree import kill_tree, process_tree
+from studio.ui.workers.train_command import CommandFactory, build_train_command
 
 if TYPE_CHECKING:
-    from studio.engine.runs.manage import MetricsTail
+    from studio.engine.runs.tail import MetricsTail
 
-__all__ = ["ChildCommand", "CommandFactory", "ProcessWorker", "build_train_command"]
+__all__ = ["ProcessWorker"]
 
 #: The line prefix of a user error on the child's stderr (the CLI's exit status 2).
 ERROR_PREFIX: Final = "studio: error: "
@@ -52,131 +55,23 @@ READ_SLICE_BYTES: Final = 1 << 20
 TEARDOWN_MS: Final = 30_000
 
 
-@dataclass(frozen=True)
-class ChildCommand:
-    """A program, its arguments, and variables added to the window's environment."""
-
-    program: str
-    args: tuple[str, ...]
-    env: Mapping[str, str] = field(default_factory=dict)
-
-
-CommandFactory = Callable[[Path, DeviceSelection, Path], ChildCommand]
-"""``(config file, selection, run dir) -> ChildCommand``: what the worker starts."""
-
-
-def build_train_command(
-    config_path: Path, selection: DeviceSelection, run_dir: Path, python: str | None = None
-) -> ChildCommand:
-    """``python -m studio train --config F --nproc N --run-dir D --quiet --device X``.
-
-    Several GPUs train as ``--device cuda`` with ``CUDA_VISIBLE_DEVICES`` set to the chosen
-    indices (rank r then uses the r-th of them); CPU processes as ``--device cpu``.
-    """
-    device = "cuda" if selection.visible_gpus else selection.device
-    env = {"PYTHONUNBUFFERED": "1"}
-    if selection.visible_gpus:
-        env["CUDA_VISIBLE_DEVICES"] = ",".join(str(i) for i in selection.visible_gpus)
-    args = (
-        "-m", "studio", "train",
-        "--config", str(config_path),
-        "--nproc", str(selection.nproc),
-        "--run-dir", str(run_dir),
-        "--quiet",
-        "--device", device,
-    )  # fmt: skip
-    return ChildCommand(python or sys.executable, args, env)
-
-
-def _proc_stat(pid: int | str) -> tuple[int, int] | None:
-    """(parent pid, start time) of a process from Linux ``/proc``; None when unknown."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            fields = fh.read().rpartition(")")[2].split()
-        return int(fields[1]), int(fields[19])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def process_tree(pid: int) -> dict[int, int]:
-    """``pid`` and all its descendants -> their start times, parents first (Linux ``/proc``).
-
-    The ranks of a torchrun launch run in sessions of their own, so killing the launcher's
-    process group would miss them; their parent links find them. The start time tells a
-    remembered process from a later one that reuses its id. Without ``/proc``: ``{pid: 0}``.
-    """
-    try:
-        names = os.listdir("/proc")
-    except OSError:
-        return {pid: 0}
-    children: dict[int, list[tuple[int, int]]] = {}
-    for name in names:
-        stat = _proc_stat(name) if name.isdigit() else None
-        if stat is not None:
-            children.setdefault(stat[0], []).append((int(name), stat[1]))
-    root = _proc_stat(pid)
-    out: dict[int, int] = {pid: root[1] if root else 0}
-    todo = [pid]
-    while todo:
-        for child, started in children.get(todo.pop(0), []):
-            if child not in out:
-                out[child] = started
-                todo.append(child)
-    return out
-
-
-def kill_tree(tree: dict[int, int]) -> None:
-    """SIGKILL every process of a :func:`process_tree` snapshot that is still the same."""
-    for pid, started in tree.items():
-        stat = _proc_stat(pid)
-        if stat is None and started:
-            continue  # gone (or no longer visible)
-        if stat is not None and started and stat[1] != started:
-            continue  # a new process reusing the id
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-
-
-def _summary(status: str, run_dir: str | None, epochs: list[dict[str, Any]]) -> dict[str, Any]:
-    """A FitResult-like summary for a run that ended without its ``end`` record."""
-    nan = math.nan
-    best = max(
-        (e for e in epochs if e.get("is_best")), key=lambda e: e.get("epoch", 0), default=None
-    )
-    last = epochs[-1] if epochs else {}
-    return {
-        "status": status,
-        "run_dir": run_dir,
-        "epochs": int(last.get("epoch", 0) or 0),
-        "steps": int(last.get("step", 0) or 0),
-        "best_epoch": int((best or {}).get("epoch", 0) or 0),
-        "val_loss": (best or {}).get("val_loss", nan),
-        "val_accuracy": (best or {}).get("val_accuracy", nan),
-        "val_macro_f1": (best or {}).get("val_macro_f1", nan),
-        "val_weighted_f1": (best or {}).get("val_weighted_f1", nan),
-        "train_seconds": float(last.get("elapsed", 0.0) or 0.0),
-        "docs_per_second": float(last.get("docs_per_second", 0.0) or 0.0),
-        "tokens_per_second": float(last.get("tokens_per_second", 0.0) or 0.0),
-    }
-
-
 class ProcessWorker(QObject):
     """Runs one distributed training run in a subprocess; lives in the GUI thread.
 
-    Same signals as the thread worker. Call :meth:`start`; connect to the signals before
-    control returns to the event loop (the launch happens from it).
+    Same signals and payloads as the thread worker. Call :meth:`start`; connect to the
+    signals before control returns to the event loop (the launch happens from it).
     """
 
-    sig_started = Signal(dict)
-    """The run began (its ``start`` record + ``run.json``): sizes, device, steps, run_dir."""
-    sig_update = Signal(dict)
-    """At most ``max_rate_hz`` a second: ``steps`` (rows: step, epoch, wall s, loss), progress."""
-    sig_epoch = Signal(dict)
-    """An epoch ended: its ``epoch`` record (val loss, accuracy, F1, is_best), wall, run_dir."""
-    sig_finished = Signal(dict)
-    """Training ended normally or was stopped: the summary (from the ``end`` record)."""
-    sig_failed = Signal(str, str)
-    """Training failed: a one-line message for the user, and details (the stderr tail)."""
+    sig_started = Signal(object)
+    """The run began (its ``start`` record + ``run.json``): a ``RunStarted``."""
+    sig_update = Signal(object)
+    """At most ``max_rate_hz`` a second: a ``StepsBatch`` (or one with only a notice)."""
+    sig_epoch = Signal(object)
+    """An epoch ended: its ``epoch`` record as an ``EpochDone`` (no predictions)."""
+    sig_finished = Signal(object)
+    """Training ended normally or was stopped: a ``RunFinished`` (from the ``end`` record)."""
+    sig_failed = Signal(object)
+    """Training failed: a ``RunFailed`` (one line for the user; details: the stderr tail)."""
     sig_done = Signal()
     """The processes are gone and the worker cleaned up (after sig_finished / sig_failed)."""
 
@@ -218,10 +113,10 @@ class ProcessWorker(QObject):
         self._docs_per_step = 0.0
         self._first: tuple[float, float] | None = None  # (step, time) of the first step
         self._rows: list[tuple[float, float, float, float]] = []
-        self._latest: dict[str, Any] = {}
+        self._latest = StepsBatch(steps=_rows_array([]))  # the position so far
         self._last_emit = 0.0
-        self._epochs: list[dict[str, Any]] = []
-        self._end: dict[str, Any] | None = None
+        self._epochs: list[EpochDone] = []
+        self._end: RunFinished | None = None
         self._error_record = ""
 
         self._launch_timer = self._timer(0, self._launch)
@@ -302,7 +197,7 @@ class ProcessWorker(QObject):
     def _launch(self) -> None:
         try:
             from studio.engine.runs.layout import METRICS_FILE, create_run_dir, default_runs_dir
-            from studio.engine.runs.manage import MetricsTail
+            from studio.engine.runs.tail import MetricsTail
 
             runs = Path(self.runs_dir) if self.runs_dir else default_runs_dir()
             self.run_dir = create_run_dir(runs, self.config.data.path)
@@ -318,7 +213,7 @@ class ProcessWorker(QObject):
             return
         self._tail = MetricsTail(self.run_dir / METRICS_FILE)
         process = QProcess(self)
-        process.setObjectName("trainingProcess")
+        process.setObjectName("training_process")
         process.setProgram(command.program)
         process.setArguments(list(command.args))
         env = QProcessEnvironment.systemEnvironment()
@@ -377,17 +272,16 @@ class ProcessWorker(QObject):
             self._on_step_record(r)
         elif kind == "epoch":
             self._flush()
-            record = {k: v for k, v in r.items() if k != "type"}
-            record["wall"] = float(r.get("time", 0.0) or 0.0)
-            record["run_dir"] = str(self.run_dir)
+            wall = float(r.get("time", 0.0) or 0.0)
+            record = EpochDone.from_record(r, wall=wall, run_dir=self.run_dir)
             self._epochs.append(record)
             self.sig_epoch.emit(record)
         elif kind == "notice":
             self._flush()
-            self.sig_update.emit({"steps": _rows_array([]), "notice": str(r.get("message", ""))})
+            notice = str(r.get("message", ""))
+            self.sig_update.emit(StepsBatch(steps=_rows_array([]), notice=notice))
         elif kind == "end":
-            self._end = {k: v for k, v in r.items() if k != "type"}
-            self._end.setdefault("run_dir", str(self.run_dir))
+            self._end = RunFinished.from_record({"run_dir": str(self.run_dir), **r})
             if self.is_alive():
                 self._teardown_timer.start()
         elif kind == "error":
@@ -403,20 +297,20 @@ class ProcessWorker(QObject):
         self._steps_per_epoch = max(math.ceil(self._total_steps / self._epochs_planned), 1)
         n_train = int(meta.get("n_train", 0) or 0)
         self._docs_per_step = n_train / self._steps_per_epoch
-        self.sig_started.emit(
-            {
-                "n_train": n_train,
-                "n_valid": int(meta.get("n_valid", 0) or 0),
-                "steps_per_epoch": self._steps_per_epoch,
-                "total_steps": self._total_steps,
-                "epochs": self._epochs_planned,
-                "device": self.selection.describe(),
-                "vocab_size": self._vocab_size(meta),
-                "parameters": meta.get("parameters"),
-                "nproc": self.selection.nproc,
-                "run_dir": str(self.run_dir),
-            }
+        parameters = meta.get("parameters")
+        started = RunStarted(
+            n_train=n_train,
+            n_valid=int(meta.get("n_valid", 0) or 0),
+            steps_per_epoch=self._steps_per_epoch,
+            total_steps=self._total_steps,
+            epochs=self._epochs_planned,
+            device=self.selection.describe(),
+            vocab_size=self._vocab_size(meta),
+            parameters=parameters if isinstance(parameters, int) else None,
+            run_dir=str(self.run_dir),
+            nproc=self.selection.nproc,
         )
+        self.sig_started.emit(started)
 
     def _on_step_record(self, r: dict[str, Any]) -> None:
         try:
@@ -426,20 +320,23 @@ class ProcessWorker(QObject):
         except (KeyError, TypeError, ValueError):
             return
         self._rows.append((step, step / self._steps_per_epoch, wall, loss))
-        latest: dict[str, Any] = {
-            "step": int(step),
-            "total_steps": self._total_steps,
-            "epoch": int(r.get("epoch", 0) or 0),
-            "gpu_memory": None,
-        }
+        latest = StepsBatch(
+            steps=self._latest.steps,
+            step=int(step),
+            total_steps=self._total_steps,
+            epoch=int(r.get("epoch", 0) or 0),
+        )
         if self._first is None:
             self._first = (step, wall)
         first_step, first_wall = self._first
         if self._docs_per_step > 0 and step > first_step and wall > first_wall:
             seconds_per_step = (wall - first_wall) / (step - first_step)
-            latest["docs_per_second"] = self._docs_per_step / seconds_per_step
-            latest["elapsed"] = wall
-            latest["eta"] = max(self._total_steps - step, 0.0) * seconds_per_step
+            latest = dataclasses.replace(
+                latest,
+                docs_per_second=self._docs_per_step / seconds_per_step,
+                elapsed=wall,
+                eta=max(self._total_steps - step, 0.0) * seconds_per_step,
+            )
         self._latest = latest
 
     def _flush(self) -> None:
@@ -448,7 +345,7 @@ class ProcessWorker(QObject):
         rows = _rows_array(self._rows)
         self._rows = []
         self._last_emit = time.monotonic()
-        self.sig_update.emit({"steps": rows, **self._latest})
+        self.sig_update.emit(dataclasses.replace(self._latest, steps=rows))
 
     def _run_meta(self, name: str = "run.json") -> dict[str, Any]:
         from studio.engine.runs.layout import read_json
@@ -515,16 +412,18 @@ class ProcessWorker(QObject):
         self._flush()
         run_dir = self._cleanup_files()
         if failure is not None:
-            self.sig_failed.emit(*failure)
+            self.sig_failed.emit(RunFailed(*failure))
         elif self._end is not None:
-            self.sig_finished.emit(dict(self._end))
+            self.sig_finished.emit(self._end)
         else:
             status = "stopped" if self._stop_requested else "finished"
             meta_summary = self._run_meta().get("summary") if run_dir else None
             if isinstance(meta_summary, dict) and meta_summary.get("status"):
-                self.sig_finished.emit({**meta_summary, "run_dir": run_dir})
+                self.sig_finished.emit(
+                    RunFinished.from_record({**meta_summary, "run_dir": run_dir})
+                )
             else:
-                self.sig_finished.emit(_summary(status, run_dir, self._epochs))
+                self.sig_finished.emit(RunFinished.from_epochs(status, run_dir, self._epochs))
         self.sig_done.emit()
 
     def _cleanup_files(self) -> str | None:

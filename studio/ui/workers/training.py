@@ -1,27 +1,72 @@
-"""The training worker: a QObject moved to a QThread that runs the engine's ``train_run``.
+"""The training worker: a QObject on a worker thread that runs the engine's ``train_run``.
 
 The engine talks to the window only through a callback (on the training thread) that
 batches step events and emits at most ``max_rate_hz`` update signals per second, however
-fast training runs, plus one signal per epoch. Stop and pause go through the engine's
-:class:`TrainControl` (thread-safe events), never through Qt.
+fast training runs, plus one signal per epoch; every signal carries one of the payloads of
+:mod:`studio.ui.workers.payloads`. Stop and pause go through the engine's
+:class:`TrainControl` (thread-safe events), never through Qt. The thread itself is a
+:class:`~studio.ui.workers.threads.WorkerThread`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import traceback
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from studio.config import StudioConfig
 from studio.errors import StudioError
-from studio.ui.widgets.device_picker import DeviceSelection
-from studio.ui.workers.process import CommandFactory, ProcessWorker, build_train_command
+from studio.ui.workers.device_selection import DeviceSelection
+from studio.ui.workers.payloads import (
+    EpochDone,
+    EpochPredictions,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+    StepsBatch,
+)
+from studio.ui.workers.process import ProcessWorker
+from studio.ui.workers.threads import WorkerThread
+from studio.ui.workers.train_command import CommandFactory, build_train_command
 
 if TYPE_CHECKING:
+    from studio.engine.train.context import FitContext
     from studio.engine.train.control import TrainControl
+    from studio.engine.train.events import FitStart
+
+
+def _run_started(info: FitStart, run_dir: str | None) -> RunStarted:
+    return RunStarted(
+        n_train=info.n_train,
+        n_valid=info.n_valid,
+        steps_per_epoch=info.steps_per_epoch,
+        total_steps=info.total_steps,
+        epochs=info.epochs,
+        device=info.device,
+        vocab_size=info.vocab_size,
+        parameters=info.parameters,
+        run_dir=None if run_dir is None else str(run_dir),
+    )
+
+
+def _predictions(ctx: FitContext) -> EpochPredictions | None:
+    """The validation predictions after an epoch: read-only arrays the evaluation view
+    builds its report from (None when the epoch did not validate)."""
+    import numpy as np
+
+    if ctx.val_probs is None or ctx.prepared is None or ctx.valid_docs is None:
+        return None
+    return EpochPredictions(
+        probs=ctx.val_probs,
+        y_true=np.asarray(ctx.prepared.targets[ctx.valid_docs]),
+        doc_ids=ctx.valid_docs,
+        label_names=tuple(ctx.label_names),
+        multi_label=ctx.multi_label,
+        prepared=ctx.prepared,
+    )
 
 
 def _make_bridge(worker: TrainWorker, max_rate_hz: float) -> Any:
@@ -29,8 +74,7 @@ def _make_bridge(worker: TrainWorker, max_rate_hz: float) -> Any:
     import numpy as np
     import torch
 
-    from studio.engine.train.context import FitContext
-    from studio.engine.train.events import Callback, EpochEnd, FitResult, FitStart, StepEnd
+    from studio.engine.train.events import Callback, EpochEnd, FitResult, StepEnd
 
     class SignalBridge(Callback):
         def __init__(self) -> None:
@@ -40,56 +84,46 @@ def _make_bridge(worker: TrainWorker, max_rate_hz: float) -> Any:
             self.steps_per_epoch = 1
             self.total_steps = 1
             self.t0 = time.perf_counter()
-            self.latest: dict[str, Any] = {}
+            self.latest = StepsBatch(steps=np.zeros((0, 4)))  # the position so far
 
         def _flush(self) -> None:
             rows = np.asarray(self.rows, dtype=np.float64).reshape(-1, 4)
             self.rows = []
             self.last_emit = time.perf_counter()
-            worker.sig_update.emit({"steps": rows, **self.latest})
+            worker.sig_update.emit(dataclasses.replace(self.latest, steps=rows))
 
         def on_fit_start(self, ctx: FitContext, info: FitStart) -> None:
             self.steps_per_epoch = info.steps_per_epoch
             self.total_steps = info.total_steps
             self.cuda = ctx.device.type == "cuda"
-            worker.sig_started.emit({**asdict(info), "run_dir": ctx.run_dir})
+            worker.sig_started.emit(_run_started(info, ctx.run_dir))
 
         def on_step_end(self, ctx: FitContext, event: StepEnd) -> None:
             epoch_f = event.step / self.steps_per_epoch
             self.rows.append((event.step, epoch_f, time.perf_counter() - self.t0, event.loss))
             if time.perf_counter() - self.last_emit < self.interval:
                 return
-            self.latest = {
-                "step": event.step,
-                "total_steps": self.total_steps,
-                "epoch": event.epoch,
-                "docs_per_second": event.docs_per_second,
-                "elapsed": event.elapsed,
-                "eta": event.eta,
-                "gpu_memory": torch.cuda.memory_allocated(ctx.device) if self.cuda else None,
-            }
+            self.latest = StepsBatch(
+                steps=self.latest.steps,
+                step=event.step,
+                total_steps=self.total_steps,
+                epoch=event.epoch,
+                docs_per_second=event.docs_per_second,
+                elapsed=event.elapsed,
+                eta=event.eta,
+                gpu_memory=torch.cuda.memory_allocated(ctx.device) if self.cuda else None,
+            )
             self._flush()
 
         def on_epoch_end(self, ctx: FitContext, event: EpochEnd) -> None:
             self._flush()
-            record = asdict(event)
-            record["wall"] = time.perf_counter() - self.t0
-            record["run_dir"] = ctx.run_dir
-            if (
-                ctx.val_probs is not None
-                and ctx.prepared is not None
-                and ctx.valid_docs is not None
-            ):
-                # read-only arrays: the evaluation view builds its report from them
-                record["predictions"] = {
-                    "probs": ctx.val_probs,
-                    "y_true": np.asarray(ctx.prepared.targets[ctx.valid_docs]),
-                    "doc_ids": ctx.valid_docs,
-                    "label_names": ctx.label_names,
-                    "multi_label": ctx.multi_label,
-                }
-                record["prepared"] = ctx.prepared
-            worker.sig_epoch.emit(record)
+            done = EpochDone.from_record(
+                dataclasses.asdict(event),
+                wall=time.perf_counter() - self.t0,
+                run_dir=ctx.run_dir,
+                predictions=_predictions(ctx),
+            )
+            worker.sig_epoch.emit(done)
 
         def on_fit_end(self, ctx: FitContext, result: FitResult) -> None:
             if self.rows:
@@ -99,18 +133,18 @@ def _make_bridge(worker: TrainWorker, max_rate_hz: float) -> Any:
 
 
 class TrainWorker(QObject):
-    """Runs one training run. Create it, move it to a thread, connect ``run`` to ``started``."""
+    """Runs one training run on a worker thread: ``run`` is its thread's entry point."""
 
-    sig_started = Signal(dict)
-    """Training began: the engine's FitStart as a dict (sizes, device, steps)."""
-    sig_update = Signal(dict)
-    """At most ``max_rate_hz`` a second: ``steps`` (rows: step, epoch, wall s, loss), progress."""
-    sig_epoch = Signal(dict)
-    """An epoch ended: the engine's EpochEnd as a dict (val loss, accuracy, F1, is_best)."""
-    sig_finished = Signal(dict)
-    """Training ended normally or was stopped: the FitResult summary (with ``run_dir``)."""
-    sig_failed = Signal(str, str)
-    """Training failed: a one-line message for the user, and details (traceback) for a button."""
+    sig_started = Signal(object)
+    """Training began: :class:`~studio.ui.workers.payloads.RunStarted`."""
+    sig_update = Signal(object)
+    """At most ``max_rate_hz`` a second: :class:`~studio.ui.workers.payloads.StepsBatch`."""
+    sig_epoch = Signal(object)
+    """An epoch ended: :class:`~studio.ui.workers.payloads.EpochDone` (with predictions)."""
+    sig_finished = Signal(object)
+    """Training ended normally or was stopped: :class:`~studio.ui.workers.payloads.RunFinished`."""
+    sig_failed = Signal(object)
+    """Training failed: :class:`~studio.ui.workers.payloads.RunFailed` (message, traceback)."""
 
     def __init__(
         self,
@@ -132,12 +166,11 @@ class TrainWorker(QObject):
 
             bridge = _make_bridge(self, self.max_rate_hz)
             result = train_run(self.config, [bridge], self.control, runs_dir=self.runs_dir)
-            self.sig_finished.emit(result.summary())
+            self.sig_finished.emit(RunFinished.from_record(result.summary()))
         except StudioError as exc:
-            self.sig_failed.emit(str(exc), "")
+            self.sig_failed.emit(RunFailed(str(exc)))
         except Exception as exc:
-            message = _describe(exc)
-            self.sig_failed.emit(message, traceback.format_exc())
+            self.sig_failed.emit(RunFailed(_describe(exc), traceback.format_exc()))
 
 
 def _describe(exc: BaseException) -> str:
@@ -152,7 +185,7 @@ class TrainingController(QObject):
 
     One process trains on a worker thread (:class:`TrainWorker`); several processes train as
     a distributed launch in a subprocess (:class:`studio.ui.workers.process.ProcessWorker`).
-    Both workers have the same signals.
+    Both workers have the same signals, with the same payloads.
     """
 
     sig_running = Signal(bool)
@@ -160,8 +193,7 @@ class TrainingController(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._thread: QThread | None = None
-        self._worker: TrainWorker | None = None
+        self._run: WorkerThread[TrainWorker] | None = None
         self._control: TrainControl | None = None
         self._process: ProcessWorker | None = None
         self.command_factory: CommandFactory = build_train_command
@@ -170,18 +202,15 @@ class TrainingController(QObject):
         """After Stop, how long a distributed run may take before it gets SIGTERM."""
         self.shutdown_timeout_ms = 5000
         """How long :meth:`shutdown` waits for the run to stop before forcing it."""
-        # the thread starts from the event loop: the caller connects to the worker first
-        self._thread_start = QTimer(self)
-        self._thread_start.setSingleShot(True)
-        self._thread_start.setInterval(0)
-        self._thread_start.timeout.connect(self._start_thread)
 
     @property
     def worker(self) -> TrainWorker | ProcessWorker | None:
-        return self._process if self._process is not None else self._worker
+        if self._process is not None:
+            return self._process
+        return None if self._run is None else self._run.worker
 
     def is_running(self) -> bool:
-        return self._thread is not None or self._process is not None
+        return self._run is not None or self._process is not None
 
     def is_distributed(self) -> bool:
         """Whether the current run is a multi-process launch."""
@@ -189,7 +218,7 @@ class TrainingController(QObject):
 
     def can_pause(self) -> bool:
         """Only a run on the worker thread can pause (ranks of a launch must stay in step)."""
-        return self._thread is not None
+        return self._run is not None
 
     def is_paused(self) -> bool:
         return self._control is not None and self._control.paused
@@ -212,25 +241,21 @@ class TrainingController(QObject):
             return self._start_process(config, runs_dir, selection)
         from studio.engine.train.control import TrainControl  # torch-free module
 
-        self._control = TrainControl()
-        thread = QThread(self)
-        thread.setObjectName("trainingThread")
-        worker = TrainWorker(config, self._control, runs_dir)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        # direct: quit() must not wait for the GUI event loop, which may be blocked in wait()
-        worker.sig_finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        worker.sig_failed.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread, self._worker = thread, worker
-        self._thread_start.start()
+        control = self._control = TrainControl()
+        worker = TrainWorker(config, control, runs_dir)
+        run = WorkerThread(
+            worker,
+            "training_thread",
+            self,
+            entry=worker.run,
+            quit_on=(worker.sig_finished, worker.sig_failed),
+            on_stop=control.request_stop,
+        )
+        run.sig_finished.connect(self._on_thread_finished)
+        self._run = run
+        run.start(deferred=True)  # from the event loop: the caller connects to the worker first
         self.sig_running.emit(True)
         return worker
-
-    @Slot()
-    def _start_thread(self) -> None:
-        if self._thread is not None and not self._thread.isRunning():
-            self._thread.start()
 
     def _start_process(
         self, config: StudioConfig, runs_dir: str | None, selection: DeviceSelection
@@ -243,7 +268,7 @@ class TrainingController(QObject):
             stop_grace_ms=self.stop_grace_ms,
             parent=self,
         )
-        worker.setObjectName("processWorker")
+        worker.setObjectName("process_worker")
         worker.sig_done.connect(self._on_process_done)
         self._process = worker
         worker.start()  # launches from the event loop, after the caller has connected
@@ -270,24 +295,18 @@ class TrainingController(QObject):
     def shutdown(self, timeout_ms: int | None = None) -> bool:
         """Stop the run and wait for its thread or processes; True when none is left.
 
-        A distributed run gets ``timeout_ms`` to obey STOP, then SIGTERM and two more
-        seconds, then every process of its tree is killed: no rank outlives the window.
+        The thread gets ``timeout_ms`` to obey STOP (it is never terminated: one still
+        running is waited for at exit). A distributed run gets ``timeout_ms`` to obey STOP,
+        then SIGTERM and two more seconds, then every process of its tree is killed: no rank
+        outlives the window.
         """
         if timeout_ms is None:
             timeout_ms = self.shutdown_timeout_ms
         if self._process is not None:
             return self._shutdown_process(self._process, timeout_ms)
-        if self._thread is None:
+        if self._run is None:
             return True
-        self.stop()
-        if self._thread_start.isActive():  # it never started: nothing to wait for
-            self._thread_start.stop()
-            self._on_thread_finished()
-            return True
-        finished = self._thread.wait(timeout_ms)
-        if finished:
-            self._on_thread_finished()
-        return finished
+        return self._run.shutdown(timeout_ms)  # sig_finished -> _on_thread_finished
 
     def _shutdown_process(self, worker: ProcessWorker, timeout_ms: int) -> bool:
         worker.blockSignals(True)  # the window is closing: no results, no evaluation
@@ -305,14 +324,10 @@ class TrainingController(QObject):
 
     @Slot()
     def _on_thread_finished(self) -> None:
-        if self._thread is None:
+        if self._run is None:
             return
-        thread, worker = self._thread, self._worker
-        self._thread = self._worker = None
+        self._run = None
         self._control = None
-        if worker is not None:
-            worker.deleteLater()
-        thread.deleteLater()
         self.sig_running.emit(False)
 
     @Slot()

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QThread
 from PySide6.QtWidgets import QInputDialog, QLabel, QTableView, QTableWidget
 from pytestqt.qtbot import QtBot
 
 from studio.config import DataConfig, StudioConfig
-from studio.ui.pages.runs import RunsPage, RunsTableModel, empty_text
+from studio.ui.models.runs_table import RunsTableModel
+from studio.ui.pages.runs import RunsPage, empty_text
 from tests.conftest import write_topics_csv
 
 SETTINGS = {
@@ -152,8 +153,8 @@ def test_lists_runs_and_overlays_the_selected_ones(
     page: RunsPage, qtbot: QtBot, runs_dir: Path
 ) -> None:
     listed(page, qtbot, runs_dir, 3)
-    table = page.findChild(QTableView, "runsTable")
-    assert table is page.runsTable and table.isSortingEnabled()
+    table = page.findChild(QTableView, "runs_table")
+    assert table is page.runs_table and table.isSortingEnabled()
     assert table.selectionMode() == QTableView.SelectionMode.ExtendedSelection
     assert {run.name for run in page.runs()} == {"dim16", "dim32", "synthetic"}
     assert cell(page, "dim16", RunsTableModel.DIM) == "16"
@@ -178,12 +179,12 @@ def test_lists_runs_and_overlays_the_selected_ones(
     assert {run.name for run in page.selected_runs()} == {"dim16", "dim32"}
     qtbot.waitUntil(lambda: points(page, dim16) == 2 and points(page, dim32) == 2, timeout=5000)
     assert page.curve(runs_dir / "synthetic") is None
-    legend = page.runsPlot.getPlotItem().legend
+    legend = page.comparison.plot.getPlotItem().legend
     assert sorted(label.text for _sample, label in legend.items) == ["dim16", "dim32"]
     pens = {page.curve(run).opts["pen"].color().name() for run in (dim16, dim32)}
     assert len(pens) == 2  # distinct colours
 
-    diff = page.findChild(QTableWidget, "runsDiffTable")
+    diff = page.findChild(QTableWidget, "diff_table")
     rows = diff_rows(diff)
     assert list(rows) == ["embed_dim"]
     names = [diff.horizontalHeaderItem(c).text() for c in range(diff.columnCount())]
@@ -194,9 +195,9 @@ def test_lists_runs_and_overlays_the_selected_ones(
     steps16 = sum(1 for record in records if record["type"] == "step")
     assert steps16 > 2
     page.set_plot_metric("loss")
-    assert page.runsMetricCombo.currentData() == "loss"
+    assert page.comparison.metric_combo.currentData() == "loss"
     assert points(page, dim16) == steps16
-    assert page.runsPlot.getPlotItem().getAxis("bottom").labelText == "step"
+    assert page.comparison.plot.getPlotItem().getAxis("bottom").labelText == "step"
     page.set_plot_metric("val_loss")
     assert points(page, dim16) == 2
 
@@ -212,7 +213,7 @@ def test_mouse_selection_extends_with_ctrl(page: RunsPage, qtbot: QtBot, runs_di
     listed(page, qtbot, runs_dir, 3)
     page.show()
     qtbot.waitExposed(page)
-    view = page.runsTable
+    view = page.runs_table
     for row, modifier in (
         (0, Qt.KeyboardModifier.NoModifier),
         (2, Qt.KeyboardModifier.ControlModifier),
@@ -220,23 +221,23 @@ def test_mouse_selection_extends_with_ctrl(page: RunsPage, qtbot: QtBot, runs_di
         rect = view.visualRect(page.proxy.index(row, RunsTableModel.NAME))
         qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
     assert len(page.selected_runs()) == 2
-    assert page.deleteRunButton.isEnabled() and not page.openRunButton.isEnabled()
-    assert page.runsDiffTable.columnCount() == 2
+    assert page.delete_run_button.isEnabled() and not page.open_run_button.isEnabled()
+    assert page.comparison.diff_table.columnCount() == 2
 
 
 def test_empty_folder_says_so(page: RunsPage, qtbot: QtBot, tmp_path: Path) -> None:
     page.show()
     empty = tmp_path / "nothing-here"
     page.set_runs_dir(empty)
-    label = page.findChild(QLabel, "runsEmpty")
+    label = page.findChild(QLabel, "runs_empty")
     qtbot.waitUntil(lambda: label.text() == empty_text(str(empty)), timeout=5000)
     assert label.text() == f"No runs yet in {empty}. Train a model, or copy run folders here."
-    assert page.runsStack.currentWidget() is label and label.isVisible()
-    assert not page.openRunButton.isEnabled() and not page.deleteRunButton.isEnabled()
+    assert page.runs_stack.currentWidget() is label and label.isVisible()
+    assert not page.open_run_button.isEnabled() and not page.delete_run_button.isEnabled()
     # a run appears: the table replaces the text
     write_run(empty, "first")
     qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=5000)
-    assert page.runsStack.currentWidget() is page.runsTable
+    assert page.runs_stack.currentWidget() is page.runs_table
 
 
 # -- actions ------------------------------------------------------------------------------
@@ -247,14 +248,14 @@ def test_open_emits_the_run_path(page: RunsPage, qtbot: QtBot, runs_dir: Path) -
     page.show()
     qtbot.waitExposed(page)
     page.select_runs([runs_dir / "dim32"])
-    assert page.openRunButton.isEnabled()
+    assert page.open_run_button.isEnabled()
     with qtbot.waitSignal(page.sig_open_run, timeout=1000) as blocker:
-        qtbot.mouseClick(page.openRunButton, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(page.open_run_button, Qt.MouseButton.LeftButton)
     assert blocker.args == [str(runs_dir / "dim32")]
 
     row = page.proxy.mapFromSource(page.model.index(page.model.row_of(str(runs_dir / "dim16")), 0))
-    rect = page.runsTable.visualRect(row)
-    viewport = page.runsTable.viewport()
+    rect = page.runs_table.visualRect(row)
+    viewport = page.runs_table.viewport()
     with qtbot.waitSignal(page.sig_open_run, timeout=1000) as blocker:
         # Qt 6's QTest double click carries no press: the view needs one on the same row
         qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=rect.center())
@@ -275,19 +276,19 @@ def test_rename_through_the_page(
 
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(get_text))
     page.select_runs([runs_dir / "dim16"])
-    qtbot.mouseClick(page.renameRunButton, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.rename_run_button, Qt.MouseButton.LeftButton)
     new = runs_dir / "small embedding"
     assert asked == ["dim16"] and new.is_dir() and not (runs_dir / "dim16").exists()
     assert [run.name for run in page.selected_runs()] == ["small embedding"]
     qtbot.waitUntil(lambda: page.curve(new) is not None and points(page, new) == 2, timeout=5000)
-    assert not page.runsError.isVisible()
+    assert not page.runs_error.isVisible()
 
-    error = page.findChild(QLabel, "runsError")
-    qtbot.mouseClick(page.renameRunButton, Qt.MouseButton.LeftButton)
+    error = page.findChild(QLabel, "runs_error")
+    qtbot.mouseClick(page.rename_run_button, Qt.MouseButton.LeftButton)
     assert "cannot contain '/'" in error.text() and not error.isHidden()
-    qtbot.mouseClick(page.renameRunButton, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.rename_run_button, Qt.MouseButton.LeftButton)
     assert "already exists" in error.text()
-    qtbot.mouseClick(page.renameRunButton, Qt.MouseButton.LeftButton)  # cancelled
+    qtbot.mouseClick(page.rename_run_button, Qt.MouseButton.LeftButton)  # cancelled
     assert new.is_dir() and (runs_dir / "dim32").is_dir()
     qtbot.waitUntil(
         lambda: {r.name for r in page.runs()} == {"small embedding", "dim32", "synthetic"},
@@ -315,26 +316,26 @@ def test_delete_asks_then_trashes(
 
     monkeypatch.setattr(page, "_confirm", confirm)
     page.select_runs([runs_dir / "dim16", runs_dir / "synthetic"])
-    qtbot.mouseClick(page.deleteRunButton, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.delete_run_button, Qt.MouseButton.LeftButton)
     assert questions[0].startswith("Move 2 runs to the trash?")
     assert "dim16" in questions[0] and "synthetic" in questions[0]
     assert trashed == [] and page.model.rowCount() == 3
 
     answer[0] = True
-    qtbot.mouseClick(page.deleteRunButton, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.delete_run_button, Qt.MouseButton.LeftButton)
     assert sorted(trashed) == sorted([str(runs_dir / "dim16"), str(runs_dir / "synthetic")])
     assert [run.name for run in page.runs()] == ["dim32"]
-    assert page.selected_runs() == [] and page.runsDiffTable.columnCount() == 0
-    assert not page.runsError.isVisible()
+    assert page.selected_runs() == [] and page.comparison.diff_table.columnCount() == 0
+    assert not page.runs_error.isVisible()
 
     # a run that is training is refused, inline
     live = write_run(runs_dir, "live", status="running", pid=os.getpid())
     page.refresh()
     qtbot.waitUntil(lambda: page.model.rowCount() == 2, timeout=5000)
     page.select_runs([live])
-    qtbot.mouseClick(page.deleteRunButton, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.delete_run_button, Qt.MouseButton.LeftButton)
     assert questions[-1].startswith("Move 1 run to the trash?")
-    assert "still training" in page.runsError.text() and live.is_dir()
+    assert "still training" in page.runs_error.text() and live.is_dir()
 
 
 # -- live following -----------------------------------------------------------------------
@@ -398,11 +399,14 @@ def test_shutdown_twice_and_no_polling_while_hidden(
     page.show()
     qtbot.waitExposed(page)
     assert page._poll.isActive()
-    thread = page._thread
-    assert thread is not None and thread.isRunning()
-    assert page._watcher is not None and page._watcher.thread() is thread  # listing off the GUI
+    watch = page._watch
+    assert watch is not None and watch.is_running()
+    watcher = watch.worker
+    assert watcher is not None
+    thread = watcher.thread()
+    assert thread.isRunning() and thread is not QThread.currentThread()  # listing off the GUI
     page.hide()
     assert not page._poll.isActive()
     page.shutdown()
-    assert not thread.isRunning()
+    assert not thread.isRunning() and watch.is_done()
     page.shutdown()

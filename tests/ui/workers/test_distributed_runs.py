@@ -14,15 +14,13 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QListWidget, QMessageBox, QSpinBox, QToolButton
 
-from studio.engine.runs.manage import pid_alive
+from studio.engine.runs.status import pid_alive
 from studio.ui.main_window import MainWindow
-from studio.ui.widgets.device_picker import MULTI_GPU, DevicePicker, DeviceSelection
-from studio.ui.workers.process import (
-    ChildCommand,
-    ProcessWorker,
-    build_train_command,
-    process_tree,
-)
+from studio.ui.widgets.device_picker import MULTI_GPU, DevicePicker
+from studio.ui.workers.device_selection import DeviceSelection
+from studio.ui.workers.process import ProcessWorker
+from studio.ui.workers.process_tree import process_tree
+from studio.ui.workers.train_command import ChildCommand, build_train_command
 
 ROOT = Path(__file__).resolve().parents[3]
 FAKE = Path(__file__).with_name("fake_train_child.py")
@@ -65,7 +63,7 @@ def _distributed(win: MainWindow, processes: int = 2, **env: str) -> None:
 
 
 def _train_button(win: MainWindow) -> QToolButton:
-    button = win.findChild(QToolButton, "trainButton")
+    button = win.findChild(QToolButton, "train_button")
     assert button is not None
     return button
 
@@ -77,10 +75,10 @@ def test_choosing_two_of_several_gpus_sets_visible_devices_and_nproc(
     window: MainWindow, qtbot
 ) -> None:
     picker = window.setup_page.devices
-    qtbot.waitUntil(lambda: picker._thread is None, timeout=30_000)  # the start-up listing
+    qtbot.waitUntil(lambda: not picker.is_listing(), timeout=30_000)  # the start-up listing
     picker.set_devices(_gpus(4, unusable=(2,)))
     window.tabs.setCurrentWidget(window.setup_page)
-    combo = picker.combo
+    combo = picker.device_combo
     multi = combo.findData(MULTI_GPU)
     assert multi == combo.findData("cuda:3") + 1  # right after the last GPU
     assert picker._model.item(multi).isEnabled()
@@ -106,11 +104,11 @@ def test_choosing_two_of_several_gpus_sets_visible_devices_and_nproc(
 
 def test_unavailable_gpus_cannot_be_checked(window: MainWindow, qtbot) -> None:
     picker = window.setup_page.devices
-    qtbot.waitUntil(lambda: picker._thread is None, timeout=30_000)
+    qtbot.waitUntil(lambda: not picker.is_listing(), timeout=30_000)
     picker.set_devices(_gpus(3, unusable=(1,)))
     picker.select(MULTI_GPU)
     window.tabs.setCurrentWidget(window.setup_page)
-    gpu_list = window.findChild(QListWidget, "gpuList")
+    gpu_list = window.findChild(QListWidget, "gpu_list")
     assert gpu_list is picker.gpu_list and gpu_list.isVisible()
     blocked = gpu_list.item(1)
     assert not blocked.flags() & Qt.ItemFlag.ItemIsEnabled
@@ -142,17 +140,17 @@ def test_several_gpus_need_two_usable_ones() -> None:
     picker = DevicePicker()
     try:
         picker.set_devices(_gpus(2, unusable=(0,)))
-        item = picker._model.item(picker.combo.findData(MULTI_GPU))
+        item = picker._model.item(picker.device_combo.findData(MULTI_GPU))
         assert not item.isEnabled() and "at least two usable GPUs" in item.toolTip()
         picker.set_devices(_gpus(1))
-        assert picker.combo.findData(MULTI_GPU) < 0  # one GPU: no such entry
+        assert picker.device_combo.findData(MULTI_GPU) < 0  # one GPU: no such entry
     finally:
         picker.deleteLater()
 
 
 def test_cpu_processes_spin_gives_nproc_and_device_cpu(window: MainWindow) -> None:
     picker = window.setup_page.devices
-    spin = window.findChild(QSpinBox, "processesSpin")
+    spin = window.findChild(QSpinBox, "processes")
     assert spin is picker.processes and spin.toolTip()
     assert spin.minimum() == 1 and spin.maximum() == (os.cpu_count() or 1)
     picker.select("cpu")
@@ -203,19 +201,19 @@ def test_fake_run_fills_curves_and_epochs_and_finishes(loaded: MainWindow, qtbot
     win = loaded
     _distributed(win, FAKE_EPOCHS="3", FAKE_STEPS="30")
     updates: list[int] = []
-    win.sig_training_update.connect(lambda u: updates.append(len(u["steps"])))
+    win.sig_training_update.connect(lambda u: updates.append(len(u.steps)))
     with qtbot.waitSignal(win.sig_training_done, timeout=30_000) as done:
         qtbot.mouseClick(_train_button(win), Qt.MouseButton.LeftButton)
         assert win.controller.is_distributed()
     result = done.args[0]
-    assert result["status"] == "finished" and result["epochs"] == 3 and result["steps"] == 90
+    assert result.status == "finished" and result.epochs == 3 and result.steps == 90
     page = win.training_page
     assert page.plots.step_count() == 90 and sum(updates) == 90
     assert page.plots.epoch_count() == 3
     assert page.progress.value() == page.progress.maximum() == 90
     assert "validation accuracy <b>90.00%</b>" in page.result.text()
     assert "epoch 3" in page.status.text()
-    run_dir = Path(result["run_dir"])
+    run_dir = Path(result.run_dir)
     assert run_dir.parent == Path(win.runs_dir)
     assert not (run_dir / "STOP").exists()
     assert (run_dir / "config.toml").read_text().count("[train]") == 1
@@ -235,16 +233,16 @@ def test_stop_creates_the_stop_file_and_the_run_ends_stopped(loaded: MainWindow,
     worker = win.controller.worker
     assert isinstance(worker, ProcessWorker) and worker.run_dir is not None
     run_dir = worker.run_dir
-    pause = win.findChild(QToolButton, "pauseButton")
+    pause = win.findChild(QToolButton, "pause_button")
     assert not pause.isEnabled() and not win.pause_action.isEnabled()
     assert "several processes" in win.pause_action.toolTip()
-    assert win.findChild(QToolButton, "stopButton").isEnabled()
+    assert win.findChild(QToolButton, "stop_button").isEnabled()
     assert "evaluated from its saved model" in win.evaluation_page.summary.text()
     with qtbot.waitSignal(win.sig_training_done, timeout=30_000) as done:
         win.stop_action.trigger()
         assert (run_dir / "STOP").exists()
-    assert done.args[0]["status"] == "stopped"
-    assert 0 < done.args[0]["steps"] < 1000
+    assert done.args[0].status == "stopped"
+    assert 0 < done.args[0].steps < 1000
     assert not (run_dir / "STOP").exists()  # a later --resume must not stop at once
     assert json.loads((run_dir / "run.json").read_text())["status"] == "stopped"
     assert win.pause_action.toolTip() == win._pause_tip
@@ -256,7 +254,7 @@ def test_user_error_of_the_child_shows_its_line_in_the_banner(loaded: MainWindow
     _distributed(win, FAKE_MODE="usage")
     with qtbot.waitSignal(win.sig_training_done, timeout=30_000) as done:
         win.start_training()
-    assert done.args[0]["status"] == "failed"
+    assert done.args[0].status == "failed"
     assert win.banner.isVisible()
     assert "data.path: fake.csv: no such file" in win.banner.label.text()
     assert "studio: error" not in win.banner.label.text()
@@ -271,7 +269,7 @@ def test_crashing_child_shows_the_stderr_tail_in_details(loaded: MainWindow, qtb
     _distributed(win, FAKE_MODE="crash")
     with qtbot.waitSignal(win.sig_training_done, timeout=30_000) as done:
         win.start_training()
-    assert done.args[0]["status"] == "failed"
+    assert done.args[0].status == "failed"
     text = win.banner.label.text()
     assert "exited with status 3" in text and "fake crash in rank 1" in text
     assert win.banner.details_button.isVisible()
@@ -286,7 +284,7 @@ def test_missing_program_fails_with_a_message(loaded: MainWindow, qtbot, tmp_pat
     win.controller.command_factory = lambda *a: ChildCommand(str(tmp_path / "nope"), ())
     with qtbot.waitSignal(win.sig_training_done, timeout=30_000) as done:
         win.start_training()
-    assert done.args[0]["status"] == "failed"
+    assert done.args[0].status == "failed"
     assert "cannot start the training process" in win.banner.label.text()
 
 
@@ -356,11 +354,11 @@ def test_real_two_process_cpu_run_from_the_window(
         win.start_training()
         assert win.controller.is_distributed()
     result = done.args[0]
-    assert result["status"] == "finished", win.banner.details or win.banner.label.text()
-    assert result["epochs"] == 2
+    assert result.status == "finished", win.banner.details or win.banner.label.text()
+    assert result.epochs == 2
     assert win.training_page.plots.step_count() > 0
     assert win.training_page.plots.epoch_count() == 2
-    run_dir = Path(result["run_dir"])
+    run_dir = Path(result.run_dir)
     assert (run_dir / "model.safetensors").is_file() and not (run_dir / "STOP").exists()
     assert json.loads((run_dir / "run.json").read_text())["status"] == "finished"
     win.tabs.setCurrentWidget(win.runs_page)
