@@ -8,7 +8,8 @@ import time
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
-from studio.ui.main_window import MainWindow, icon
+from studio.ui.main_window import MainWindow
+from studio.ui.menus import icon
 
 
 def make_app() -> QApplication:
@@ -51,7 +52,7 @@ class ScreenshotDirector(QObject):
         self.epochs = 0
         self.shot = False
         window.resize(1280, 800)
-        window.setup_page.epochs.setValue(max(window.setup_page.epochs.value(), after_epochs + 3))
+        window.setup_page.ensure_epochs(after_epochs + 3)
         window.dataset_page.sig_loaded.connect(self._loaded)
         window.sig_training_done.connect(window.close)
 
@@ -68,8 +69,8 @@ class ScreenshotDirector(QObject):
         if worker is not None:
             worker.sig_epoch.connect(self._epoch)
 
-    @Slot(dict)
-    def _epoch(self, _e: dict) -> None:
+    @Slot(object)
+    def _epoch(self, _e: object) -> None:
         self.epochs += 1
         if self.epochs == self.after and not self.shot:
             self.shot = True

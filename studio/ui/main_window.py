@@ -3,28 +3,41 @@
 from __future__ import annotations
 
 import contextlib
-import html
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QPushButton,
     QTabWidget,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from studio import __version__
-from studio.config import load_config_text
+from studio.config import SAMPLE_DATASET, load_config_text
 from studio.errors import StudioError
+from studio.ui.menus import (
+    ABOUT,
+    LOAD,
+    OPEN,
+    OPEN_FOLDER,
+    PAUSE,
+    QUIT,
+    SAVE,
+    STOP,
+    TRAIN,
+    MenuItem,
+    build_menus,
+    build_toolbar,
+    export_command,
+    icon,
+    make_action,
+)
 from studio.ui.pages.dataset import DatasetPage
 from studio.ui.pages.evaluation import EvaluationPage
 from studio.ui.pages.explorer import ExplorerPage
@@ -32,13 +45,15 @@ from studio.ui.pages.playground import PlaygroundPage
 from studio.ui.pages.runs import RunsPage
 from studio.ui.pages.setup import SetupPage
 from studio.ui.pages.training import TrainingPage, format_seconds
-from studio.ui.widgets.device_picker import DeviceSelection
+from studio.ui.widgets.banner import ErrorBanner
+from studio.ui.widgets.naming import name_after_attributes
+from studio.ui.widgets.recent_menu import RecentMenu
+from studio.ui.workers.device_selection import DeviceSelection
+from studio.ui.workers.payloads import EpochDone, RunEnded, RunFailed, RunFinished, StepsBatch
 from studio.ui.workers.tasks import TaskRunner
 from studio.ui.workers.training import TrainingController
 
-ICONS = Path(__file__).resolve().parents[2] / "icons"
-SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "manpages" / "manpages.tsv"
-MAX_RECENT = 8
+RECENT_MENU = "Open &recent"
 PAUSE_TIP_DISTRIBUTED = (
     "Pause is not available for a run of several processes: its ranks train in step. "
     "Stop it instead; a stopped run keeps what it has learned."
@@ -48,56 +63,17 @@ DATASET_FILTER = (
 )
 
 
-def icon(name: str) -> QIcon:
-    return QIcon(str(ICONS / f"{name}.svg"))
-
-
-class ErrorBanner(QWidget):
-    """An inline error with a Details… button (never a modal that blocks the window)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("errorBanner")
-        self.label = QLabel(objectName="errorText", wordWrap=True)
-        self.details_button = QPushButton("Details…", objectName="errorDetailsButton")
-        self.close_button = QPushButton("Dismiss", objectName="errorDismissButton")
-        self.details = ""
-        layout = QHBoxLayout(self)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(self.details_button)
-        layout.addWidget(self.close_button)
-        self.setAutoFillBackground(True)
-        self.setStyleSheet(
-            "#errorBanner { background: palette(alternate-base); border-radius: 4px; }"
-        )
-        self.details_button.clicked.connect(self._show_details)
-        self.close_button.clicked.connect(self.hide)
-        self.hide()
-
-    def show_error(self, message: str, details: str = "") -> None:
-        self.label.setText(f"<b>Training failed:</b> {html.escape(message)}")
-        self.details = details
-        self.details_button.setVisible(bool(details))
-        self.show()
-
-    @Slot()
-    def _show_details(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning, "Error details", self.label.text(), parent=self)
-        box.setDetailedText(self.details)
-        box.open()
-
-
 class MainWindow(QMainWindow):
     """Dataset → Setup → Training, with Train/Pause/Stop in the toolbar."""
 
-    sig_training_done = Signal(dict)
-    """A run ended (finished, stopped or failed), after the window went back to idle."""
-    sig_training_update = Signal(dict)
-    """A throttled progress update from the worker, re-emitted on the GUI thread."""
+    sig_training_done = Signal(object)
+    """A run ended, after the window went back to idle: ``RunFinished`` or ``RunFailed``."""
+    sig_training_update = Signal(object)
+    """A throttled progress update from the worker (``StepsBatch``), re-emitted here."""
 
     def __init__(self, settings: QSettings | None = None, runs_dir: str | None = None) -> None:
         super().__init__()
-        self.setObjectName("mainWindow")
+        self.setObjectName("main_window")
         self.setWindowTitle("Embedding Studio")
         self.setWindowIcon(icon("app"))
         self.setAcceptDrops(True)
@@ -111,7 +87,7 @@ class MainWindow(QMainWindow):
         self.playground_page = PlaygroundPage()
         self.explorer_page = ExplorerPage()
         self.runs_page = RunsPage()
-        self.tabs = QTabWidget(objectName="pages")
+        self.tabs = QTabWidget()
         self.tabs.addTab(self.dataset_page, "1 · Dataset")
         self.tabs.addTab(self.setup_page, "2 · Setup")
         self.tabs.addTab(self.training_page, "3 · Training")
@@ -119,7 +95,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.playground_page, "Playground")
         self.tabs.addTab(self.explorer_page, "Embeddings")
         self.tabs.addTab(self.runs_page, "Runs")
-        self.export_tasks = TaskRunner("exportTasks", self)
+        self.export_tasks = TaskRunner("export_tasks", self)
         self.export_tasks.sig_result.connect(self._on_exported)
         self.export_tasks.sig_error.connect(self._on_export_failed)
         self.playground_page.set_runs_dir(runs_dir)
@@ -137,107 +113,45 @@ class MainWindow(QMainWindow):
         self._make_actions()
         self._make_status_bar()
         self._connect()
-        self._last_result: dict[str, Any] | None = None
+        self._last_result: RunEnded | None = None
         self._evaluation_notice = False
+        self._devices_requested = False
         self._restore_settings()
         self._update_actions()
+        name_after_attributes(self)
 
     # -- construction ------------------------------------------------------------------
     def _make_actions(self) -> None:
-        def action(text: str, name: str, slot: Any, shortcut: Any = None, tip: str = "") -> QAction:
-            a = QAction(icon(name) if (ICONS / f"{name}.svg").exists() else QIcon(), text, self)
-            a.setObjectName(f"{name}Action")
-            if shortcut is not None:
-                a.setShortcut(QKeySequence(shortcut))
-            a.setToolTip(f"{tip or text} ({a.shortcut().toString()})" if shortcut else tip or text)
-            a.setStatusTip(tip or text)
-            a.triggered.connect(slot)
-            return a
-
-        self.open_action = action(
-            "&Open dataset…",
-            "open",
-            self.open_dialog,
-            QKeySequence.StandardKey.Open,
-            "Open a CSV, TSV, JSONL, fastText or Parquet file",
-        )
-        self.open_folder_action = action(
-            "Open &folder…",
-            "openFolder",
-            self.open_folder_dialog,
-            None,
-            "Open a folder with one subfolder of .txt files per class",
-        )
-        self.train_action = action(
-            "&Train", "train", self.start_training, "Ctrl+Return", "Start training"
-        )
-        self.pause_action = action(
-            "&Pause", "pause", self.toggle_pause, "Ctrl+P", "Pause or resume"
-        )
-        self.pause_action.setCheckable(True)
+        self.open_action = make_action(self, OPEN, self.open_dialog)
+        self.open_folder_action = make_action(self, OPEN_FOLDER, self.open_folder_dialog)
+        self.train_action = make_action(self, TRAIN, self.start_training)
+        self.pause_action = make_action(self, PAUSE, self.toggle_pause)
         self._pause_tip = self.pause_action.toolTip()
-        self.stop_action = action(
-            "&Stop", "stop", self.stop_training, Qt.Key.Key_Escape, "Stop training"
+        self.stop_action = make_action(self, STOP, self.stop_training)
+        self.save_action = make_action(self, SAVE, self.setup_page.save_dialog)
+        self.load_action = make_action(self, LOAD, self.setup_page.load_dialog)
+        self.quit_action = make_action(self, QUIT, self.close)
+        self.about_action = make_action(self, ABOUT, self.about)
+        self.export_action = make_action(self, export_command(), self.export_dialog)
+        self.toolbar = build_toolbar(
+            self, [self.open_action, None, self.train_action, self.pause_action, self.stop_action]
         )
-        self.save_action = action(
-            "&Save setup…",
-            "save",
-            self.setup_page._save_dialog,
-            QKeySequence.StandardKey.Save,
-            "Save the setup as a TOML file the CLI reads",
-        )
-        self.load_action = action(
-            "&Load setup…", "load", self.setup_page._load_dialog, None, "Load a setup TOML file"
-        )
-        self.quit_action = action(
-            "&Quit", "quit", self.close, QKeySequence.StandardKey.Quit, "Quit"
-        )
-        self.about_action = action("&About Embedding Studio", "about", self.about, None, "About")
-        self.export_action = action(
-            "&Export model…",
-            "export",
-            self.export_dialog,
-            "Ctrl+E",
-            "Export the current run: ONNX, TorchScript, word2vec, …",
-        )
-
-        bar = QToolBar("Main", objectName="mainToolbar")
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        bar.addAction(self.open_action)
-        bar.addSeparator()
-        bar.addAction(self.train_action)
-        bar.addAction(self.pause_action)
-        bar.addAction(self.stop_action)
-        self.addToolBar(bar)
-        for a, name in (
-            (self.train_action, "trainButton"),
-            (self.pause_action, "pauseButton"),
-            (self.stop_action, "stopButton"),
-            (self.open_action, "openButton"),
-        ):
-            bar.widgetForAction(a).setObjectName(name)  # fmt: skip
-
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        file_menu.addAction(self.open_action)
-        file_menu.addAction(self.open_folder_action)
-        self.recent_menu = file_menu.addMenu("Open &recent")
-        self.recent_menu.triggered.connect(self._open_recent)
-        file_menu.addSeparator()
-        file_menu.addAction(self.load_action)
-        file_menu.addAction(self.save_action)
-        file_menu.addAction(self.export_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        train_menu = menu.addMenu("&Training")
-        for a in (self.train_action, self.pause_action, self.stop_action):
-            train_menu.addAction(a)
-        menu.addMenu("&Help").addAction(self.about_action)
+        training: list[MenuItem] = [self.train_action, self.pause_action, self.stop_action]
+        file: list[MenuItem] = [
+            self.open_action, self.open_folder_action, RECENT_MENU, None,
+            self.load_action, self.save_action, self.export_action, None, self.quit_action,
+        ]  # fmt: skip
+        menus: list[tuple[str, list[MenuItem]]] = [
+            ("&File", file), ("&Training", training), ("&Help", [self.about_action]),
+        ]  # fmt: skip
+        recent_menu = build_menus(self.menuBar(), menus)[RECENT_MENU]
+        self.recent_datasets = RecentMenu(recent_menu, self.settings)
+        self.recent_datasets.sig_open.connect(self.open_path)
 
     def _make_status_bar(self) -> None:
-        self.speed_label = QLabel(objectName="speedLabel")
-        self.time_label = QLabel(objectName="timeLabel")
-        self.gpu_label = QLabel(objectName="gpuMemoryLabel")
+        self.speed_label = QLabel()
+        self.time_label = QLabel()
+        self.gpu_label = QLabel()
         for w in (self.gpu_label, self.speed_label, self.time_label):
             self.statusBar().addPermanentWidget(w)
         self.statusBar().showMessage("Ready")
@@ -261,7 +175,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_dialog(self) -> None:
-        start = str(Path(self.settings.value("lastDataset", str(SAMPLE))).parent)
+        last = self.settings.value("lastDataset", str(SAMPLE_DATASET))
+        start = str(Path(str(last)).parent)
         path, _ = QFileDialog.getOpenFileName(
             self, "Open dataset", start,
             DATASET_FILTER,
@@ -277,14 +192,10 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_dataset_loaded(self, path: str) -> None:
-        values = self.dataset_page.data_values()
-        loaded = getattr(self.dataset_page, "loaded", None)
-        n_labels = len(getattr(loaded, "label_counts", {}) or {}) or 2
-        sizes = getattr(loaded, "oov_sizes", None)
-        vocab_found = int(sizes[-1]) if sizes is not None and len(sizes) else None
-        self.setup_page.set_data(values, n_labels, vocab_found)
+        page = self.dataset_page
+        self.setup_page.set_data(page.data_values(), page.label_count(), page.vocab_found())
         self.settings.setValue("lastDataset", path)
-        self._add_recent(path)
+        self.recent_datasets.add(path)
         self.statusBar().showMessage(f"Loaded {path}", 5000)
         self._update_actions()
 
@@ -292,28 +203,6 @@ class MainWindow(QMainWindow):
     def _on_dataset_failed(self, message: str) -> None:
         self.statusBar().showMessage("The dataset could not be loaded", 5000)
         self._update_actions()
-
-    def _add_recent(self, path: str) -> None:
-        recent = [p for p in self._recent() if p != path]
-        recent.insert(0, path)
-        self.settings.setValue("recentDatasets", recent[:MAX_RECENT])
-        self._fill_recent_menu()
-
-    def _recent(self) -> list[str]:
-        value = self.settings.value("recentDatasets", [])
-        if isinstance(value, str):
-            return [value]
-        return [str(v) for v in (value or [])]
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        for path in self._recent():
-            self.recent_menu.addAction(path).setData(path)
-        self.recent_menu.setEnabled(bool(self._recent()))
-
-    @Slot(QAction)
-    def _open_recent(self, action: QAction) -> None:
-        self.open_path(str(action.data()))
 
     # -- training ----------------------------------------------------------------------
     def can_train(self) -> bool:
@@ -333,7 +222,7 @@ class MainWindow(QMainWindow):
             self.banner.show_error(str(exc))
             return
         self.banner.hide()
-        selection = self.setup_page.devices.selection()
+        selection = self.setup_page.device_selection()
         self.settings.setValue("lastSetup", self.setup_page.config_text())
         self.settings.setValue("deviceSelection", selection.key())
         worker = self.controller.start(config, self.runs_dir, selection)
@@ -376,31 +265,32 @@ class MainWindow(QMainWindow):
             self.controller.stop()
             self.statusBar().showMessage("Stopping…")
 
-    @Slot(dict)
-    def _on_update(self, u: dict[str, Any]) -> None:
+    @Slot(object)
+    def _on_update(self, u: StepsBatch) -> None:
         self.sig_training_update.emit(u)
-        if u.get("notice"):
-            self.statusBar().showMessage(str(u["notice"]), 15000)
-        if "docs_per_second" in u:
-            self.speed_label.setText(f"{u['docs_per_second']:,.0f} docs/s")
+        if u.notice:
+            self.statusBar().showMessage(u.notice, 15000)
+        if u.docs_per_second is not None:
+            self.speed_label.setText(f"{u.docs_per_second:,.0f} docs/s")
             self.time_label.setText(
-                f"elapsed {format_seconds(u['elapsed'])} · ETA {format_seconds(u['eta'])}"
+                f"elapsed {format_seconds(u.elapsed or 0.0)} · ETA {format_seconds(u.eta or 0.0)}"
             )
-        if u.get("gpu_memory") is not None:
-            self.gpu_label.setText(f"GPU memory {u['gpu_memory'] / 2**20:,.0f} MiB")
+        if u.gpu_memory is not None:
+            self.gpu_label.setText(f"GPU memory {u.gpu_memory / 2**20:,.0f} MiB")
 
-    @Slot(dict)
-    def _on_epoch(self, e: dict[str, Any]) -> None:
+    @Slot(object)
+    def _on_epoch(self, e: EpochDone) -> None:
         """Evaluation and pinned neighbours follow the run at each epoch end."""
-        predictions, prepared = e.get("predictions"), e.get("prepared")
-        if predictions is not None and prepared is not None:
+        p = e.predictions
+        if p is not None:
             from studio.engine.analysis.report import predictions_from_arrays
 
-            self.evaluation_page.set_predictions(
-                predictions_from_arrays(**predictions), prepared.text, f"epoch {e['epoch']}"
+            predictions = predictions_from_arrays(
+                p.probs, p.y_true, p.doc_ids, p.label_names, p.multi_label
             )
-        if e.get("run_dir"):
-            self.explorer_page.on_epoch_end(str(e["run_dir"]))
+            self.evaluation_page.set_predictions(predictions, p.prepared.text, f"epoch {e.epoch}")
+        if e.run_dir:
+            self.explorer_page.on_epoch_end(e.run_dir)
 
     @Slot(str)
     def open_run(self, run_dir: str) -> None:
@@ -416,16 +306,17 @@ class MainWindow(QMainWindow):
     def export_dialog(self) -> None:
         from PySide6.QtWidgets import QInputDialog
 
+        from studio.engine.export.formats import FORMATS, export_format  # torch-free
+
         if not self.active_run:
             self.statusBar().showMessage("Train a model or open a run first", 5000)
             return
-        formats = ["onnx", "torchscript", "word2vec", "projector", "tensorboard", "csv"]
-        fmt, ok = QInputDialog.getItem(self, "Export", "Format", formats, 0, False)
+        fmt, ok = QInputDialog.getItem(self, "Export", "Format", list(FORMATS), 0, False)
         if not ok:
             return
-        suffix = {"onnx": ".onnx", "torchscript": ".pt", "word2vec": ".vec"}.get(fmt, "")
-        default = str(Path(self.active_run) / f"export-{fmt}{suffix}")
-        if suffix:
+        chosen = export_format(fmt)
+        default = str(Path(self.active_run) / f"export-{fmt}{chosen.suffix}")
+        if chosen.output == "file":
             out, _ = QFileDialog.getSaveFileName(self, f"Export {fmt}", default)
         else:
             out = QFileDialog.getExistingDirectory(self, f"Export {fmt} into a new folder…")
@@ -439,7 +330,7 @@ class MainWindow(QMainWindow):
             return
 
         def work() -> str:
-            from studio.engine.export.formats_all import export_run
+            from studio.engine.export import export_run
 
             return str(export_run(run, fmt, out))
 
@@ -452,29 +343,29 @@ class MainWindow(QMainWindow):
 
     @Slot(str, str)
     def _on_export_failed(self, message: str, details: str) -> None:
-        self.banner.show_error(f"export failed: {message}", details)
+        self.banner.show_error(message, details, title="Export failed")
 
-    @Slot(dict)
-    def _on_finished(self, result: dict[str, Any]) -> None:
+    @Slot(object)
+    def _on_finished(self, result: RunFinished) -> None:
         self._last_result = result
-        if result.get("run_dir"):
-            self.active_run = str(result["run_dir"])
+        if result.run_dir:
+            self.active_run = result.run_dir
             self.playground_page.refresh_runs()
             self.playground_page.select_run(self.active_run)
             self.explorer_page.set_run(
                 self.active_run, project=self.tabs.currentWidget() is self.explorer_page
             )
             self.runs_page.refresh()
-            if result.get("epochs"):
+            if result.epochs:
                 # the saved model: the best epoch's weights when early stopping restored them
                 self.evaluation_page.show_run(self.active_run)
                 self._evaluation_notice = False
-        self.statusBar().showMessage(f"Training {result['status'].replace('_', ' ')}", 10000)
+        self.statusBar().showMessage(f"Training {result.status.replace('_', ' ')}", 10000)
 
-    @Slot(str, str)
-    def _on_failed(self, message: str, details: str) -> None:
-        self._last_result = {"status": "failed", "message": message}
-        self.banner.show_error(message, details)
+    @Slot(object)
+    def _on_failed(self, failed: RunFailed) -> None:
+        self._last_result = failed
+        self.banner.show_error(failed.message, failed.details)
         self.statusBar().showMessage("Training failed", 10000)
 
     @Slot(bool)
@@ -485,7 +376,7 @@ class MainWindow(QMainWindow):
             if self._evaluation_notice:
                 self._evaluation_notice = False
                 self.evaluation_page.clear_notice()
-            self.sig_training_done.emit(self._last_result or {"status": "stopped"})
+            self.sig_training_done.emit(self._last_result or RunFinished("stopped"))
 
     @Slot()
     def _update_actions(self) -> None:
@@ -514,13 +405,13 @@ class MainWindow(QMainWindow):
                 self.setup_page.apply_config(load_config_text(setup))
         selection = DeviceSelection.from_key(str(self.settings.value("deviceSelection", "")))
         if selection is not None:
-            self.setup_page.devices.set_selection(selection)
-        self._fill_recent_menu()
+            self.setup_page.set_device_selection(selection)
 
     def load_initial(self, path: str | None = None) -> None:
         """The dataset to show first: ``path``, the last one used, or the bundled sample."""
         last = self.settings.value("lastDataset", "")
-        candidate = path or (str(last) if last and Path(str(last)).exists() else str(SAMPLE))
+        known = str(last) if last and Path(str(last)).exists() else str(SAMPLE_DATASET)
+        candidate = path or known
         self.open_path(candidate)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -556,7 +447,7 @@ class MainWindow(QMainWindow):
         self.shutdown()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("lastSetup", self.setup_page.config_text())
-        self.settings.setValue("deviceSelection", self.setup_page.devices.selection().key())
+        self.settings.setValue("deviceSelection", self.setup_page.device_selection().key())
         event.accept()
 
     def shutdown(self) -> None:
@@ -571,24 +462,23 @@ class MainWindow(QMainWindow):
         ):
             page.shutdown()
         self.export_tasks.shutdown()
-        self.setup_page.devices.shutdown()
+        self.setup_page.shutdown()
 
     @Slot(int)
     def _on_tab(self, index: int) -> None:
+        """A page that shows stored data brings it up to date when it becomes current."""
+        shown: dict[QWidget, Callable[[], None]] = {
+            self.explorer_page: self.explorer_page.ensure_projection,
+            self.playground_page: self.playground_page.ensure_runs_listed,
+            self.runs_page: self.runs_page.refresh,
+        }
         page = self.tabs.widget(index)
-        if (
-            page is self.explorer_page
-            and self.explorer_page.run_dir
-            and not self.explorer_page.points
-        ):
-            self.explorer_page.project()
-        elif page is self.playground_page and self.playground_page.run_combo.count() == 0:
-            self.playground_page.refresh_runs()
-        elif page is self.runs_page:
-            self.runs_page.refresh()
+        on_shown = shown.get(page) if page is not None else None
+        if on_shown is not None:
+            on_shown()
 
-    def showEvent(self, event: Any) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if not getattr(self, "_devices_requested", False):
+        if not self._devices_requested:
             self._devices_requested = True
-            QTimer.singleShot(0, self.setup_page.devices.refresh)  # loads torch off the GUI thread
+            QTimer.singleShot(0, self.setup_page.refresh_devices)  # loads torch off the GUI thread

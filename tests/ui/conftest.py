@@ -29,5 +29,5 @@ def loaded(window: MainWindow, qtbot, tmp_path: Path) -> MainWindow:  # type: ig
     path = write_topics_csv(tmp_path / "topics.csv", n=600)
     with qtbot.waitSignal(window.dataset_page.sig_loaded, timeout=30_000):
         window.open_path(str(path))
-    window.setup_page.findChild(object, "ngramBuckets").setValue(0)
+    window.setup_page.findChild(object, "ngram_buckets").setValue(0)
     return window

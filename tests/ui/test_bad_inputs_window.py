@@ -26,7 +26,7 @@ def _params() -> list[object]:
 
 
 def _train_button(win: MainWindow) -> QToolButton:
-    button = win.findChild(QToolButton, "trainButton")
+    button = win.findChild(QToolButton, "train_button")
     assert button is not None
     return button
 
@@ -35,7 +35,7 @@ def _load_good(win: MainWindow, qtbot, tmp_path: Path) -> None:  # type: ignore[
     path = write_topics_csv(tmp_path / "good_topics.csv", n=300)
     with qtbot.waitSignal(win.dataset_page.sig_loaded, timeout=LOAD_TIMEOUT):
         win.open_path(str(path))
-    assert not win.findChild(QLabel, "datasetError").isVisible()
+    assert not win.findChild(QLabel, "dataset_error").isVisible()
 
 
 def _set(win: MainWindow, name: str, value: object) -> None:
@@ -68,7 +68,7 @@ def test_bad_input_is_shown_inline(
     if case.window == "dataset":
         with qtbot.waitSignal(win.dataset_page.sig_failed, timeout=LOAD_TIMEOUT) as failed:
             win.open_path(args[1])
-        error = win.findChild(QLabel, "datasetError")
+        error = win.findChild(QLabel, "dataset_error")
         assert error.isVisible()
         assert case.expect in error.text(), error.text()
         assert failed.args[0] == error.text()
@@ -80,7 +80,7 @@ def test_bad_input_is_shown_inline(
         _load_good(win, qtbot, tmp_path)
         assert train.isEnabled()
         win.tabs.setCurrentWidget(win.setup_page)
-        error = win.findChild(QLabel, "setupError")
+        error = win.findChild(QLabel, "error_label")
         saved = {name: _get(win, name) for name in case.setup}
         for name, value in case.setup.items():
             _set(win, name, value)
@@ -97,7 +97,7 @@ def test_bad_input_is_shown_inline(
         config = args[args.index("--config") + 1]
         win.tabs.setCurrentWidget(win.setup_page)
         win.setup_page.load_file(config)
-        error = win.findChild(QLabel, "setupError")
+        error = win.findChild(QLabel, "error_label")
         assert error.isVisible()
         assert case.expect in error.text(), error.text()
         assert not train.isEnabled()
@@ -107,7 +107,7 @@ def test_bad_input_is_shown_inline(
     elif case.window == "accept":  # not an error: it loads and can be trained
         with qtbot.waitSignal(win.dataset_page.sig_loaded, timeout=LOAD_TIMEOUT):
             win.open_path(args[1])
-        assert not win.findChild(QLabel, "datasetError").isVisible()
+        assert not win.findChild(QLabel, "dataset_error").isVisible()
         assert train.isEnabled()
         _load_good(win, qtbot, tmp_path)
         assert train.isEnabled()

@@ -41,11 +41,11 @@ def _spin(win: MainWindow, name: str) -> QSpinBox:
 
 def test_twenty_start_stop_cycles_keep_memory_flat(loaded: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
     win = loaded
-    _spin(win, "vocabSize").setValue(500)
-    _spin(win, "embedDim").setValue(16)
+    _spin(win, "vocab_size").setValue(500)
+    _spin(win, "embed_dim").setValue(16)
     _spin(win, "epochs").setValue(500)  # far more than a cycle lasts: every run is stopped
-    _spin(win, "batchSize").setValue(4)
-    combo = win.findChild(QComboBox, "deviceCombo")
+    _spin(win, "batch_size").setValue(4)
+    combo = win.findChild(QComboBox, "device_combo")
     combo.setCurrentIndex(combo.findData("cpu"))
     rss: list[int] = []
     for cycle in range(1, CYCLES + 1):
@@ -55,7 +55,7 @@ def test_twenty_start_stop_cycles_keep_memory_flat(loaded: MainWindow, qtbot) ->
         assert win.controller.is_running()
         with qtbot.waitSignal(win.sig_training_done, timeout=30_000) as done:
             win.stop_training()
-        assert done.args[0]["status"] == "stopped", f"cycle {cycle}: {done.args[0]}"
+        assert done.args[0].status == "stopped", f"cycle {cycle}: {done.args[0]}"
         qtbot.waitUntil(lambda: not win.controller.is_running(), timeout=10_000)
         gc.collect()
         rss.append(_rss_bytes())

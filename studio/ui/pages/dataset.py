@@ -2,16 +2,16 @@
 
 Loading (columns -> read -> prepare -> statistics) runs on a worker thread owned by a
 :class:`~studio.ui.workers.dataset_loader.DatasetLoadController`; this page only sends requests and
-listens. Errors show inline in ``datasetError``; the page never raises for bad input.
+listens. Errors show inline in ``dataset_error``; the page never raises for bad input.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -32,15 +32,15 @@ from PySide6.QtWidgets import (
 
 from studio.config import TokenizerConfig
 from studio.ui.models.preview import PreviewModel
-from studio.ui.widgets.plots import BarChart, CoverageChart, HistogramChart
-from studio.ui.workers.dataset_loader import (
-    ColumnInfo,
-    DatasetLoadController,
-    LoadedDataset,
-)
+from studio.ui.widgets.charts import BarChart, CoverageChart, HistogramChart
+from studio.ui.widgets.naming import name_after_attributes
+from studio.ui.widgets.palette import error_color
+from studio.ui.workers.dataset_loader import DatasetLoadController, LoadedDataset
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QEvent
+
+    from studio.engine.data.sample import ColumnInfo
 
 __all__ = ["IMBALANCE_RATIO", "DatasetPage"]
 
@@ -51,15 +51,6 @@ FILE_FILTER = (
     ";;All files (*)"
 )
 _NO_COLUMNS = "no columns"
-
-
-_W = TypeVar("_W", bound=QWidget)
-
-
-def _named(widget: _W, name: str) -> _W:
-    """The widget, with its objectName set (tests and the main window find widgets by it)."""
-    widget.setObjectName(name)
-    return widget
 
 
 def imbalance_warning(counts: dict[str, int], ratio: float = IMBALANCE_RATIO) -> str:
@@ -99,7 +90,7 @@ class DatasetPage(QWidget):
     sig_loaded = Signal(str)
     """A dataset loaded without error: its path."""
     sig_failed = Signal(str)
-    """Loading failed: the one-line message shown in ``datasetError``."""
+    """Loading failed: the one-line message shown in ``dataset_error``."""
     sig_cancelled = Signal()
     """The user (or :meth:`cancel`) stopped a load."""
     sig_busy = Signal(bool)
@@ -125,110 +116,131 @@ class DatasetPage(QWidget):
         self.destroyed.connect(self._controller.shutdown)
 
         self._build()
+        name_after_attributes(self)
         self._apply_error_palette()
-        self.oovChart.set_marker(self._vocab_size)
+        self.oov_chart.set_marker(self._vocab_size)
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
-        self.datasetPath = _named(QLineEdit(), "datasetPath")
-        self.datasetPath.setPlaceholderText(
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self._build_preview())
+        self.splitter.addWidget(self._build_charts())
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        self.dataset_error = QLabel()
+        self.dataset_error.setWordWrap(True)
+        self.dataset_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.dataset_error.setVisible(False)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._build_path_row())
+        layout.addLayout(self._build_status_row())
+        layout.addWidget(self.dataset_error)
+        layout.addWidget(self.splitter, 1)
+        self._set_columns(None)
+
+    def _build_path_row(self) -> QHBoxLayout:
+        """The path field, the File… and Folder… buttons and the two column pickers."""
+        self.dataset_path = QLineEdit()
+        self.dataset_path.setPlaceholderText(
             "CSV, TSV, JSON Lines, fastText or Parquet file, or a folder of class folders"
         )
-        self.datasetPath.setClearButtonEnabled(True)
-        self.datasetPath.setToolTip("Path of the dataset; press Enter to load it")
-        self.datasetPath.returnPressed.connect(self._on_return_pressed)
+        self.dataset_path.setClearButtonEnabled(True)
+        self.dataset_path.setToolTip("Path of the dataset; press Enter to load it")
+        self.dataset_path.returnPressed.connect(self._on_return_pressed)
 
-        self.browseButton = _named(QToolButton(), "browseButton")
-        self.browseButton.setText("File…")
-        self.browseButton.setToolTip("Choose a dataset file")
-        self.browseButton.clicked.connect(self._browse_file)
-        self.browseFolderButton = _named(QToolButton(), "browseFolderButton")
-        self.browseFolderButton.setText("Folder…")
-        self.browseFolderButton.setToolTip(
+        self.browse_button = QToolButton()
+        self.browse_button.setText("File…")
+        self.browse_button.setToolTip("Choose a dataset file")
+        self.browse_button.clicked.connect(self._browse_file)
+        self.browse_folder_button = QToolButton()
+        self.browse_folder_button.setText("Folder…")
+        self.browse_folder_button.setToolTip(
             "Choose a folder holding one subfolder of .txt files per class"
         )
-        self.browseFolderButton.clicked.connect(self._browse_folder)
+        self.browse_folder_button.clicked.connect(self._browse_folder)
 
-        self.textColumn = self._column_combo("textColumn", "Column holding the documents' text")
-        self.textColumn.currentIndexChanged.connect(self._on_text_column_changed)
-        self.labelColumn = self._column_combo("labelColumn", "Column holding the labels")
-        self.labelColumn.currentIndexChanged.connect(self._on_label_column_changed)
+        self.text_column = self._column_combo("Column holding the documents' text")
+        self.text_column.currentIndexChanged.connect(self._on_text_column_changed)
+        self.label_column = self._column_combo("Column holding the labels")
+        self.label_column.currentIndexChanged.connect(self._on_label_column_changed)
 
-        path_label = QLabel("&Dataset")
-        path_label.setBuddy(self.datasetPath)
-        text_label = QLabel("&Text")
-        text_label.setBuddy(self.textColumn)
-        label_label = QLabel("&Label")
-        label_label.setBuddy(self.labelColumn)
+        row = QHBoxLayout()
+        row.addWidget(self._buddy_label("&Dataset", self.dataset_path))
+        row.addWidget(self.dataset_path, 1)
+        row.addWidget(self.browse_button)
+        row.addWidget(self.browse_folder_button)
+        row.addSpacing(12)
+        row.addWidget(self._buddy_label("&Text", self.text_column))
+        row.addWidget(self.text_column)
+        row.addWidget(self._buddy_label("&Label", self.label_column))
+        row.addWidget(self.label_column)
+        return row
 
-        top = QHBoxLayout()
-        top.addWidget(path_label)
-        top.addWidget(self.datasetPath, 1)
-        top.addWidget(self.browseButton)
-        top.addWidget(self.browseFolderButton)
-        top.addSpacing(12)
-        top.addWidget(text_label)
-        top.addWidget(self.textColumn)
-        top.addWidget(label_label)
-        top.addWidget(self.labelColumn)
+    @staticmethod
+    def _buddy_label(text: str, buddy: QWidget) -> QLabel:
+        label = QLabel(text)
+        label.setBuddy(buddy)
+        return label
 
-        self.loadProgress = _named(QProgressBar(), "loadProgress")
-        self.loadProgress.setRange(0, 100)
-        self.loadProgress.setTextVisible(True)
-        self.loadProgress.setVisible(False)
-        self.cancelLoadButton = _named(QPushButton("Cancel"), "cancelLoadButton")
-        self.cancelLoadButton.setToolTip("Stop loading this dataset")
-        self.cancelLoadButton.setVisible(False)
-        self.cancelLoadButton.clicked.connect(self.cancel)
+    def _build_status_row(self) -> QHBoxLayout:
+        """The summary line, replaced by a progress bar and Cancel while a load runs."""
+        self.load_progress = QProgressBar()
+        self.load_progress.setRange(0, 100)
+        self.load_progress.setTextVisible(True)
+        self.load_progress.setVisible(False)
+        self.cancel_load_button = QPushButton("Cancel")
+        self.cancel_load_button.setToolTip("Stop loading this dataset")
+        self.cancel_load_button.setVisible(False)
+        self.cancel_load_button.clicked.connect(self.cancel)
 
-        self.datasetSummary = _named(QLabel(), "datasetSummary")
-        self.datasetSummary.setWordWrap(True)
-        self.datasetSummary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.datasetSummary.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+        self.dataset_summary = QLabel()
+        self.dataset_summary.setWordWrap(True)
+        self.dataset_summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.dataset_summary.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
 
-        status = QHBoxLayout()
-        status.addWidget(self.datasetSummary, 1)
-        status.addWidget(self.loadProgress, 1)
-        status.addWidget(self.cancelLoadButton)
+        row = QHBoxLayout()
+        row.addWidget(self.dataset_summary, 1)
+        row.addWidget(self.load_progress, 1)
+        row.addWidget(self.cancel_load_button)
+        return row
 
-        self.datasetError = _named(QLabel(), "datasetError")
-        self.datasetError.setWordWrap(True)
-        self.datasetError.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.datasetError.setVisible(False)
-
+    def _build_preview(self) -> QTableView:
+        """The documents table: uniform rows, so a million of them stay cheap."""
         self._preview = PreviewModel(parent=self)
-        self.previewTable = _named(QTableView(), "previewTable")
-        self.previewTable.setModel(self._preview)
-        self.previewTable.setWordWrap(False)
-        self.previewTable.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.previewTable.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.previewTable.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.previewTable.setAlternatingRowColors(True)
-        rows = self.previewTable.verticalHeader()
+        self.preview_table = QTableView()
+        self.preview_table.setModel(self._preview)
+        self.preview_table.setWordWrap(False)
+        self.preview_table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.preview_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.preview_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.preview_table.setAlternatingRowColors(True)
+        rows = self.preview_table.verticalHeader()
         rows.setVisible(False)
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # uniform rows: 1M rows are cheap
         rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
-        columns = self.previewTable.horizontalHeader()
+        columns = self.preview_table.horizontalHeader()
         columns.setSectionResizeMode(PreviewModel.NUMBER, QHeaderView.ResizeMode.Interactive)
         columns.setSectionResizeMode(PreviewModel.TEXT, QHeaderView.ResizeMode.Stretch)
         columns.setSectionResizeMode(PreviewModel.LABEL, QHeaderView.ResizeMode.Interactive)
         digits = self.fontMetrics().horizontalAdvance("0,000,000") + 16
         columns.resizeSection(PreviewModel.NUMBER, digits)
         columns.resizeSection(PreviewModel.LABEL, 150)
+        return self.preview_table
 
-        self.labelChart = BarChart()
-        self.labelChart.setObjectName("labelChart")
-        self.lengthChart = HistogramChart()
-        self.lengthChart.setObjectName("lengthChart")
-        self.oovChart = CoverageChart()
-        self.oovChart.setObjectName("oovChart")
-        charts = _named(QWidget(), "datasetCharts")
+    def _build_charts(self) -> QWidget:
+        """Documents per label, tokens per document and OOV by vocabulary size, stacked."""
+        self.label_chart = BarChart()
+        self.length_chart = HistogramChart()
+        self.oov_chart = CoverageChart()
+        charts = QWidget()
         chart_layout = QVBoxLayout(charts)
         chart_layout.setContentsMargins(0, 0, 0, 0)
         for title, chart in (
-            ("Documents per label", self.labelChart),
-            ("Tokens per document", self.lengthChart),
-            ("Out-of-vocabulary tokens by vocabulary size", self.oovChart),
+            ("Documents per label", self.label_chart),
+            ("Tokens per document", self.length_chart),
+            ("Out-of-vocabulary tokens by vocabulary size", self.oov_chart),
         ):
             heading = QLabel(title)
             font = heading.font()
@@ -236,23 +248,10 @@ class DatasetPage(QWidget):
             heading.setFont(font)
             chart_layout.addWidget(heading)
             chart_layout.addWidget(chart, 1)
+        return charts
 
-        self.splitter = _named(QSplitter(Qt.Orientation.Horizontal), "datasetSplitter")
-        self.splitter.addWidget(self.previewTable)
-        self.splitter.addWidget(charts)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        self.splitter.setChildrenCollapsible(False)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addLayout(status)
-        layout.addWidget(self.datasetError)
-        layout.addWidget(self.splitter, 1)
-        self._set_columns(None)
-
-    def _column_combo(self, name: str, tip: str) -> QComboBox:
-        combo = _named(QComboBox(), name)
+    def _column_combo(self, tip: str) -> QComboBox:
+        combo = QComboBox()
         combo.setToolTip(tip)
         combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         combo.setMinimumContentsLength(10)
@@ -260,11 +259,9 @@ class DatasetPage(QWidget):
 
     def _apply_error_palette(self) -> None:
         """Red text that reads on this palette's window colour (light or dark)."""
-        palette = self.datasetError.palette()
-        dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128
-        red = QColor(255, 120, 110) if dark else QColor(180, 30, 30)
-        palette.setColor(QPalette.ColorRole.WindowText, red)
-        self.datasetError.setPalette(palette)
+        palette = self.dataset_error.palette()
+        palette.setColor(QPalette.ColorRole.WindowText, error_color(self.palette()))
+        self.dataset_error.setPalette(palette)
 
     def changeEvent(self, event: QEvent) -> None:
         """Keep the error colour readable when the palette changes."""
@@ -299,11 +296,11 @@ class DatasetPage(QWidget):
                 "text_column": self._loaded.text_column,
                 "label_column": self._loaded.label_column,
             }
-        enabled = self.textColumn.isEnabled()
+        enabled = self.text_column.isEnabled()
         return {
-            "path": self._path or self.datasetPath.text().strip(),
-            "text_column": (self.textColumn.currentText() or None) if enabled else None,
-            "label_column": (self.labelColumn.currentText() or None) if enabled else None,
+            "path": self._path or self.dataset_path.text().strip(),
+            "text_column": (self.text_column.currentText() or None) if enabled else None,
+            "label_column": (self.label_column.currentText() or None) if enabled else None,
         }
 
     @property
@@ -311,11 +308,21 @@ class DatasetPage(QWidget):
         """The loaded dataset's documents and statistics; None unless a load succeeded."""
         return self._loaded
 
+    def label_count(self) -> int:
+        """Classes of the loaded dataset (2, a binary task, before any load)."""
+        counts = self._loaded.label_counts if self._loaded is not None else {}
+        return len(counts) or 2
+
+    def vocab_found(self) -> int | None:
+        """Distinct training tokens of the loaded dataset; None before a load."""
+        sizes = self._loaded.oov_sizes if self._loaded is not None else None
+        return int(sizes[-1]) if sizes is not None and len(sizes) else None
+
     @Slot(int)
     def set_vocab_size(self, n: int) -> None:
         """Move the OOV chart's marker to a vocabulary size (works before any data)."""
         self._vocab_size = int(n)
-        self.oovChart.set_marker(self._vocab_size)
+        self.oov_chart.set_marker(self._vocab_size)
 
     @Slot()
     def shutdown(self) -> None:
@@ -328,8 +335,8 @@ class DatasetPage(QWidget):
         self, path: str, text_column: str | None, label_column: str | None, *, new_path: bool
     ) -> None:
         path = path.strip()
-        if self.datasetPath.text().strip() != path:
-            self.datasetPath.setText(path)
+        if self.dataset_path.text().strip() != path:
+            self.dataset_path.setText(path)
         self._loaded = None
         if not path:
             self._controller.cancel()
@@ -343,12 +350,12 @@ class DatasetPage(QWidget):
             self._set_columns(None)
             self._columns_path = None
         self._controller.start(self._path, text_column=text_column, label_column=label_column)
-        self.datasetError.setVisible(False)
-        self.loadProgress.setValue(0)
-        self.loadProgress.setFormat("starting… %p%")
-        self.datasetSummary.setVisible(False)
-        self.loadProgress.setVisible(True)
-        self.cancelLoadButton.setVisible(True)
+        self.dataset_error.setVisible(False)
+        self.load_progress.setValue(0)
+        self.load_progress.setFormat("starting… %p%")
+        self.dataset_summary.setVisible(False)
+        self.load_progress.setVisible(True)
+        self.cancel_load_button.setVisible(True)
         self._set_busy(True)
 
     def _set_busy(self, busy: bool) -> None:
@@ -357,27 +364,27 @@ class DatasetPage(QWidget):
             self.sig_busy.emit(busy)
 
     def _end_loading(self) -> None:
-        self.loadProgress.setVisible(False)
-        self.cancelLoadButton.setVisible(False)
-        self.datasetSummary.setVisible(bool(self.datasetSummary.text()))
+        self.load_progress.setVisible(False)
+        self.cancel_load_button.setVisible(False)
+        self.dataset_summary.setVisible(bool(self.dataset_summary.text()))
 
     def _clear_view(self) -> None:
         import numpy as np
 
         self._preview.set_dataset(None)
-        self.labelChart.set_data([], [])
-        self.labelChart.set_warning("")
-        self.lengthChart.set_data(np.zeros(0, dtype=np.int64))
-        self.oovChart.set_curve(np.zeros(0), np.zeros(0), np.zeros(0))
-        self.datasetSummary.clear()
+        self.label_chart.set_data([], [])
+        self.label_chart.set_warning("")
+        self.length_chart.set_data(np.zeros(0, dtype=np.int64))
+        self.oov_chart.set_curve(np.zeros(0), np.zeros(0), np.zeros(0))
+        self.dataset_summary.clear()
 
     def _fail(self, message: str) -> None:
         self._loaded = None
         self._clear_view()
         self._end_loading()
-        self.datasetError.setText(message)
-        self.datasetError.setToolTip(message)
-        self.datasetError.setVisible(True)
+        self.dataset_error.setText(message)
+        self.dataset_error.setToolTip(message)
+        self.dataset_error.setVisible(True)
         self._set_busy(False)
         self.sig_failed.emit(message)
 
@@ -386,7 +393,7 @@ class DatasetPage(QWidget):
     ) -> None:
         """Fill both pickers (without re-loading); disabled when there are no columns."""
         names = list(info.columns) if info is not None else []
-        for combo, chosen in ((self.textColumn, text), (self.labelColumn, label)):
+        for combo, chosen in ((self.text_column, text), (self.label_column, label)):
             combo.blockSignals(True)
             try:
                 combo.clear()
@@ -400,7 +407,7 @@ class DatasetPage(QWidget):
     # ------------------------------------------------------------------ UI slots
     @Slot()
     def _on_return_pressed(self) -> None:
-        self.load(self.datasetPath.text())
+        self.load(self.dataset_path.text())
 
     @Slot()
     def _browse_file(self) -> None:
@@ -419,23 +426,23 @@ class DatasetPage(QWidget):
             self.load(path)
 
     def _start_dir(self) -> str:
-        current = Path(self._path or self.datasetPath.text().strip() or Path.home()).expanduser()
+        current = Path(self._path or self.dataset_path.text().strip() or Path.home()).expanduser()
         return str(current if current.is_dir() else current.parent)
 
     @Slot(int)
     def _on_text_column_changed(self, index: int) -> None:
         if index < 0 or not self._path:
             return
-        text = self.textColumn.itemText(index)
-        label = self.labelColumn.currentText() or None
+        text = self.text_column.itemText(index)
+        label = self.label_column.currentText() or None
         self._request(self._path, text, None if label == text else label, new_path=False)
 
     @Slot(int)
     def _on_label_column_changed(self, index: int) -> None:
         if index < 0 or not self._path:
             return
-        label = self.labelColumn.itemText(index)
-        text = self.textColumn.currentText() or None
+        label = self.label_column.itemText(index)
+        text = self.text_column.currentText() or None
         self._request(self._path, None if text == label else text, label, new_path=False)
 
     # ------------------------------------------------------------------ loader slots
@@ -448,25 +455,27 @@ class DatasetPage(QWidget):
 
     @Slot(str, int)
     def _on_progress(self, message: str, percent: int) -> None:
-        self.loadProgress.setValue(percent)
-        self.loadProgress.setFormat(f"{message}… %p%")
+        self.load_progress.setValue(percent)
+        self.load_progress.setFormat(f"{message}… %p%")
         self.sig_progress.emit(message, percent)
 
     @Slot(object)
     def _on_loaded(self, result: LoadedDataset) -> None:
         self._loaded = result
+        from studio.engine.data.sample import ColumnInfo  # torch-free
+
         info = ColumnInfo(result.path, result.format, result.columns)
         self._set_columns(info, result.text_column, result.label_column)
         self._columns_path = result.path
         self._preview.set_dataset(result.raw)
         labels = list(result.label_counts)
-        self.labelChart.set_data(labels, [float(result.label_counts[name]) for name in labels])
-        self.labelChart.set_warning(imbalance_warning(result.label_counts))
-        self.lengthChart.set_data(result.lengths)
-        self.oovChart.set_curve(result.oov_sizes, result.oov_train, result.oov_valid)
-        self.oovChart.set_marker(self._vocab_size)
-        self.datasetSummary.setText(summary_text(result))
-        self.datasetError.setVisible(False)
+        self.label_chart.set_data(labels, [float(result.label_counts[name]) for name in labels])
+        self.label_chart.set_warning(imbalance_warning(result.label_counts))
+        self.length_chart.set_data(result.lengths)
+        self.oov_chart.set_curve(result.oov_sizes, result.oov_train, result.oov_valid)
+        self.oov_chart.set_marker(self._vocab_size)
+        self.dataset_summary.setText(summary_text(result))
+        self.dataset_error.setVisible(False)
         self._end_loading()
         self._set_busy(False)
         self.sig_loaded.emit(result.path)
@@ -479,7 +488,7 @@ class DatasetPage(QWidget):
     def _on_cancelled(self) -> None:
         self._loaded = None
         self._clear_view()
-        self.datasetSummary.setText("loading cancelled")
+        self.dataset_summary.setText("loading cancelled")
         self._end_loading()
         self._set_busy(False)
         self.sig_cancelled.emit()

@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from studio.ui.widgets.image_export import ask_and_save, save_widget_image
-from studio.ui.widgets.plots import style_plot
+from studio.ui.widgets.naming import name_after_attributes
+from studio.ui.widgets.plot_style import style_plot
 from studio.ui.workers.tasks import TaskRunner
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -79,9 +80,9 @@ class RowsModel(QAbstractTableModel):
         return None
 
 
-def _table(name: str, model: RowsModel) -> QTableView:
+def _table(model: RowsModel) -> QTableView:
     """A sortable view over ``model``; the view owns its sort proxy (Qt parent)."""
-    view = QTableView(objectName=name)
+    view = QTableView()
     proxy = QSortFilterProxyModel(view)
     proxy.setSourceModel(model)
     proxy.setSortRole(Qt.ItemDataRole.UserRole)
@@ -119,20 +120,21 @@ class EvaluationPage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.tasks = TaskRunner("evaluationTasks", self)
-        self.tasks.sig_result.connect(self._on_result)
-        self.tasks.sig_error.connect(self._on_error)
-        self.summary = QLabel(objectName="evaluationSummary", wordWrap=True)
+        self.evaluation_tasks = TaskRunner("evaluation_tasks", self)
+        self.evaluation_tasks.sig_result.connect(self._on_result)
+        self.evaluation_tasks.sig_error.connect(self._on_error)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
         self.summary.setText(
             "Train a model, or open a run from the Runs page, to see how good it is."
         )
-        self.normalize = QCheckBox("Row-normalised", objectName="normalizeCheck")
+        self.normalize = QCheckBox("Row-normalised")
         self.normalize.setToolTip("Show each true class's row as shares (recall on the diagonal)")
         self.normalize.toggled.connect(self._draw_matrix)
-        self.save_button = QPushButton("Save image…", objectName="saveConfusionButton")
+        self.save_button = QPushButton("Save image…")
         self.save_button.clicked.connect(self._save_dialog)
 
-        self.plot = pg.PlotWidget(objectName="confusionPlot")
+        self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(True)
         self.plot.invertY(True)
         self.plot.setAspectLocked(False)
@@ -146,17 +148,17 @@ class EvaluationPage(QWidget):
         self._cell_text: list[pg.TextItem] = []
 
         self.class_model = RowsModel(["label", "precision", "recall", "F1", "support"], self)
-        self.class_table = _table("perClassTable", self.class_model)
+        self.class_table = _table(self.class_model)
         self.example_model = RowsModel(["text", "true", "predicted", "confidence"], self)
-        self.example_table = _table("examplesTable", self.example_model)
+        self.example_table = _table(self.example_model)
         self.wrong_model = RowsModel(["text", "true", "predicted", "confidence"], self)
-        self.wrong_table = _table("wrongTable", self.wrong_model)
+        self.wrong_table = _table(self.wrong_model)
         for view in (self.example_table, self.wrong_table):
             view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
             view.horizontalHeader().setStretchLastSection(False)
         self.examples_title = QLabel("Click a cell of the matrix to list its examples.")
 
-        tabs = QTabWidget(objectName="evaluationTabs")
+        tabs = QTabWidget()
         tabs.addTab(self.class_table, "Per class")
         examples = QWidget()
         ex_layout = QVBoxLayout(examples)
@@ -189,6 +191,8 @@ class EvaluationPage(QWidget):
         self._text_of: Callable[[int], str] = str
         self._stage = ""
         self._notice_saved: str | None = None
+        self._title = ""
+        name_after_attributes(self)
 
     # -- input ---------------------------------------------------------------------------
     def set_predictions(self, predictions: Any, text_of: Callable[[int], str], title: str) -> None:
@@ -208,7 +212,7 @@ class EvaluationPage(QWidget):
                 [(text_of(e.doc_id), e.true, e.predicted, e.confidence) for e in wrong],
             )
 
-        self.tasks.submit(work)
+        self.evaluation_tasks.submit(work)
 
     def show_run(self, run_dir: str) -> None:
         """Evaluate a saved run on its validation split (off the GUI thread)."""
@@ -227,7 +231,7 @@ class EvaluationPage(QWidget):
             )
             return ("predictions", predict_split(run, prepared, "valid"), prepared, run_dir)
 
-        self.tasks.submit(work)
+        self.evaluation_tasks.submit(work)
 
     def show_notice(self, text: str) -> None:
         """A line in place of the summary, e.g. while a run that reports no live evaluation
@@ -336,7 +340,7 @@ class EvaluationPage(QWidget):
             )
             return ("cell", title, rows)
 
-        self.tasks.submit(work)
+        self.evaluation_tasks.submit(work)
 
     # -- export --------------------------------------------------------------------------
     def save_image(self, path: str) -> None:
@@ -348,4 +352,4 @@ class EvaluationPage(QWidget):
         ask_and_save(self, self.plot, "Save confusion matrix", "confusion.png")
 
     def shutdown(self) -> None:
-        self.tasks.shutdown()
+        self.evaluation_tasks.shutdown()

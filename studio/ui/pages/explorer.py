@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.ui.widgets.plots import style_plot
+from studio.ui.widgets.naming import name_after_attributes
+from studio.ui.widgets.plot_style import style_plot
 from studio.ui.workers.tasks import TaskRunner
 
 NEIGHBOURS = 10
@@ -38,25 +39,25 @@ class ExplorerPage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.tasks = TaskRunner("explorerTasks", self)
-        self.tasks.sig_result.connect(self._on_result)
-        self.tasks.sig_error.connect(self._on_error)
-        self.pin_tasks = TaskRunner("pinnedTasks", self)
+        self.explorer_tasks = TaskRunner("explorer_tasks", self)
+        self.explorer_tasks.sig_result.connect(self._on_result)
+        self.explorer_tasks.sig_error.connect(self._on_error)
+        self.pin_tasks = TaskRunner("pin_tasks", self)
         self.pin_tasks.sig_result.connect(self._on_pinned)
         self.pin_tasks.sig_error.connect(self._on_error)
 
-        self.run_label = QLabel("No model yet.", objectName="explorerRun")
-        self.count = QSpinBox(objectName="explorerCount")
+        self.run_label = QLabel("No model yet.")
+        self.count = QSpinBox()
         self.count.setRange(10, 20_000)
         self.count.setValue(1000)
         self.count.setSingleStep(500)
         self.count.setToolTip("How many of the most frequent tokens to place on the map")
-        self.method = QComboBox(objectName="projectionCombo")
+        self.method = QComboBox()
         self.method.addItems(["PCA", "UMAP"])
         self.method.setToolTip("UMAP needs the optional 'umap-learn' package")
-        self.project_button = QPushButton("Project", objectName="projectButton")
+        self.project_button = QPushButton("Project")
         self.project_button.clicked.connect(self.project)
-        self.plot = pg.PlotWidget(objectName="embeddingPlot")
+        self.plot = pg.PlotWidget()
         self.plot.setLabel("bottom", "component 1")
         self.plot.setLabel("left", "component 2")
         self.scatter = pg.ScatterPlotItem(size=6, pen=None, hoverable=True, tip=_tip, hoverSize=10)
@@ -65,16 +66,18 @@ class ExplorerPage(QWidget):
         self.legend = self.plot.addLegend(offset=(10, 10))
         self._legend_items: list[pg.ScatterPlotItem] = []
 
-        self.search = QLineEdit(objectName="neighbourSearch", placeholderText="token…")
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("token…")
         self.search.setToolTip("Nearest neighbours by cosine similarity")
-        self.neighbours = QListWidget(objectName="neighbourList")
-        self.pin_button = QPushButton("Pin", objectName="pinButton")
+        self.neighbours = QListWidget()
+        self.pin_button = QPushButton("Pin")
         self.pin_button.setToolTip("Keep this token's neighbours in view; refreshed every epoch")
         self.pin_button.clicked.connect(self.pin_current)
-        self.pinned = QTreeWidget(objectName="pinnedTree")
+        self.pinned = QTreeWidget()
         self.pinned.setHeaderLabels(["pinned token / neighbour", "cosine"])
         self.pinned.setColumnWidth(0, 220)
-        self.status = QLabel(objectName="explorerStatus", wordWrap=True)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
 
         controls = QHBoxLayout()
         controls.addWidget(self.run_label, 1)
@@ -101,15 +104,19 @@ class ExplorerPage(QWidget):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.status)
 
-        self._debounce = QTimer(self, singleShot=True, interval=200)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(200)
         self._debounce.timeout.connect(self.find_neighbours)
         self.search.textChanged.connect(self._debounce.start)
         self.run_dir: str | None = None
         self.pinned_tokens: list[str] = []
         self.points: list[str] = []
         self._cache: dict[str, Any] = {}  # touched only on the worker threads
+        name_after_attributes(self)
 
     def set_run(self, run_dir: str, project: bool = True) -> None:
+        """Show the embeddings of the run at ``run_dir`` (projected now unless told not to)."""
         self.run_dir = run_dir
         self._cache.clear()
         self.run_label.setText(f"Model: <b>{html.escape(Path(run_dir).name)}</b>")
@@ -131,7 +138,14 @@ class ExplorerPage(QWidget):
         return self._cache[key]
 
     @Slot()
+    def ensure_projection(self) -> None:
+        """Project the run's tokens when a run is set but its map is still empty."""
+        if self.run_dir and not self.points:
+            self.project()
+
+    @Slot()
     def project(self) -> None:
+        """Place the most frequent tokens on the 2-D map (off the GUI thread)."""
         run_dir = self.run_dir
         if not run_dir:
             return
@@ -154,10 +168,11 @@ class ExplorerPage(QWidget):
             tokens = [run.encoder.tokens[i] for i in ids]
             return ("projection", xy, classes, tokens, list(run.labels))
 
-        self.tasks.submit(work)
+        self.explorer_tasks.submit(work)
 
     @Slot()
     def find_neighbours(self) -> None:
+        """List the nearest neighbours of the searched token."""
         query, run_dir = self.search.text().strip(), self.run_dir
         if not query or not run_dir:
             self.neighbours.clear()
@@ -166,10 +181,11 @@ class ExplorerPage(QWidget):
         def work() -> Any:
             return ("neighbours", query, self._index(run_dir).query(query, NEIGHBOURS))
 
-        self.tasks.submit(work)
+        self.explorer_tasks.submit(work)
 
     @Slot()
     def pin_current(self) -> None:
+        """Pin the searched token: its neighbours stay listed and follow training."""
         token = self.search.text().strip()
         if token and token not in self.pinned_tokens:
             self.pinned_tokens.append(token)
@@ -259,5 +275,6 @@ class ExplorerPage(QWidget):
         self.status.setText(f"<b>Error:</b> {html.escape(message)}")
 
     def shutdown(self) -> None:
-        self.tasks.shutdown()
+        """Stop both task threads (the main window's shutdown calls it)."""
+        self.explorer_tasks.shutdown()
         self.pin_tasks.shutdown()

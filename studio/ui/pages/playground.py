@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.ui.widgets.plots import BarChart
+from studio.ui.widgets.charts import BarChart
+from studio.ui.widgets.naming import name_after_attributes
 from studio.ui.workers.tasks import TaskRunner
 
 DEBOUNCE_MS = 250
@@ -48,20 +49,20 @@ class PlaygroundPage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.tasks = TaskRunner("playgroundTasks", self)
-        self.tasks.sig_result.connect(self._on_result)
-        self.tasks.sig_error.connect(self._on_error)
-        self.run_combo = QComboBox(objectName="playgroundRunCombo")
+        self.prediction_tasks = TaskRunner("prediction_tasks", self)
+        self.prediction_tasks.sig_result.connect(self._on_result)
+        self.prediction_tasks.sig_error.connect(self._on_error)
+        self.run_combo = QComboBox()
         self.run_combo.setToolTip("Which trained model answers")
         self.run_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.refresh_button = QPushButton("Refresh runs", objectName="playgroundRefreshButton")
+        self.refresh_button = QPushButton("Refresh runs")
         self.refresh_button.clicked.connect(self.refresh_runs)
-        self.input = QPlainTextEdit(objectName="playgroundInput")
+        self.input = QPlainTextEdit()
         self.input.setPlaceholderText("Type or paste a text to classify…")
         self.chart = BarChart(value_label="probability")
-        self.chart.setObjectName("probabilityChart")
-        self.tokens = QTextBrowser(objectName="tokenView")
-        self.status = QLabel(objectName="playgroundStatus", wordWrap=True)
+        self.tokens = QTextBrowser()
+        self.status = QLabel()
+        self.status.setWordWrap(True)
         self.legend = QLabel(
             "Tokens as the model saw them: "
             "<span style='background:rgba(46,157,91,160)'>&nbsp;for&nbsp;</span> "
@@ -98,13 +99,22 @@ class PlaygroundPage(QWidget):
         self.runs_dir: str | None = None
         self._cache: dict[str, Any] = {}  # run path -> LoadedRun, touched only by the worker
         self.last_explanation: Any = None
+        name_after_attributes(self)
 
     def current_run(self) -> str | None:
+        """The folder of the run that answers, if any."""
         data = self.run_combo.currentData()
         return str(data) if data else None
 
     def set_runs_dir(self, runs_dir: str | None) -> None:
+        """The runs folder the model list shows (None: the default one)."""
         self.runs_dir = runs_dir
+
+    @Slot()
+    def ensure_runs_listed(self) -> None:
+        """List the runs when the model list is still empty (the page is being shown)."""
+        if self.run_combo.count() == 0:
+            self.refresh_runs()
 
     @Slot()
     def refresh_runs(self) -> None:
@@ -128,6 +138,7 @@ class PlaygroundPage(QWidget):
             self.status.setText("No trained model yet: train one first.")
 
     def select_run(self, path: str) -> None:
+        """Let the run at ``path`` answer (added to the list when it is not there yet)."""
         self._cache.pop(path, None)  # the run may have been retrained or replaced
         index = self.run_combo.findData(path)
         if index < 0:
@@ -140,6 +151,7 @@ class PlaygroundPage(QWidget):
 
     @Slot()
     def predict_now(self) -> None:
+        """Predict the typed text now (typing waits for a pause first)."""
         run_path = self.current_run()
         text = self.input.toPlainText()
         if not run_path:
@@ -155,7 +167,7 @@ class PlaygroundPage(QWidget):
                 run = cache[run_path] = load_run(run_path)
             return explain(run, text)
 
-        self.tasks.submit(work)
+        self.prediction_tasks.submit(work)
 
     @Slot(object)
     def _on_result(self, e: Any) -> None:
@@ -176,4 +188,5 @@ class PlaygroundPage(QWidget):
         self.status.setText(f"<b>Cannot predict:</b> {html.escape(message)}")
 
     def shutdown(self) -> None:
-        self.tasks.shutdown()
+        """Stop the prediction thread (the main window's shutdown calls it)."""
+        self.prediction_tasks.shutdown()

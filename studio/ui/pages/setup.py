@@ -32,12 +32,14 @@ from studio.config import (
 )
 from studio.errors import ConfigError, StudioError
 from studio.ui.widgets.device_picker import DevicePicker
+from studio.ui.widgets.naming import name_after_attributes
+from studio.ui.workers.device_selection import DeviceSelection
 
 _HIDDEN_TIP = "Widths of hidden ReLU layers between pooling and output, e.g. 128 or 256,64."
 
 
-def _spin(name: str, low: int, high: int, value: int, tip: str, step: int = 1) -> QSpinBox:
-    box = QSpinBox(objectName=name)
+def _spin(low: int, high: int, value: int, tip: str, step: int = 1) -> QSpinBox:
+    box = QSpinBox()
     box.setRange(low, high)
     box.setValue(value)
     box.setSingleStep(step)
@@ -47,34 +49,24 @@ def _spin(name: str, low: int, high: int, value: int, tip: str, step: int = 1) -
     return box
 
 
-def _combo(name: str, items: list[str], tip: str) -> QComboBox:
-    box = QComboBox(objectName=name)
+def _combo(items: list[str], tip: str) -> QComboBox:
+    box = QComboBox()
     box.addItems(items)
     box.setToolTip(tip)
     return box
 
 
-def estimate(config: StudioConfig, n_labels: int, vocab_found: int | None) -> dict[str, float]:
-    """Parameter count and bytes of the table, the head, and optimiser state."""
-    vocab = (
-        config.tokenizer.vocab_size
-        if vocab_found is None
-        else min(vocab_found, config.tokenizer.vocab_size)
-    )
-    rows = vocab + config.tokenizer.ngram_buckets
-    dim = config.model.embed_dim
-    table = rows * dim
-    head, width = 0, dim
-    outputs = 1 if n_labels == 2 else max(n_labels, 2)
-    for h in (*config.model.hidden, outputs):
-        head += width * h + h
-        width = h
-    states = 2 if config.train.optimizer in ("adam", "adamw") else 0  # Adam keeps 2 moments
-    params = table + head
+def estimate(
+    config: StudioConfig, n_labels: int, vocab_found: int | None, *, distributed: bool = False
+) -> dict[str, float]:
+    """Parameter count, bytes of the table, and what training holds (the engine's count)."""
+    from studio.engine.train.memory import estimate_training_memory  # arithmetic, no torch
+
+    e = estimate_training_memory(config, vocab_found, n_labels, distributed=distributed)
     return {
-        "parameters": float(params),
-        "table_bytes": table * 4.0,
-        "training_bytes": params * 4.0 * (2 + states),  # weights + gradients + moments
+        "parameters": float(e.parameters),
+        "table_bytes": float(e.table_bytes),
+        "training_bytes": float(e.training_bytes),  # weights, optimiser state, grads, a batch
     }
 
 
@@ -96,77 +88,88 @@ class SetupPage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        d = StudioConfig()
+        self._data = DataConfig()
+        self._n_labels = 2
+        self._vocab_found: int | None = None
+        self._valid = True
+        self._applying = False
+        defaults = StudioConfig()
+        self._build_model_fields(defaults)
+        self._build_training_fields(defaults)
+        self._build_messages()
+        self._build_layout()
+        self._connect_fields()
+        name_after_attributes(self)
+        self._changed()
+
+    # -- construction ------------------------------------------------------------------
+    def _build_model_fields(self, d: StudioConfig) -> None:
+        """The table's and the model's sizes, and the device."""
         self.vocab_size = _spin(
-            "vocabSize",
-            0,
-            5_000_000,
-            d.tokenizer.vocab_size,
-            "Most frequent training tokens kept; the rest become <unk>.",
-            1000,
-        )
+            0, 5_000_000, d.tokenizer.vocab_size,
+            "Most frequent training tokens kept; the rest become <unk>.", 1000,
+        )  # fmt: skip
         self.embed_dim = _spin(
-            "embedDim", 0, 100_000, d.model.embed_dim, "Length of each token's learned vector.", 16
+            0, 100_000, d.model.embed_dim, "Length of each token's learned vector.", 16
         )
         self.batch_size = _spin(
-            "batchSize", 0, 1_048_576, d.train.batch_size, "Documents per optimisation step.", 16
+            0, 1_048_576, d.train.batch_size, "Documents per optimisation step.", 16
         )
-        self.epochs = _spin("epochs", 0, 10_000, d.train.epochs, "Passes over the training split.")
-        self.lr = QDoubleSpinBox(objectName="learningRate")
-        self.lr.setDecimals(5)
-        self.lr.setRange(0.0, 100.0)
-        self.lr.setSingleStep(0.001)
-        self.lr.setValue(d.train.lr)
-        self.lr.setToolTip("Step size of the optimiser (decays to 0 with the linear schedule).")
+        self.hidden_layers = QLineEdit()
+        self.hidden_layers.setPlaceholderText("none")
+        self.hidden_layers.setToolTip(_HIDDEN_TIP)
+        self.ngram_buckets = _spin(
+            0, 50_000_000, d.tokenizer.ngram_buckets,
+            "Extra table rows for hashed word bigrams (0 = off).", 10_000,
+        )  # fmt: skip
+        self.tokenizer = _combo(
+            ["words", "bpe"], "words: lower-cased words and punctuation; bpe: subwords, no OOV."
+        )
+        self.devices = DevicePicker()
+
+    def _build_training_fields(self, d: StudioConfig) -> None:
+        """Preset, epochs, learning rate, optimiser, schedule, seed and validation split."""
+        self.epochs = _spin(0, 10_000, d.train.epochs, "Passes over the training split.")
+        self.learning_rate = QDoubleSpinBox()
+        self.learning_rate.setDecimals(5)
+        self.learning_rate.setRange(0.0, 100.0)
+        self.learning_rate.setSingleStep(0.001)
+        self.learning_rate.setValue(d.train.lr)
+        self.learning_rate.setToolTip(
+            "Step size of the optimiser (decays to 0 with the linear schedule)."
+        )
         self.optimizer = _combo(
-            "optimizerCombo",
             ["adamw", "adam", "sgd"],
             "AdamW/Adam use SparseAdam for the table; SGD uses sparse gradients.",
         )
         self.schedule = _combo(
-            "scheduleCombo",
-            ["linear", "cosine", "constant"],
-            "How the learning rate changes over the run.",
+            ["linear", "cosine", "constant"], "How the learning rate changes over the run."
         )
         self.preset = _combo(
-            "presetCombo",
             ["default", "seed", "custom"],
             "seed = the original Keras model (10000×128, Dense 128, batch 32).",
         )
-        self.hidden = QLineEdit(objectName="hiddenLayers", placeholderText="none")
-        self.hidden.setToolTip(_HIDDEN_TIP)
-        self.ngram_buckets = _spin(
-            "ngramBuckets",
-            0,
-            50_000_000,
-            d.tokenizer.ngram_buckets,
-            "Extra table rows for hashed word bigrams (0 = off).",
-            10_000,
-        )
-        self.tokenizer = _combo(
-            "tokenizerCombo",
-            ["words", "bpe"],
-            "words: lower-cased words and punctuation; bpe: subwords, no OOV.",
-        )
-        self.seed = _spin(
-            "seedSpin", 0, 2**31 - 1, d.train.seed, "Random seed (split, init, order)."
-        )
-        self.valid_split = QDoubleSpinBox(objectName="validSplit")
+        self.seed = _spin(0, 2**31 - 1, d.train.seed, "Random seed (split, init, order).")
+        self.valid_split = QDoubleSpinBox()
         self.valid_split.setRange(0.0, 0.5)
         self.valid_split.setSingleStep(0.05)
         self.valid_split.setValue(d.data.valid_fraction)
         self.valid_split.setToolTip("Share of the data held out for validation (stratified).")
-        self.devices = DevicePicker()
 
-        self.error_label = QLabel(objectName="setupError", wordWrap=True)
+    def _build_messages(self) -> None:
+        """The error line, the size estimate, and the save / load buttons."""
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: palette(highlight); font-weight: bold;")
         self.error_label.hide()
-        self.estimate_label = QLabel(objectName="estimateLabel", wordWrap=True)
-        self.save_button = QPushButton("Save setup…", objectName="saveSetupButton")
-        self.load_button = QPushButton("Load setup…", objectName="loadSetupButton")
-        self.save_button.clicked.connect(self._save_dialog)
-        self.load_button.clicked.connect(self._load_dialog)
+        self.estimate_label = QLabel()
+        self.estimate_label.setWordWrap(True)
+        self.save_button = QPushButton("Save setup…")
+        self.load_button = QPushButton("Load setup…")
+        self.save_button.clicked.connect(self.save_dialog)
+        self.load_button.clicked.connect(self.load_dialog)
 
+    def _build_layout(self) -> None:
         card = QGroupBox("Embedding")
         f = QFormLayout(card)
         f.addRow("Vocabulary size", self.vocab_size)
@@ -177,10 +180,10 @@ class SetupPage(QWidget):
         g = QFormLayout(more)
         g.addRow("Preset", self.preset)
         g.addRow("Epochs", self.epochs)
-        g.addRow("Learning rate", self.lr)
+        g.addRow("Learning rate", self.learning_rate)
         g.addRow("Optimiser", self.optimizer)
         g.addRow("Schedule", self.schedule)
-        g.addRow("Hidden layers", self.hidden)
+        g.addRow("Hidden layers", self.hidden_layers)
         g.addRow("Bigram buckets", self.ngram_buckets)
         g.addRow("Tokenizer", self.tokenizer)
         g.addRow("Seed", self.seed)
@@ -203,11 +206,8 @@ class SetupPage(QWidget):
         layout.addWidget(more)
         layout.addStretch(1)
 
-        self._data = DataConfig()
-        self._n_labels = 2
-        self._vocab_found: int | None = None
-        self._valid = True
-        self._applying = False
+    def _connect_fields(self) -> None:
+        """Every field re-validates; touching a preset's field switches the preset to custom."""
         for box in (
             self.vocab_size,
             self.embed_dim,
@@ -217,29 +217,51 @@ class SetupPage(QWidget):
             self.seed,
         ):
             box.valueChanged.connect(self._changed)
-        for dbox in (self.lr, self.valid_split):
+        for dbox in (self.learning_rate, self.valid_split):
             dbox.valueChanged.connect(self._changed)
         for combo in (self.optimizer, self.schedule, self.tokenizer):
             combo.currentIndexChanged.connect(self._changed)
-        self.hidden.textChanged.connect(self._changed)
+        self.hidden_layers.textChanged.connect(self._changed)
         self._preset_widgets: tuple[QWidget, ...] = (
-            self.vocab_size, self.embed_dim, self.batch_size, self.epochs, self.lr, self.optimizer,
-            self.schedule, self.hidden, self.ngram_buckets, self.tokenizer,
+            self.vocab_size, self.embed_dim, self.batch_size, self.epochs, self.learning_rate,
+            self.optimizer, self.schedule, self.hidden_layers, self.ngram_buckets, self.tokenizer,
         )  # fmt: skip
         self.preset.currentTextChanged.connect(self._preset_chosen)
         self.devices.sig_device_changed.connect(self._changed)
-        self._changed()
 
     # -- public ------------------------------------------------------------------------
     def is_valid(self) -> bool:
+        """Whether the settings make a valid config."""
         return self._valid
+
+    def device_selection(self) -> DeviceSelection:
+        """The device (or devices) the run would train on."""
+        return self.devices.selection()
+
+    def set_device_selection(self, selection: DeviceSelection) -> None:
+        """Pick a saved device selection again (when those devices still exist)."""
+        self.devices.set_selection(selection)
+
+    @Slot()
+    def refresh_devices(self) -> None:
+        """List the devices again, off the GUI thread."""
+        self.devices.refresh()
+
+    def ensure_epochs(self, n: int) -> None:
+        """Train for at least ``n`` epochs (more when the setting already asks for more)."""
+        self.epochs.setValue(max(self.epochs.value(), n))
+
+    @Slot()
+    def shutdown(self) -> None:
+        """Stop the device listing thread (the main window's shutdown calls it)."""
+        self.devices.shutdown()
 
     def config(self) -> StudioConfig:
         """The validated config (raises ConfigError when the settings are invalid)."""
         problem = self.devices.problem()
         if problem:
             raise ConfigError("device.device", problem)
-        hidden_text = self.hidden.text().strip()
+        hidden_text = self.hidden_layers.text().strip()
         try:
             hidden = tuple(int(w) for w in hidden_text.replace(" ", "").split(",") if w)
         except ValueError:
@@ -259,7 +281,8 @@ class SetupPage(QWidget):
                 "model": {"preset": self.preset.currentText(), "embed_dim": self.embed_dim.value(),
                           "hidden": list(hidden)},
                 "train": {"epochs": self.epochs.value(), "batch_size": self.batch_size.value(),
-                          "lr": self.lr.value(), "optimizer": self.optimizer.currentText(),
+                          "lr": self.learning_rate.value(),
+                          "optimizer": self.optimizer.currentText(),
                           "schedule": self.schedule.currentText(), "seed": self.seed.value()},
                 "device": {"device": self.devices.current_device()},
             }
@@ -282,11 +305,11 @@ class SetupPage(QWidget):
             self.ngram_buckets.setValue(config.tokenizer.ngram_buckets)
             self.tokenizer.setCurrentText(config.tokenizer.kind)
             self.embed_dim.setValue(config.model.embed_dim)
-            self.hidden.setText(",".join(str(h) for h in config.model.hidden))
+            self.hidden_layers.setText(",".join(str(h) for h in config.model.hidden))
             self.preset.setCurrentText(config.model.preset)
             self.epochs.setValue(config.train.epochs)
             self.batch_size.setValue(config.train.batch_size)
-            self.lr.setValue(config.train.lr)
+            self.learning_rate.setValue(config.train.lr)
             self.optimizer.setCurrentText(config.train.optimizer)
             self.schedule.setCurrentText(config.train.schedule)
             self.seed.setValue(config.train.seed)
@@ -343,10 +366,10 @@ class SetupPage(QWidget):
         self.sig_validity.emit(valid)
 
     def _show_estimate(self, config: StudioConfig) -> None:
-        e = estimate(config, self._n_labels, self._vocab_found)
-        need = e["training_bytes"]
         info = self.devices.current_info()
         selection = self.devices.selection()
+        e = estimate(config, self._n_labels, self._vocab_found, distributed=selection.distributed)
+        need = e["training_bytes"]
         free = info.get("free_memory")
         if free:
             fits = "fits" if need < 0.8 * free else "does NOT fit"
@@ -359,11 +382,12 @@ class SetupPage(QWidget):
         self.estimate_label.setText(
             f"<b>{e['parameters']:,.0f}</b> parameters · table {_human_bytes(e['table_bytes'])} · "
             f"training needs about {_human_bytes(need)} "
-            f"(weights, gradients, optimiser state) {where}"
+            f"(weights, optimiser state, gradients, one batch) {where}"
         )
 
     @Slot()
-    def _save_dialog(self) -> None:
+    def save_dialog(self) -> None:
+        """Ask for a file name and save the setup there as TOML (the CLI reads it)."""
         path, _ = QFileDialog.getSaveFileName(self, "Save setup", "setup.toml", "TOML (*.toml)")
         if path:
             try:
@@ -372,12 +396,14 @@ class SetupPage(QWidget):
                 self._set_valid(self._valid, f"cannot save: {exc}")
 
     @Slot()
-    def _load_dialog(self) -> None:
+    def load_dialog(self) -> None:
+        """Ask for a setup TOML file and show its settings."""
         path, _ = QFileDialog.getOpenFileName(self, "Load setup", "", "TOML (*.toml)")
         if path:
             self.load_file(path)
 
     def load_file(self, path: str) -> None:
+        """Show the settings of the setup TOML file at ``path`` (errors show inline)."""
         try:
             config = load_config(path)
         except StudioError as exc:

@@ -1,1 +1,1 @@
-"""Reusable widgets: plots and charts, the device picker, image saving."""
+"""Reusable widgets: live training plots, charts, their styling, banners, the device picker."""

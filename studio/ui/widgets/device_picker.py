@@ -9,10 +9,10 @@ processes (CPU processes or checked GPUs) train as a distributed launch in a sub
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any, Final
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,6 +26,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from studio.ui.widgets.naming import name_after_attributes
+from studio.ui.workers.device_selection import DeviceSelection
+from studio.ui.workers.threads import WorkerThread
 
 #: Combo item data of the "Several GPUs" entry (its config device is ``cuda``).
 MULTI_GPU: Final = "cuda:*"
@@ -45,58 +49,6 @@ _GPU_LIST_TIP = (
     "The GPUs that train together, one process each (DistributedDataParallel over NCCL). "
     "Each holds a full copy of the model."
 )
-
-
-@dataclass(frozen=True)
-class DeviceSelection:
-    """What the picker chose: the config's device, the process count, and which GPUs.
-
-    ``device`` is what ``device.device`` of the config gets: ``cpu``, ``cuda:N``, ``mps``,
-    or ``cuda`` for several GPUs. ``visible_gpus`` are the CUDA indices a multi-GPU run
-    sees (``CUDA_VISIBLE_DEVICES``); each of its ``nproc`` ranks uses ``cuda:LOCAL_RANK``.
-    """
-
-    device: str = "cpu"
-    nproc: int = 1
-    visible_gpus: tuple[int, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.nproc < 1:
-            raise ValueError(f"nproc must be at least 1, not {self.nproc}")
-        if self.visible_gpus and (self.device != "cuda" or len(self.visible_gpus) != self.nproc):
-            raise ValueError("visible_gpus needs device 'cuda' and one process per GPU")
-
-    @property
-    def distributed(self) -> bool:
-        """Whether the run needs a distributed launch (more than one process)."""
-        return self.nproc > 1
-
-    def describe(self) -> str:
-        """For people: ``cpu``, ``cuda:1``, ``CPU × 4 processes``, ``2 GPUs (cuda:1, cuda:3)``."""
-        if self.visible_gpus:
-            names = ", ".join(f"cuda:{i}" for i in self.visible_gpus)
-            return f"{len(self.visible_gpus)} GPUs ({names})"
-        if self.nproc > 1:
-            return f"{self.device.upper()} × {self.nproc} processes"
-        return self.device
-
-    def key(self) -> str:
-        """A short text to remember the choice: ``cpu``, ``cpu*4``, ``cuda:1``, ``cuda:1,3``."""
-        if self.visible_gpus:
-            return "cuda:" + ",".join(str(i) for i in self.visible_gpus)
-        return f"{self.device}*{self.nproc}" if self.nproc > 1 else self.device
-
-    @classmethod
-    def from_key(cls, text: str) -> DeviceSelection | None:
-        """The inverse of :meth:`key`; None for text that is not one."""
-        try:
-            if text.startswith("cuda:") and "," in text:
-                gpus = tuple(int(i) for i in text[5:].split(","))
-                return cls("cuda", len(gpus), gpus)
-            device, _, n = text.partition("*")
-            return cls(device, int(n) if n else 1) if device else None
-        except ValueError:
-            return None
 
 
 def _gib(n: int | None) -> str:
@@ -148,26 +100,27 @@ class DeviceLister(QObject):
 
 
 class DevicePicker(QWidget):
-    """``deviceCombo`` (item data = device string), ``processesSpin`` (CPU), ``gpuList``
-    (checkable GPUs, shown for "Several GPUs") and a refresh button."""
+    """``device_combo`` (item data = device string), ``processes`` (CPU), ``gpu_list``
+    (checkable GPUs, shown for "Several GPUs") and ``refresh_devices_button``."""
 
     sig_device_changed = Signal(str)
     """The selection changed (device, process count or checked GPUs): the config's device."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.combo = QComboBox(objectName="deviceCombo")
-        self.combo.setToolTip(_COMBO_TIP)
-        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.processes = QSpinBox(objectName="processesSpin")
+        self.device_combo = QComboBox()
+        self.device_combo.setToolTip(_COMBO_TIP)
+        self.device_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.processes = QSpinBox()
         self.processes.setRange(1, max(os.cpu_count() or 1, 1))
         self.processes.setToolTip(_PROCESSES_TIP)
-        self.processes_label = QLabel("process", objectName="processesLabel")
+        self.processes_label = QLabel("process")
         self.processes_label.setToolTip(_PROCESSES_TIP)
-        self.refresh_button = QToolButton(objectName="refreshDevicesButton", text="⟳")
-        self.refresh_button.setToolTip("Look for devices again (and update free memory)")
-        self.refresh_button.clicked.connect(self.refresh)
-        self.gpu_list = QListWidget(objectName="gpuList")
+        self.refresh_devices_button = QToolButton()
+        self.refresh_devices_button.setText("⟳")
+        self.refresh_devices_button.setToolTip("Look for devices again (and update free memory)")
+        self.refresh_devices_button.clicked.connect(self.refresh)
+        self.gpu_list = QListWidget()
         self.gpu_list.setToolTip(_GPU_LIST_TIP)
         self.gpu_list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.gpu_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -176,30 +129,30 @@ class DevicePicker(QWidget):
         self.gpu_list.hide()
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.combo, 1)
+        row.addWidget(self.device_combo, 1)
         row.addWidget(self.processes)
         row.addWidget(self.processes_label)
-        row.addWidget(self.refresh_button)
+        row.addWidget(self.refresh_devices_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
         layout.addWidget(self.gpu_list)
         self._model = QStandardItemModel(self)
-        self.combo.setModel(self._model)
+        self.device_combo.setModel(self._model)
         self.devices: list[dict[str, Any]] = []
         self._wanted = "cpu"
         self._wanted_gpus: set[int] | None = None  # None: every usable GPU
-        self._thread: QThread | None = None
-        self._lister: DeviceLister | None = None
+        self._listing: WorkerThread[DeviceLister] | None = None
         self.set_devices([{"name": "cpu", "label": "CPU", "available": True, "reason": ""}])
-        self.combo.currentIndexChanged.connect(self._on_index)
+        self.device_combo.currentIndexChanged.connect(self._on_index)
         self.processes.valueChanged.connect(self._on_processes)
         self.gpu_list.itemChanged.connect(self._on_gpu_checked)
+        name_after_attributes(self)
 
     # -- the selection -----------------------------------------------------------------
     def selection(self) -> DeviceSelection:
         """The current choice; one checked GPU of "Several GPUs" trains on it in-process."""
-        data = str(self.combo.currentData() or "cpu")
+        data = str(self.device_combo.currentData() or "cpu")
         if data == MULTI_GPU:
             gpus = self.checked_gpus()
             if len(gpus) == 1:
@@ -213,7 +166,7 @@ class DevicePicker(QWidget):
 
     def problem(self) -> str:
         """Why the selection cannot train, or ''."""
-        if self.combo.currentData() == MULTI_GPU and not self.checked_gpus():
+        if self.device_combo.currentData() == MULTI_GPU and not self.checked_gpus():
             return "check at least one GPU to train on"
         return ""
 
@@ -249,12 +202,12 @@ class DevicePicker(QWidget):
         """Choose ``name`` (a device string or :data:`MULTI_GPU`) now, or once listed."""
         if name == self.current_device() and name != "cuda":
             # already chosen, maybe as several GPUs or CPU processes: keep that
-            self._wanted = str(self.combo.currentData() or "cpu")
+            self._wanted = str(self.device_combo.currentData() or "cpu")
             return
         self._wanted = name
-        index = self.combo.findData(name)
+        index = self.device_combo.findData(name)
         if index >= 0 and self._model.item(index).isEnabled():
-            self.combo.setCurrentIndex(index)
+            self.device_combo.setCurrentIndex(index)
 
     def set_selection(self, selection: DeviceSelection) -> None:
         """Show a remembered selection (several GPUs are checked once they are listed)."""
@@ -270,34 +223,31 @@ class DevicePicker(QWidget):
     # -- listing -----------------------------------------------------------------------
     @Slot()
     def refresh(self) -> None:
-        if self._thread is not None:
+        """List the devices again, on a worker thread (the first listing loads torch)."""
+        if self._listing is not None:
             return
-        self.refresh_button.setEnabled(False)
-        self._thread = QThread(self)
-        self._lister = DeviceLister()
-        self._lister.moveToThread(self._thread)
-        self._thread.started.connect(self._lister.run)
-        self._lister.sig_listed.connect(self.set_devices)
-        self._lister.sig_listed.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
-        self._thread.finished.connect(self._on_listed)
-        self._thread.start()
+        self.refresh_devices_button.setEnabled(False)
+        lister = DeviceLister()
+        lister.sig_listed.connect(self.set_devices)
+        self._listing = WorkerThread(
+            lister, "device_lister_thread", self, entry=lister.run, quit_on=(lister.sig_listed,)
+        )
+        self._listing.sig_finished.connect(self._on_listed)
+        self._listing.start()
+
+    def is_listing(self) -> bool:
+        """Whether a listing is running."""
+        return self._listing is not None
 
     def shutdown(self) -> None:
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait()
-            self._on_listed()
+        """Wait for a running listing to end (idempotent)."""
+        if self._listing is not None:
+            self._listing.shutdown()
 
     @Slot()
     def _on_listed(self) -> None:
-        if self._thread is None:
-            return
-        thread, lister = self._thread, self._lister
-        self._thread = self._lister = None
-        if lister is not None:
-            lister.deleteLater()
-        thread.deleteLater()
-        self.refresh_button.setEnabled(True)
+        self._listing = None
+        self.refresh_devices_button.setEnabled(True)
 
     @Slot(list)
     def set_devices(self, devices: list[dict[str, Any]]) -> None:
@@ -305,7 +255,7 @@ class DevicePicker(QWidget):
         self.devices = devices
         gpus = [d for d in devices if _gpu_index(d["name"]) is not None]
         usable = [d for d in gpus if d["available"]]
-        self.combo.blockSignals(True)
+        self.device_combo.blockSignals(True)
         self._model.clear()
         for d in devices:
             item = QStandardItem(device_text(d))
@@ -315,9 +265,9 @@ class DevicePicker(QWidget):
             self._model.appendRow(item)
             if len(gpus) > 1 and d is gpus[-1]:
                 self._model.appendRow(self._multi_item(len(usable)))
-        self.combo.blockSignals(False)
+        self.device_combo.blockSignals(False)
         self._fill_gpu_list(gpus)
-        self.select(wanted if self.combo.findData(wanted) >= 0 else "cpu")
+        self.select(wanted if self.device_combo.findData(wanted) >= 0 else "cpu")
         self._on_index()
 
     @staticmethod
@@ -366,7 +316,7 @@ class DevicePicker(QWidget):
     # -- slots -------------------------------------------------------------------------
     @Slot()
     def _on_index(self) -> None:
-        data = str(self.combo.currentData() or "cpu")
+        data = str(self.device_combo.currentData() or "cpu")
         self._wanted = data
         cpu = data == "cpu"
         self.processes.setVisible(cpu)

@@ -16,7 +16,6 @@ from pytestqt.qtbot import QtBot
 from studio.engine.data.readers import RawDataset
 from studio.ui.models.preview import DISPLAY_CHARS, FULL_TEXT_ROLE, PreviewModel
 from studio.ui.pages.dataset import DatasetPage, imbalance_warning
-from studio.ui.workers.dataset_loader import inspect_columns, list_columns
 
 TIMEOUT = 60_000  # ms; generous for slow CI machines
 
@@ -65,45 +64,45 @@ def test_loads_the_bundled_dataset(qtbot: QtBot, page: DatasetPage, sample_path:
 
     assert busy == [True, False]
     assert page.is_ready()
-    assert [page.textColumn.itemText(i) for i in range(page.textColumn.count())] == [
+    assert [page.text_column.itemText(i) for i in range(page.text_column.count())] == [
         "page",
         "section",
         "text",
     ]
-    assert page.textColumn.currentText() == "text"
-    assert page.labelColumn.currentText() == "section"
-    assert page.textColumn.isEnabled() and page.labelColumn.isEnabled()
-    assert page.previewTable.model().rowCount() == 4295
-    summary = page.datasetSummary.text()
+    assert page.text_column.currentText() == "text"
+    assert page.label_column.currentText() == "section"
+    assert page.text_column.isEnabled() and page.label_column.isEnabled()
+    assert page.preview_table.model().rowCount() == 4295
+    summary = page.dataset_summary.text()
     assert "4,295 documents" in summary and "7 labels" in summary and "format tsv" in summary
     assert page.data_values() == {
         "path": str(sample_path),
         "text_column": "text",
         "label_column": "section",
     }
-    assert page.loadProgress.isHidden() and page.cancelLoadButton.isHidden()
-    assert page.datasetError.isHidden()
+    assert page.load_progress.isHidden() and page.cancel_load_button.isHidden()
+    assert page.dataset_error.isHidden()
 
-    assert len(page.labelChart.labels()) == 7
-    assert sum(page.labelChart.values()) == 4295
-    assert page.labelChart.warning_label.isHidden()  # 1000 vs 302: not imbalanced
-    counts, _edges = page.lengthChart.histogram()
+    assert len(page.label_chart.labels()) == 7
+    assert sum(page.label_chart.values()) == 4295
+    assert page.label_chart.warning_label.isHidden()  # 1000 vs 302: not imbalanced
+    counts, _edges = page.length_chart.histogram()
     assert counts.sum() == 4295
-    at_marker = page.oovChart.marker_values()
+    at_marker = page.oov_chart.marker_values()
     assert at_marker is not None and 0.0 <= at_marker[0] < 0.5
     loaded = page.loaded
     assert loaded is not None and loaded.n_docs == 4295 and len(loaded.lengths) == 4295
 
 
 def test_enter_in_the_path_field_loads(qtbot: QtBot, page: DatasetPage, topics_csv: Path) -> None:
-    qtbot.keyClicks(page.datasetPath, str(topics_csv))
+    qtbot.keyClicks(page.dataset_path, str(topics_csv))
     with qtbot.waitSignal(page.sig_loaded, timeout=TIMEOUT) as blocker:
-        qtbot.keyClick(page.datasetPath, Qt.Key.Key_Return)
+        qtbot.keyClick(page.dataset_path, Qt.Key.Key_Return)
     assert blocker.args == [str(topics_csv)]
-    assert page.previewTable.model().rowCount() == 1200
+    assert page.preview_table.model().rowCount() == 1200
     assert page.data_values()["text_column"] == "text"
     assert page.data_values()["label_column"] == "label"
-    assert "3 labels" in page.datasetSummary.text()
+    assert "3 labels" in page.dataset_summary.text()
 
 
 def test_a_bad_file_shows_an_inline_error(
@@ -118,18 +117,18 @@ def test_a_bad_file_shows_an_inline_error(
 
     message = blocker.args[0]
     assert "line 4" in message and "expected 2 fields" in message
-    assert not page.datasetError.isHidden()
-    assert page.datasetError.text() == message
+    assert not page.dataset_error.isHidden()
+    assert page.dataset_error.text() == message
     assert not page.is_ready()
-    assert page.previewTable.model().rowCount() == 0  # the previous preview is cleared
-    assert page.labelChart.labels() == []
-    assert page.loadProgress.isHidden()
+    assert page.preview_table.model().rowCount() == 0  # the previous preview is cleared
+    assert page.label_chart.labels() == []
+    assert page.load_progress.isHidden()
     # the header was fine, so the pickers still offer its columns
-    assert page.labelColumn.currentText() == "label"
+    assert page.label_column.currentText() == "label"
 
     # the page stays usable
     _load(qtbot, page, topics_csv)
-    assert page.datasetError.isHidden() and page.is_ready()
+    assert page.dataset_error.isHidden() and page.is_ready()
 
 
 def test_missing_file_and_empty_path(qtbot: QtBot, page: DatasetPage, tmp_path: Path) -> None:
@@ -154,7 +153,7 @@ def test_unexpected_errors_are_shown_not_swallowed(
     with qtbot.waitSignal(page.sig_failed, timeout=TIMEOUT) as blocker:
         page.load(str(topics_csv))
     assert blocker.args == ["unexpected error: RuntimeError: boom"]
-    assert page.datasetError.text() == "unexpected error: RuntimeError: boom"
+    assert page.dataset_error.text() == "unexpected error: RuntimeError: boom"
     assert not page.is_ready()
 
 
@@ -163,20 +162,20 @@ def test_choosing_another_label_column_reloads(
 ) -> None:
     path = _write_two_label_csv(tmp_path / "two.csv")
     _load(qtbot, page, path)
-    assert page.labelColumn.currentText() == "label"
-    assert sorted(page.labelChart.labels()) == ["x", "y", "z"]
+    assert page.label_column.currentText() == "label"
+    assert sorted(page.label_chart.labels()) == ["x", "y", "z"]
 
     with qtbot.waitSignal(page.sig_loaded, timeout=TIMEOUT):
-        page.labelColumn.setCurrentText("topic")
+        page.label_column.setCurrentText("topic")
 
     assert page.data_values() == {"path": str(path), "text_column": "text", "label_column": "topic"}
-    assert sorted(page.labelChart.labels()) == ["p", "q"]
-    assert page.labelColumn.currentText() == "topic"
-    assert "2 labels" in page.datasetSummary.text()
+    assert sorted(page.label_chart.labels()) == ["p", "q"]
+    assert page.label_column.currentText() == "topic"
+    assert "2 labels" in page.dataset_summary.text()
 
     # picking the text column as the label lets the text column be detected again
     with qtbot.waitSignal(page.sig_loaded, timeout=TIMEOUT):
-        page.textColumn.setCurrentText("label")
+        page.text_column.setCurrentText("label")
     assert page.data_values()["text_column"] == "label"
     assert page.data_values()["label_column"] == "topic"
 
@@ -192,19 +191,19 @@ def test_cancel_discards_the_running_load(
         page.sig_progress, timeout=TIMEOUT, check_params_cb=lambda msg, _pct: msg == "reading file"
     ):
         page.load(str(big))
-    assert not page.loadProgress.isHidden() and not page.cancelLoadButton.isHidden()
+    assert not page.load_progress.isHidden() and not page.cancel_load_button.isHidden()
 
     with qtbot.waitSignals([page.sig_cancelled, page.sig_busy], timeout=TIMEOUT):
-        qtbot.mouseClick(page.cancelLoadButton, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(page.cancel_load_button, Qt.MouseButton.LeftButton)
     assert not page.is_ready()
-    assert page.loadProgress.isHidden() and page.cancelLoadButton.isHidden()
-    assert page.previewTable.model().rowCount() == 0
+    assert page.load_progress.isHidden() and page.cancel_load_button.isHidden()
+    assert page.preview_table.model().rowCount() == 0
 
     # the worker finishes reading the big file in the background; its result is dropped
     # and the next request runs after it
     assert _load(qtbot, page, topics_csv) == str(topics_csv)
     assert loaded == [str(topics_csv)]
-    assert page.previewTable.model().rowCount() == 1200
+    assert page.preview_table.model().rowCount() == 1200
 
 
 def test_a_new_load_supersedes_the_running_one(
@@ -219,22 +218,22 @@ def test_a_new_load_supersedes_the_running_one(
     _load(qtbot, page, topics_csv)
     assert loaded == [str(topics_csv)]
     assert busy == [True, False]
-    assert page.previewTable.model().rowCount() == 1200
-    assert page.datasetPath.text() == str(topics_csv)
+    assert page.preview_table.model().rowCount() == 1200
+    assert page.dataset_path.text() == str(topics_csv)
 
 
 def test_set_vocab_size_moves_the_marker(
     qtbot: QtBot, page: DatasetPage, sample_path: Path
 ) -> None:
     page.set_vocab_size(500)  # before any data
-    assert page.oovChart.marker_line.value() == pytest.approx(math.log10(500))
-    assert page.oovChart.marker_values() is None
+    assert page.oov_chart.marker_line.value() == pytest.approx(math.log10(500))
+    assert page.oov_chart.marker_values() is None
 
     _load(qtbot, page, sample_path)
-    small = page.oovChart.marker_values()
+    small = page.oov_chart.marker_values()
     page.set_vocab_size(5000)
-    large = page.oovChart.marker_values()
-    assert page.oovChart.marker_line.value() == pytest.approx(math.log10(5000))
+    large = page.oov_chart.marker_values()
+    assert page.oov_chart.marker_line.value() == pytest.approx(math.log10(5000))
     assert small is not None and large is not None
     assert large[0] < small[0]
 
@@ -248,10 +247,10 @@ def test_formats_without_columns_disable_the_pickers(
         encoding="utf-8",
     )
     _load(qtbot, page, path)
-    assert not page.textColumn.isEnabled() and not page.labelColumn.isEnabled()
-    assert page.textColumn.count() == 0
+    assert not page.text_column.isEnabled() and not page.label_column.isEnabled()
+    assert page.text_column.count() == 0
     assert page.data_values() == {"path": str(path), "text_column": None, "label_column": None}
-    assert "format fasttext" in page.datasetSummary.text()
+    assert "format fasttext" in page.dataset_summary.text()
 
 
 def test_imbalance_warning_on_the_label_chart(
@@ -263,8 +262,8 @@ def test_imbalance_warning_on_the_label_chart(
     ]
     path.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
     _load(qtbot, page, path)
-    assert not page.labelChart.warning_label.isHidden()
-    assert "11×" in page.labelChart.warning_label.text()
+    assert not page.label_chart.warning_label.isHidden()
+    assert "11×" in page.label_chart.warning_label.text()
     assert imbalance_warning({"a": 10, "b": 100}) == ""
 
 
@@ -274,20 +273,6 @@ def test_deleting_a_loading_page_waits_for_its_thread(qtbot: QtBot, tmp_path: Pa
     with qtbot.waitSignal(widget.sig_progress, timeout=TIMEOUT):
         widget.load(str(big))
     shiboken6.delete(widget)  # no shutdown(): the page stops its thread on destruction
-
-
-def test_list_columns(tmp_path: Path, sample_path: Path) -> None:
-    assert list_columns(sample_path) == ["page", "section", "text"]
-    jsonl = tmp_path / "a.jsonl"
-    jsonl.write_text(
-        '{"id": 1, "body": "hello there", "y": "a"}\n{"id": 2, "body": "bye", "y": "b", "z": 1}\n',
-        encoding="utf-8",
-    )
-    info = inspect_columns(jsonl)
-    assert info.columns == ("id", "body", "y", "z")
-    assert (info.text_column, info.label_column) == ("body", "y")
-    (tmp_path / "folder" / "a").mkdir(parents=True)
-    assert list_columns(tmp_path / "folder") == []
 
 
 def test_preview_model_is_lazy_over_a_million_rows(qtbot: QtBot) -> None:
