@@ -24,6 +24,8 @@ from studio.errors import StudioError
 
 CACHE_VERSION = 1
 Progress = Callable[[str, float], None]
+"""``(stage, fraction done)``; a stage that starts with :data:`WARNING` is a warning instead."""
+WARNING = "warning: "
 
 
 class Cancelled(StudioError):
@@ -78,6 +80,7 @@ class PreparedDataset:
     lines: np.ndarray  # int64, source line of each document
     source: str
     cache_dir: str | None = None
+    warnings: tuple[str, ...] = ()  # what preparation noticed (dropped labels), one line each
 
     @property
     def n_docs(self) -> int:
@@ -131,6 +134,7 @@ def write_meta(
     lowercase: bool,
     bpe_json: str | None,
     source: str,
+    warnings: Sequence[str] = (),
 ) -> None:
     """Write ``meta.json``: everything of a prepared dataset that is not an array."""
     meta = {
@@ -142,6 +146,7 @@ def write_meta(
         "lowercase": lowercase,
         "bpe_json": bpe_json,
         "source": source,
+        "warnings": list(warnings),
     }
     (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
 
@@ -163,6 +168,7 @@ def save_prepared(p: PreparedDataset, folder: Path) -> None:
             lowercase=p.lowercase,
             bpe_json=p.bpe_json,
             source=p.source,
+            warnings=p.warnings,
         )
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(tmp, folder)
@@ -188,4 +194,5 @@ def load_prepared(folder: Path) -> PreparedDataset:
         bpe_json=meta["bpe_json"],
         source=meta["source"],
         cache_dir=str(folder),
+        warnings=tuple(meta.get("warnings", ())),
     )

@@ -14,11 +14,11 @@ import numpy as np
 from studio.config import DataConfig, TokenizerConfig
 from studio.engine.data.dataset import PreparedDataset, Progress, check_cancel, reader_options
 from studio.engine.data.ids import flatten
+from studio.engine.data.label_set import choose_labels, label_codes, target_table
 from studio.engine.data.readers import RawDataset, read_dataset
 from studio.engine.data.split import split_documents
 from studio.engine.data.tokenize import SPECIALS, bpe_ids, train_bpe
 from studio.engine.data.word_ids import encode_words, rank_by_training_frequency
-from studio.errors import DatasetError
 
 
 def _read(path: str, data: DataConfig) -> RawDataset:
@@ -41,7 +41,6 @@ def prepare_in_memory(
     report("reading", 0.0)
     raws = [_read(data.path, data)]
     train_i, valid_i, test_i = _split(raws[0], data)
-    n_main = len(raws[0])
     for extra, name in ((data.valid_path, "valid"), (data.test_path, "test")):
         if not extra:
             continue
@@ -61,8 +60,7 @@ def prepare_in_memory(
         chain.from_iterable(r.lines for r in raws), dtype=np.int64, count=len(texts)
     )
     multi_label = any(r.multi_label for r in raws)
-    label_names = tuple(sorted({lab for i in train_i for lab in doc_labels[i]}))
-    targets = _targets(doc_labels, label_names, multi_label, raws, n_main)
+    label_names, targets, warnings = _labels(doc_labels, train_i, multi_label, raws)
 
     report("building vocabulary", 0.3)
     bpe_json: str | None = None
@@ -107,6 +105,7 @@ def prepare_in_memory(
         text_offsets=text_offsets,
         lines=lines,
         source=str(data.path),
+        warnings=warnings,
     )
 
 
@@ -128,35 +127,24 @@ def _text_blob(texts: list[str], chunk: int = 50_000) -> tuple[np.ndarray, np.nd
     return blob, text_offsets
 
 
-def _targets(
+def _labels(
     doc_labels: list[tuple[str, ...]],
-    names: tuple[str, ...],
+    train_i: np.ndarray,
     multi_label: bool,
     raws: list[RawDataset],
-    n_main: int,
-) -> np.ndarray:
-    index = {name: i for i, name in enumerate(names)}
-    n = len(doc_labels)
-    out = np.zeros((n, len(names)), dtype=np.uint8) if multi_label else np.zeros(n, dtype=np.int64)
-    for i, labels in enumerate(doc_labels):
-        for label in labels:
-            j = index.get(label)
-            if j is None:
-                raw, line = _locate(raws, i)
-                raise DatasetError(
-                    f"label {label!r} does not occur in the training data", path=raw.path, line=line
-                )
-            if multi_label:
-                out[i, j] = 1
-            else:
-                out[i] = j
-    return out
+) -> tuple[tuple[str, ...], np.ndarray, tuple[str, ...]]:
+    """The label names, the targets and the warnings (see :mod:`~studio.engine.data.label_set`)."""
+    codes, sets = label_codes(doc_labels)
+    choice = choose_labels(sets, codes, train_i)
+    warnings = choice.warnings(multi_label, lambda i: _locate(raws, i))
+    return choice.names, target_table(sets, choice.names, multi_label)[codes], warnings
 
 
-def _locate(raws: list[RawDataset], i: int) -> tuple[RawDataset, int]:
+def _locate(raws: list[RawDataset], i: int) -> tuple[str, int]:
+    """The file and source line of document ``i``."""
     for raw in raws:
         if i < len(raw):
-            return raw, raw.lines[i]
+            return raw.path, raw.lines[i]
         i -= len(raw)
     raise IndexError(i)
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from studio.config import DataConfig, TokenizerConfig
 from studio.engine.data.dataset import (
     CACHE_VERSION,
+    WARNING,
     Cancelled,
     PreparedDataset,
     Progress,
@@ -125,7 +126,9 @@ def prepare_dataset(
 
     ``stream`` True prepares in bounded memory (see :mod:`~studio.engine.data.streamed`;
     needs ``cache_dir``), False in memory, None (default) chooses by :func:`streams`.
-    A streamed dataset is returned memory-mapped from the cache folder.
+    A streamed dataset is returned memory-mapped from the cache folder. Its ``warnings``
+    (kept in the cache too) are also reported through ``progress``, once, as stages that
+    start with ``WARNING``, just before "ready".
     """
     report = progress or (lambda _msg, _frac: None)
     if not data.path:
@@ -135,18 +138,27 @@ def prepare_dataset(
     if cached is not None and (cached / "meta.json").exists():
         try:
             report("opening cached dataset", 1.0)
-            return load_prepared(cached)
+            opened = load_prepared(cached)
         except (OSError, ValueError, KeyError):
             shutil.rmtree(cached, ignore_errors=True)  # a damaged cache entry is rebuilt
+        else:
+            return _warned(opened, report, ready=False)
 
     if streams(data, cache_dir=cache_dir, stream=stream):
         assert cached is not None  # streams() refuses to stream without a cache folder
         prepare_streamed(data, tok, cached, progress=report, cancel=cancel)
-        report("ready", 1.0)
-        return load_prepared(cached)
+        return _warned(load_prepared(cached), report)
     prepared = prepare_in_memory(data, tok, report, cancel)
     if cached is not None:
         report("saving cache", 0.9)
         save_prepared(prepared, cached)
-    report("ready", 1.0)
+    return _warned(prepared, report)
+
+
+def _warned(prepared: PreparedDataset, report: Progress, *, ready: bool = True) -> PreparedDataset:
+    """Report ``prepared``'s warnings (then "ready" when ``ready``) and return it."""
+    for warning in prepared.warnings:
+        report(WARNING + warning, 1.0)
+    if ready:
+        report("ready", 1.0)
     return prepared

@@ -27,6 +27,7 @@ from studio.engine.data.readers import (
     raise_field_limit,
     read_bytes,
     sniff_delimiter,
+    tsv_is_quoted,
 )
 from studio.errors import DatasetError
 
@@ -78,10 +79,18 @@ def head_text(path: Path, encoding: str | None, limit: int = HEAD_BYTES) -> tupl
 
 
 def table_sample(text: str, truncated: bool, tsv: bool) -> Sample:
-    """Header and sample rows of CSV/TSV text (the last row is dropped if it may be cut)."""
+    """Header and sample rows of CSV/TSV text (the last row is dropped if it may be cut).
+
+    TSV is read with quote processing only when :func:`tsv_is_quoted`, as the readers do.
+    """
     delimiter = "\t" if tsv else (sniff_delimiter(text) or ",")
+    quoted = not tsv or tsv_is_quoted(text, truncated)
     raise_field_limit()
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(
+        io.StringIO(text, newline=""),
+        delimiter=delimiter,
+        quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE,
+    )
     rows: list[list[str]] = []
     try:
         for row in reader:

@@ -11,7 +11,9 @@ or all ids.
    ``ids.npy`` as they are, its distinct tokens to a scratch file, their counts into a
    :class:`~studio.engine.data.token_counter.TokenCounter` (bounded: the rarest are pruned).
 2. Split the main file's documents from the label codes exactly as in memory; extra files are
-   whole splits. Labels, targets and the split indices are written.
+   whole splits. The labels are chosen as in memory (:mod:`~studio.engine.data.label_set`:
+   a multi-label tag no training document carries is dropped, with a warning); labels,
+   targets and the split indices are written.
 3. Count each kept token's occurrences in the training split (one read of ``ids.npy``), rank
    the tokens by that count (ties by token, as in memory) and rewrite ``ids.npy`` in place,
    chunk by chunk, with the final ids; pruned and training-unseen tokens become ``<unk>``.
@@ -37,6 +39,7 @@ import numpy as np
 from studio.config import DataConfig, TokenizerConfig
 from studio.engine.data.dataset import Progress, check_cancel, reader_options, write_meta
 from studio.engine.data.ids import flatten
+from studio.engine.data.label_set import choose_labels, target_table
 from studio.engine.data.npy_append import NpyAppender, read_rows, write_rows
 from studio.engine.data.readers import CHUNK_DOCS, Chunk, iter_chunks
 from studio.engine.data.split import split_documents
@@ -179,6 +182,7 @@ class _Build:
         self.chunks: list[tuple[int, int]] = []  # pass 1's chunks, as document ranges
         self.codes = np.zeros(0, dtype=np.int32)  # label-set code per document, after reading
         self.sets: list[tuple[str, ...]] = []  # label set per code
+        self.warnings: tuple[str, ...] = ()  # about the labels, once they are chosen
         self.words = tok.kind == "words"
         self.read_share = 0.6 if self.words else 0.4  # of the progress bar
 
@@ -221,6 +225,7 @@ class _Build:
             lowercase=tok.lowercase,
             bpe_json=bpe_json,
             source=str(data.path),
+            warnings=self.warnings,
         )
 
     # ------------------------------------------------------------------ pass 1: read
@@ -306,34 +311,17 @@ class _Build:
         return train_i, valid_i, test_i
 
     def _labels(self, train_i: np.ndarray) -> tuple[str, ...]:
-        """Name the labels, check the extra files' labels and write ``targets.npy``."""
-        sets, codes = self.sets, self.codes
-        train_sets = np.flatnonzero(np.bincount(codes[train_i], minlength=len(sets)))
-        names = tuple(sorted({lab for c in train_sets.tolist() for lab in sets[c]}))
-        index = {name: j for j, name in enumerate(names)}
-        missing = [next((lab for lab in labels if lab not in index), None) for labels in sets]
-        bad = np.array([m is not None for m in missing], dtype=bool)
-        if bad.any():
-            i = int(np.flatnonzero(bad[codes])[0])
-            path, line = self.files.locate(i)
-            raise DatasetError(
-                f"label {missing[codes[i]]!r} does not occur in the training data",
-                path=path,
-                line=line,
-            )
-        multi = self.files.multi_label
-        if multi:
-            table = np.zeros((len(sets), len(names)), dtype=np.uint8)
-            for c, labels in enumerate(sets):
-                table[c, [index[lab] for lab in labels]] = 1
-        else:
-            table = np.array([index[labels[-1]] for labels in sets], dtype=np.int64)
+        """Choose the labels (as in memory), write ``targets.npy`` and return the names."""
+        sets, codes, multi = self.sets, self.codes, self.files.multi_label
+        choice = choose_labels(sets, codes, train_i)
+        self.warnings = choice.warnings(multi, self.files.locate)
+        table = target_table(sets, choice.names, multi)
         with NpyAppender(
-            self.tmp / "targets.npy", table.dtype, len(names) if multi else None
+            self.tmp / "targets.npy", table.dtype, len(choice.names) if multi else None
         ) as out:
             for start in range(0, len(codes), self.chunk_docs):
                 out.append(table[codes[start : start + self.chunk_docs]])
-        return names
+        return choice.names
 
     # ------------------------------------------------------------------ pass 3: words
     def _train_mask(self, train_i: np.ndarray) -> np.ndarray:

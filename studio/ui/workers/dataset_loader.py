@@ -196,7 +196,7 @@ def _statistics(
         n_docs=len(raw),
         vocab_types=len(prepared.tokens),
         multi_label=raw.multi_label,
-        warnings=tuple(raw.warnings),
+        warnings=(*raw.warnings, *prepared.warnings),
     )
 
 

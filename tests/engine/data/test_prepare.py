@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from studio.config import DataConfig, TokenizerConfig
+from studio.engine.data.dataset import WARNING
 from studio.engine.data.ids import add_bigrams, cap_vocab, flatten
 from studio.engine.data.prepare import prepare_dataset
-from studio.engine.data.split import stratified_split
+from studio.engine.data.split import split_documents, stratified_split
 from studio.engine.data.stats import length_percentiles, oov_curve, oov_rate
 from studio.engine.data.text_encoder import TextEncoder
 from studio.engine.data.tokenize import PAD, UNK, UNK_ID, word_tokens
@@ -130,3 +131,91 @@ def test_label_missing_from_training_is_named(tmp_path: Path) -> None:
     with pytest.raises(DatasetError) as err:
         prepare_dataset(DataConfig(path=str(train), valid_path=str(valid)), TokenizerConfig())
     assert err.value.line == 3 and "'z'" in str(err.value)
+
+
+# --- labels no training document carries (multi-label: dropped with one warning) ----------
+
+
+def write_tagged_tsv(
+    path: Path, n: int = 60, rare: tuple[str, ...] = ("devel::lang:pike",)
+) -> tuple[Path, dict[int, str]]:
+    """A multi-label TSV whose ``rare`` tags each sit on one document of the default test
+    split, and those documents' indices.
+
+    The split stratifies by the first tag ("a" or "b"), so it puts the same documents in the
+    test split whatever the later tags are; each rare tag goes on the next such document.
+    """
+    first = ["ab"[i % 2] for i in range(n)]
+    _, test = split_documents(np.array([f == "b" for f in first], dtype=np.int64), DataConfig())[1:]
+    carriers = dict(zip(test.tolist(), rare, strict=False))
+    assert len(carriers) == len(rare)
+    rows = ["text\ttags"]
+    for i in range(n):
+        tags = [first[i], "cd"[i % 3 == 0]]
+        if i in carriers:
+            tags.append(carriers[i])
+        rows.append(f"words of document {i} {'xy'[i % 2]}\t{' '.join(tags)}")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path, carriers
+
+
+def test_tag_only_in_the_test_split_is_dropped_with_one_warning(tmp_path: Path) -> None:
+    path, carriers = write_tagged_tsv(tmp_path / "train.tsv")
+    seen: list[str] = []
+    p = prepare_dataset(
+        DataConfig(path=str(path), label_delimiter=" "),
+        TokenizerConfig(),
+        progress=lambda message, _f: seen.append(message),
+    )
+    assert p.multi_label and p.label_names == ("a", "b", "c", "d")
+    (warning,) = p.warnings
+    assert "'devel::lang:pike'" in warning and "1 document" in warning
+    assert seen.count(WARNING + warning) == 1 and seen[-1] == "ready"
+    (carrier,) = carriers  # in the test split; it keeps its other tags
+    assert carrier in p.test_idx
+    tags = ["ab"[carrier % 2], "cd"[carrier % 3 == 0]]
+    assert p.targets[carrier].tolist() == [int(name in tags) for name in p.label_names]
+
+
+def test_the_warning_comes_back_with_the_cached_dataset(tmp_path: Path) -> None:
+    data = DataConfig(path=str(write_tagged_tsv(tmp_path / "t.tsv")[0]), label_delimiter=" ")
+    first = prepare_dataset(data, TokenizerConfig(), cache_dir=tmp_path / "c")
+    seen: list[str] = []
+    again = prepare_dataset(
+        data, TokenizerConfig(), cache_dir=tmp_path / "c", progress=lambda m, _f: seen.append(m)
+    )
+    assert again.cache_dir is not None and again.warnings == first.warnings != ()
+    assert [m for m in seen if m.startswith(WARNING)] == [WARNING + first.warnings[0]]
+
+
+def test_several_dropped_tags_make_one_warning(tmp_path: Path) -> None:
+    rare = ("r1", "r2", "r3")
+    path, _ = write_tagged_tsv(tmp_path / "t.tsv", rare=rare)
+    p = prepare_dataset(DataConfig(path=str(path), label_delimiter=" "), TokenizerConfig())
+    (warning,) = p.warnings
+    assert warning.startswith("3 labels dropped") and all(f"'{r}'" in warning for r in rare)
+    assert p.label_names == ("a", "b", "c", "d")
+
+
+def test_a_tag_only_a_validation_file_carries_is_dropped(tmp_path: Path) -> None:
+    train = tmp_path / "t.tsv"
+    valid = tmp_path / "v.tsv"
+    train.write_text("text\ttags\nred apple\ta b\ngreen pear\tb\nred cherry\ta\n")
+    valid.write_text("text\ttags\nred plum\ta z\nblue sky\tz\n")
+    p = prepare_dataset(
+        DataConfig(path=str(train), valid_path=str(valid), label_delimiter=" "), TokenizerConfig()
+    )
+    assert p.label_names == ("a", "b")
+    assert "'z'" in p.warnings[0] and "2 documents" in p.warnings[0]
+    # the first keeps 'a'; the second had only 'z': no label left, still a validation doc
+    assert p.targets[p.valid_idx].tolist() == [[1, 0], [0, 0]]
+
+
+def test_a_single_label_class_of_one_document_stays_in_training(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "text,label\n" + "".join(f"doc {i},{'ab'[i % 2]}\n" for i in range(40)) + "one,c\n"
+    )
+    p = prepare_dataset(DataConfig(path=str(path)), TokenizerConfig())
+    assert p.label_names == ("a", "b", "c") and p.warnings == ()
+    assert p.label_counts("train")["c"] == 1

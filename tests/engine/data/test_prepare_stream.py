@@ -20,8 +20,17 @@ from studio.engine.data.tokenize import UNK_ID
 from studio.errors import DatasetError
 from tests.bad_inputs import ERRORS, QUIET
 from tests.conftest import write_topics_csv
+from tests.engine.data.test_prepare import write_tagged_tsv
 
-FIELDS = ("tokens", "label_names", "multi_label", "tokenizer_kind", "lowercase", "bpe_json")
+FIELDS = (
+    "tokens",
+    "label_names",
+    "multi_label",
+    "tokenizer_kind",
+    "lowercase",
+    "bpe_json",
+    "warnings",
+)
 WORDS = TokenizerConfig()
 
 
@@ -110,6 +119,20 @@ def test_bpe(tmp_path: Path) -> None:
     memory, streamed = both(data, TokenizerConfig(kind="bpe", vocab_size=300), tmp_path / "s")
     assert streamed.bpe_json is not None
     assert_identical(memory, streamed)
+
+
+def test_tags_no_training_document_carries_are_dropped_alike(tmp_path: Path) -> None:
+    path, _ = write_tagged_tsv(tmp_path / "train.tsv", rare=("devel::lang:pike", "r2"))
+    data = DataConfig(path=str(path), label_delimiter=" ")
+    memory, streamed = both(data, WORDS, tmp_path / "s", chunk_docs=5)
+    assert_identical(memory, streamed)
+    assert "'devel::lang:pike'" in streamed.warnings[0] and "'r2'" in streamed.warnings[0]
+
+    valid = write_lines(tmp_path / "v.tsv", ["text\ttags", "red plum\ta zz", "blue sky\tzz"])
+    data = DataConfig(path=str(path), valid_path=str(valid), label_delimiter=" ")
+    memory, streamed = both(data, WORDS, tmp_path / "s2", chunk_docs=5)
+    assert_identical(memory, streamed)
+    assert "'zz' (2 documents)" in streamed.warnings[0]
 
 
 def test_label_missing_from_training_is_named(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from studio.engine.data.readers import FORMATS, RawDataset, detect_format, read_dataset
 from studio.engine.data.readers._columns import detect_columns
-from studio.engine.data.readers._csv import sniff_delimiter
+from studio.engine.data.readers._csv import TSV_SNIFF_CHARS, sniff_delimiter, tsv_is_quoted
 from studio.errors import DatasetError
 
 
@@ -138,6 +138,49 @@ def test_header_only(tmp_path: Path) -> None:
 def test_single_column(tmp_path: Path) -> None:
     error = fails(write(tmp_path / "d.csv", "text\na\nb\n"))
     assert "at least two columns" in error.message
+
+
+def test_tsv_text_starting_with_a_quoted_word_is_read_as_written(tmp_path: Path) -> None:
+    body = (
+        "package\ttext\tlabel\n"
+        'clips\t"C" Language Integrated Production System\tdevel\n'
+        'talk\tsay "hi" twice\tmisc\n'
+        'open\t"half a quote\tmisc\n'
+    )
+    data = read_dataset(write(tmp_path / "d.tsv", body), text_column="text", label_column="label")
+    assert data.texts == [
+        '"C" Language Integrated Production System',
+        'say "hi" twice',
+        '"half a quote',
+    ]
+    assert data.lines == [2, 3, 4]
+
+
+def test_quoted_tsv_keeps_tabs_newlines_and_quotes_in_fields(tmp_path: Path) -> None:
+    import csv
+
+    rows = [("one\ttab", "a"), ("two\nlines", "b"), ('"C" Language', "a"), ("plain", "b")]
+    with open(tmp_path / "d.tsv", "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, delimiter="\t").writerows([("text", "label"), *rows])
+    data = read_dataset(tmp_path / "d.tsv")
+    assert data.texts == [text for text, _ in rows]
+    assert data.labels == [(label,) for _, label in rows]
+    assert data.lines == [2, 3, 5, 6]
+
+
+def test_tsv_quoting_is_sniffed_from_the_start() -> None:
+    assert tsv_is_quoted('text\tlabel\n"a\tb"\tx\n')
+    assert tsv_is_quoted('"text"\t"label"\nplain\tx\n')  # a quoted header is enough
+    assert tsv_is_quoted('text\tlabel\n"say ""hi"""\tx\n""\ty\n')  # doubled quotes, empty
+    assert not tsv_is_quoted("text\tlabel\nno quotes at all\tx\n")
+    assert not tsv_is_quoted('text\tlabel\nsay "hi"\tx\n')  # quotes inside a field only
+    assert not tsv_is_quoted('text\tlabel\n"a"\tx\n"C" Language\ty\n')  # one bad is enough
+    assert not tsv_is_quoted('text\tlabel\n"never closed\tx\n')
+    # a quoted field the sample cuts counts as whole when the file goes on
+    assert tsv_is_quoted('text\tlabel\n"a"\tx\n"goes on\n', cut=True)
+    assert not tsv_is_quoted('text\tlabel\n"goes on\n', cut=True)  # yet no field is quoted
+    late = "text\tlabel\n" + "plain\tx\n" * (TSV_SNIFF_CHARS // 8) + '"a\tb"\tx\n'
+    assert not tsv_is_quoted(late)  # only the start is looked at
 
 
 def test_unclosed_quote_points_at_its_line(tmp_path: Path) -> None:

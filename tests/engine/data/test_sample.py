@@ -105,3 +105,17 @@ def test_sampling_imports_neither_torch_nor_numpy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"
+
+
+def test_tsv_sample_reads_quotes_as_the_readers_do(tmp_path: Path) -> None:
+    unquoted = 'name\ttext\tlabel\nclips\t"C" Language Integrated\tdevel\nx\t"half\tmisc\n'
+    assert table_sample(unquoted, False, tsv=True)[1] == [
+        ["clips", '"C" Language Integrated', "devel"],
+        ["x", '"half', "misc"],
+    ]
+    quoted = 'text\tlabel\n"one\ttab"\ta\n"two\nlines"\tb\n'
+    assert table_sample(quoted, False, tsv=True)[1] == [["one\ttab", "a"], ["two\nlines", "b"]]
+    path = tmp_path / "d.tsv"
+    path.write_text(unquoted, encoding="utf-8")
+    info = inspect_columns(path)
+    assert info.columns == ("name", "text", "label") and info.text_column == "text"

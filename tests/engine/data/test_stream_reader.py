@@ -159,3 +159,29 @@ def test_utf16_with_and_without_bom(tmp_path: Path) -> None:
         path = _write(tmp_path, name, data)
         assert chunked(path, 3, 1, encoding="utf-16") == whole(path, encoding="utf-16")
         assert whole(path, encoding="utf-16")[0] == "ok"
+
+
+def test_both_kinds_of_tsv_chunked_as_whole(tmp_path: Path) -> None:
+    from studio.engine.data.readers._csv import TSV_SNIFF_CHARS
+
+    filler = "".join(f"plain text {i}\t{'ab'[i % 2]}\n" for i in range(TSV_SNIFF_CHARS // 16))
+    assert len(filler) > TSV_SNIFF_CHARS
+    unquoted = 'text\tlabel\n"C" Language\ta\n' + filler + '"x y\tb\n'
+    quoted = 'text\tlabel\n"one\ttab"\ta\n' + filler + '"a ""C"" b"\tb\n'
+    # a quoted field over several lines that the sniffed start cuts
+    start = filler[: filler.rindex("\n", 0, TSV_SNIFF_CHARS - 30) + 1]
+    long = "two\n\n\n" + "x" * 40 + " lines"
+    cut = 'text\tlabel\n"a"\tb\n' + start + f'"{long}"\ta\n'
+    assert cut.index('"two') < TSV_SNIFF_CHARS < cut.index('lines"')
+    for name, body in (("unquoted", unquoted), ("quoted", quoted), ("cut", cut)):
+        path = _write(tmp_path, f"{name}.tsv", body.encode("utf-8"))
+        kind, (texts, *_rest) = whole(path)  # type: ignore[misc]
+        assert kind == "ok", name
+        for block in (7, 1 << 16):
+            assert chunked(path, block, 500) == whole(path), name
+        if name == "unquoted":
+            assert texts[0] == '"C" Language' and texts[-1] == '"x y'
+        elif name == "quoted":
+            assert texts[0] == "one\ttab" and texts[-1] == 'a "C" b'
+        else:
+            assert texts[-1] == long

@@ -13,7 +13,7 @@ from pathlib import Path
 from studio.errors import DatasetError
 
 from ._columns import detect_columns
-from ._csv import raise_field_limit, read_csv, sniff_delimiter
+from ._csv import raise_field_limit, read_csv, sniff_delimiter, tsv_is_quoted
 from ._detect import FORMATS, detect_format, resolve_format
 from ._fasttext import read_fasttext
 from ._folder import read_folder
@@ -41,6 +41,7 @@ __all__ = [
     "read_dataset",
     "resolve_format",
     "sniff_delimiter",
+    "tsv_is_quoted",
 ]
 
 

@@ -1,9 +1,17 @@
-"""CSV and TSV: a header row, then one record per row (quoted fields may span lines)."""
+"""CSV and TSV: a header row, then one record per row (quoted fields may span lines).
+
+TSV has no quoting by its own definition (a field is everything between two tabs), and most
+tools write it so: a text may well start with ``"C" Language ...``. Many others (Python's
+``csv``, pandas) write TSV the CSV way, quoting any field with a tab, a newline or a quote in
+it. :func:`tsv_is_quoted` tells the two apart from the file's start; a TSV file is read with
+quote processing only when it is quoted that way.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -21,6 +29,10 @@ if TYPE_CHECKING:
 DELIMITERS = (",", "\t", ";", "|")
 SNIFF_CHARS = 65536
 SAMPLE_ROWS = 1000
+# 2**18 characters of at most 4 bytes: all within the 1 MiB that inspect_columns reads
+TSV_SNIFF_CHARS = 1 << 18
+_FIELD_QUOTE = re.compile(r'(?<![^\t\r\n])"')  # a '"' that starts a field
+_QUOTED_FIELD = re.compile(r'"[^"]*+(?:""[^"]*+)*+"')  # '"' ... '"', doubled quotes inside
 _NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 
 
@@ -42,9 +54,7 @@ def sniff_delimiter(text: str) -> str | None:
     two fields, gives the most records with the header's field count and, on a tie, leaves
     the fewest stray quote characters in fields (a sign of splitting inside quotes).
     """
-    sample = text[:SNIFF_CHARS]
-    if len(text) > SNIFF_CHARS and "\n" in sample:
-        sample = sample[: sample.rindex("\n") + 1]
+    sample, _ = _head(text, SNIFF_CHARS)
     best: tuple[int, int, int] | None = None
     choice = None
     for delimiter in DELIMITERS:
@@ -62,6 +72,38 @@ def sniff_delimiter(text: str) -> str | None:
         if best is None or score > best:
             best, choice = score, delimiter
     return choice
+
+
+def _head(text: str, chars: int) -> tuple[str, bool]:
+    """The first ``chars`` characters of ``text``, cut after their last line end when the
+    text is longer, and whether it is longer."""
+    sample = text[:chars]
+    truncated = len(text) > chars
+    if truncated and "\n" in sample:
+        sample = sample[: sample.rindex("\n") + 1]
+    return sample, truncated
+
+
+def tsv_is_quoted(text: str, cut: bool = False) -> bool:
+    """Whether TSV text quotes fields the CSV way, judged from its first TSV_SNIFF_CHARS.
+
+    True when at least one field there starts with ``"`` and every field that does is a whole
+    quoted field: ``"``, then anything with quotes doubled, then ``"`` right before a tab or
+    a line end. A quoted field still open where the sample ends counts as whole if the file
+    goes on (it is longer than the sample, or ``cut`` says ``text`` is only its start).
+    """
+    sample, truncated = _head(text, TSV_SNIFF_CHARS)
+    truncated = truncated or cut
+    quoted, at = 0, 0
+    while (start := _FIELD_QUOTE.search(sample, at)) is not None:
+        field = _QUOTED_FIELD.match(sample, start.start())
+        if field is None:  # never closed: cut by the sample, or a lone quote
+            return truncated and quoted > 0
+        at = field.end()
+        if at < len(sample) and sample[at] not in "\t\r\n":
+            return False  # '"C" Language': text after the closing quote
+        quoted += 1
+    return quoted > 0
 
 
 def _records(reader: Reader, path: Path) -> Iterator[tuple[int, list[str]]]:
@@ -109,13 +151,20 @@ def csv_documents(
     text_column: str | None,
     label_column: str | None,
     label_delimiter: str | None,
+    quoted: bool = True,
 ) -> Documents:
     """Parse the header and a sample now (columns chosen), the rows lazily.
 
-    ``lines`` are the file's lines with their line ends, as :func:`iter_lines` gives them.
+    ``lines`` are the file's lines with their line ends, as :func:`iter_lines` gives them;
+    ``quoted`` False reads every ``"`` as text (unquoted TSV).
     """
     raise_field_limit()
-    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    reader = csv.reader(
+        lines,
+        delimiter=delimiter,
+        quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE,
+        strict=True,
+    )
     records = _records(reader, path)
     header_line, header = next(records, (0, []))
     names = [name.strip() for name in header]
@@ -165,7 +214,7 @@ def read_csv(
     label_column: str | None,
     label_delimiter: str | None,
 ) -> RawDataset:
-    """Read CSV (delimiter sniffed) or TSV (tab) text."""
+    """Read CSV (delimiter sniffed) or TSV (tab; quoted only if :func:`tsv_is_quoted`) text."""
     if not text.strip():
         raise DatasetError("the file is empty", path=path)
     docs = csv_documents(
@@ -176,5 +225,6 @@ def read_csv(
         text_column=text_column,
         label_column=label_column,
         label_delimiter=label_delimiter,
+        quoted=not tsv or tsv_is_quoted(text),
     )
     return collect(path, docs)

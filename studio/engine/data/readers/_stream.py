@@ -19,7 +19,7 @@ from pathlib import Path
 from studio.errors import DatasetError
 
 from ._common import Documents, Tally
-from ._csv import SNIFF_CHARS, csv_documents, sniff_delimiter
+from ._csv import SNIFF_CHARS, TSV_SNIFF_CHARS, csv_documents, sniff_delimiter, tsv_is_quoted
 from ._detect import resolve_format
 from ._fasttext import fasttext_documents
 from ._jsonl import jsonl_documents
@@ -118,10 +118,12 @@ def _documents(
             label_column=label_column,
             label_delimiter=label_delimiter,
         )
-    delimiter = "\t"
     if fmt == "csv":
         head, pieces = _peek(pieces, SNIFF_CHARS)
-        delimiter = sniff_delimiter(head) or ","
+        delimiter, quoted = sniff_delimiter(head) or ",", True
+    else:
+        head, pieces = _peek(pieces, TSV_SNIFF_CHARS)
+        delimiter, quoted = "\t", tsv_is_quoted(head)
     return csv_documents(
         path,
         _csv_lines(pieces),
@@ -130,6 +132,7 @@ def _documents(
         text_column=text_column,
         label_column=label_column,
         label_delimiter=label_delimiter,
+        quoted=quoted,
     )
 
 
