@@ -8,6 +8,7 @@ window. Every invalid value raises :class:`~studio.errors.ConfigError` naming th
 
 from __future__ import annotations
 
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -27,6 +28,9 @@ Optimizer = Literal["adamw", "adam", "sgd"]
 TableOptimizer = Literal["adagrad", "same"]
 Schedule = Literal["constant", "linear", "cosine"]
 Preset = Literal["default", "seed", "custom"]
+#: ``train.class_weights``: a mode, or (label, weight) pairs sorted by label (a TOML table).
+ClassWeights = str | tuple[tuple[str, float], ...]
+CLASS_WEIGHT_MODES = ("none", "balanced")
 
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:
@@ -122,8 +126,19 @@ class TrainConfig:
     seed: int = 0
     log_every: int = 0
     tensorboard: bool = False  # also write TensorBoard event files to <run>/tensorboard
+    class_weights: ClassWeights = "none"
+    """How much each class's training documents count in the training loss.
+
+    ``"none"``: all alike. ``"balanced"``: ``n_samples / (n_classes * count_c)`` on the
+    training split (scikit-learn's ``class_weight="balanced"``); for multi-label and binary
+    (one sigmoid output) models, ``pos_weight`` = negatives / positives of each label. A
+    table ``{label = weight}`` gives some labels a weight (> 0); the others weigh 1. Only
+    the training loss is weighted: the validation loss (early stopping, the curves) is not,
+    so runs with different weights stay comparable.
+    """
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "class_weights", _class_weights(self.class_weights))
         _check_range("train.epochs", self.epochs, 1, 10_000)
         _check_range("train.batch_size", self.batch_size, 1, 1_048_576)
         if isinstance(self.lr, bool) or not 0.0 < self.lr <= 100.0:
@@ -142,6 +157,41 @@ class TrainConfig:
         _check_range("train.early_stopping_patience", self.early_stopping_patience, 0, 10_000)
         _check_range("train.seed", self.seed, 0, 2**63 - 1)
         _check_range("train.log_every", self.log_every, 0, 1_000_000)
+
+
+def _class_weights(value: object) -> ClassWeights:
+    """``train.class_weights`` checked: a mode, or sorted (label, weight) pairs."""
+    name = "train.class_weights"
+    allowed = 'must be "none", "balanced" or a table {label = weight}'
+    if isinstance(value, str):
+        if value not in CLASS_WEIGHT_MODES:
+            raise ConfigError(name, f"{allowed}; got {value!r}")
+        return value
+    if isinstance(value, Mapping):
+        pairs = list(value.items())
+    elif isinstance(value, tuple | list) and all(
+        isinstance(p, tuple | list) and len(p) == 2 for p in value
+    ):
+        pairs = [(p[0], p[1]) for p in value]
+    else:
+        raise ConfigError(name, f"{allowed}; got {value!r}")
+    if not pairs:
+        raise ConfigError(name, 'the table is empty; use "none" for no weights')
+    weights: dict[str, float] = {}
+    for label, weight in pairs:
+        if not isinstance(label, str) or not label or label in weights:
+            raise ConfigError(name, f"labels must be distinct non-empty strings, got {label!r}")
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not math.isfinite(weight)
+            or weight <= 0
+        ):
+            raise ConfigError(
+                name, f"the weight of {label!r} must be a finite number above 0, got {weight!r}"
+            )
+        weights[label] = float(weight)
+    return tuple(sorted(weights.items()))
 
 
 @dataclass(frozen=True)
@@ -193,6 +243,9 @@ _SECTIONS: dict[str, type] = {
     "train": TrainConfig,
     "device": DeviceConfig,
 }
+#: Keys whose value may be a TOML table (kept as sorted (key, value) pairs; checked by the
+#: section itself).
+_TABLE_KEYS = frozenset({"train.class_weights"})
 
 #: The bundled sample dataset (excerpts of Debian's manual pages, labelled by section).
 SAMPLE_DATASET = Path(__file__).resolve().parent.parent / "resources" / "manpages" / "manpages.tsv"
@@ -252,6 +305,9 @@ def _build_section(name: str, values: Mapping[str, Any], path: str | None = None
             raise ConfigError(
                 where, f"unknown key; expected one of {', '.join(sorted(known))}", path=path
             )
+        if where in _TABLE_KEYS:
+            kwargs[key] = value
+            continue
         expected = _expected_types(hints[key])
         if value is None and type(None) in expected:
             kwargs[key] = None
@@ -299,10 +355,15 @@ def config_to_dict(config: StudioConfig) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name in _SECTIONS:
         section = _section_to_dict(getattr(config, name))
-        out[name] = {
-            k: list(v) if isinstance(v, tuple) else v for k, v in section.items() if v is not None
-        }
+        out[name] = {k: _plain(f"{name}.{k}", v) for k, v in section.items() if v is not None}
     return out
+
+
+def _plain(where: str, value: Any) -> Any:
+    """A value as TOML writes it: a table for ``_TABLE_KEYS`` pairs, a list for a tuple."""
+    if isinstance(value, tuple):
+        return dict(value) if where in _TABLE_KEYS else list(value)
+    return value
 
 
 def load_config(path: str | Path) -> StudioConfig:
@@ -341,7 +402,9 @@ def save_config(config: StudioConfig, path: str | Path) -> None:
 
 
 __all__ = [
+    "CLASS_WEIGHT_MODES",
     "SEED_PRESET",
+    "ClassWeights",
     "ConfigError",
     "DataConfig",
     "DeviceConfig",

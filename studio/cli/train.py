@@ -27,7 +27,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
                       "min_freq": args.min_freq, "ngram_buckets": args.ngram_buckets},
         "model": {"embed_dim": args.embed_dim},
         "train": {"batch_size": _batch_size(args.batch_size), "epochs": args.epochs, "lr": args.lr,
-                  "optimizer": args.optimizer, "seed": args.seed},
+                  "optimizer": args.optimizer, "seed": args.seed,
+                  "class_weights": args.class_weights},
         "device": {"device": args.device},
     }  # fmt: skip
     out = {s: {k: v for k, v in kv.items() if v is not None} for s, kv in spec.items()}

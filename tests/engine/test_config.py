@@ -16,6 +16,7 @@ from studio.config import (
     config_from_dict,
     dumps_config,
     load_config,
+    load_config_text,
     save_config,
 )
 from studio.errors import ConfigError
@@ -85,3 +86,56 @@ def test_seed_preset_is_the_keras_architecture() -> None:
 def test_configs_are_frozen() -> None:
     with pytest.raises(AttributeError):
         StudioConfig().train.epochs = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "weights",
+    ["none", "balanced", (("devel::lang:pike", 0.5), ("rare label", 4.0), ("x", 2.0))],
+)
+def test_class_weights_round_trip_through_toml(tmp_path: Path, weights: object) -> None:
+    config = StudioConfig().with_overrides(train={"class_weights": weights})
+    assert hash(config) == hash(StudioConfig().with_overrides(train={"class_weights": weights}))
+    path = tmp_path / "c.toml"
+    save_config(config, path)
+    loaded = load_config(path)
+    assert loaded == config and loaded.train.class_weights == weights
+    assert dumps_config(loaded) == dumps_config(config)
+
+
+def test_class_weights_read_an_inline_table_as_sorted_pairs() -> None:
+    text = '[train]\nclass_weights = { rare = 4, "a b" = 0.25 }\nepochs = 2\n'
+    config = load_config_text(text)
+    assert config.train.class_weights == (("a b", 0.25), ("rare", 4.0))
+    assert config.with_overrides(train={"epochs": 3}).train.class_weights == (
+        ("a b", 0.25),
+        ("rare", 4.0),
+    )
+    assert TrainConfig().class_weights == "none"
+
+
+@pytest.mark.parametrize(
+    ("value", "phrase"),
+    [
+        ("inverse", '"none", "balanced" or a table'),
+        (3, '"none", "balanced" or a table'),
+        ({}, "empty"),
+        ({"a": 0}, "'a' must be a finite number above 0"),
+        ({"a": -1.5}, "above 0"),
+        ({"a": float("inf")}, "finite"),
+        ({"a": float("nan")}, "finite"),
+        ({"a": True}, "finite number"),
+        ({"a": "2"}, "finite number"),
+    ],
+)
+def test_bad_class_weights_name_the_field(value: object, phrase: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        config_from_dict({"train": {"class_weights": value}})
+    assert err.value.field == "train.class_weights"
+    assert phrase in str(err.value)
+
+
+def test_bad_class_weights_in_a_file_name_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "w.toml"
+    bad.write_text('[train]\nclass_weights = "inverse"\n')
+    with pytest.raises(ConfigError, match=r"w\.toml: train\.class_weights: must be"):
+        load_config(bad)

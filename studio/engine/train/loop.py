@@ -43,7 +43,7 @@ from studio.engine.train.distributed import (
     peer_failure,
 )
 from studio.engine.train.events import Callback, EpochEnd, FitResult, FitStart
-from studio.engine.train.losses import batch_loss, loss_function, part_loss
+from studio.engine.train.losses import batch_loss, part_loss, training_loss
 from studio.engine.train.mapped import MappedData
 from studio.engine.train.model import TextClassifier
 from studio.engine.train.oom import OOM_MIN_BATCH, is_oom
@@ -179,7 +179,7 @@ class FitLoop:
         )
         self.rank, self.world = (0, 1) if group is None else (group.rank, group.world_size)
         self.params = [q for q in self.model.parameters() if q.requires_grad]
-        self.loss_fn = loss_function(self.spec)
+        self.loss_fn = training_loss(cfg.class_weights, self.spec, ctx.label_names, train.targets)
         self.amp = ctx.config.device.amp and self.device.type == "cuda"
         self.rng = np.random.default_rng(cfg.seed)
         self.restore_best = cfg.early_stopping_patience > 0

@@ -42,10 +42,12 @@ if TYPE_CHECKING:
 
     from studio.engine.data.sample import ColumnInfo
 
-__all__ = ["IMBALANCE_RATIO", "DatasetPage"]
+__all__ = ["IMBALANCE_HINT", "IMBALANCE_RATIO", "DatasetPage"]
 
 #: The label chart warns when the largest class is more than this many times the smallest.
 IMBALANCE_RATIO = 10.0
+#: Where the warning points: the setting that weighs rare classes up (train.class_weights).
+IMBALANCE_HINT = "Setup → Class weights: balanced"
 FILE_FILTER = (
     "Datasets (*.csv *.tsv *.tab *.jsonl *.ndjson *.json *.parquet *.pq *.txt *.ft *.fasttext)"
     ";;All files (*)"
@@ -66,7 +68,7 @@ def imbalance_warning(counts: dict[str, int], ratio: float = IMBALANCE_RATIO) ->
         return ""
     return (
         f"imbalanced: {big!r} has {factor:.0f}× the documents of {small!r}"
-        f" ({counts[big]:,} vs {counts[small]:,})"
+        f" ({counts[big]:,} vs {counts[small]:,}); consider {IMBALANCE_HINT}"
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from studio.config import (
     SEED_PRESET,
+    ClassWeights,
     DataConfig,
     StudioConfig,
     config_from_dict,
@@ -36,6 +37,14 @@ from studio.ui.widgets.naming import name_after_attributes
 from studio.ui.workers.device_selection import DeviceSelection
 
 _HIDDEN_TIP = "Widths of hidden ReLU layers between pooling and output, e.g. 128 or 256,64."
+_CLASS_WEIGHTS_TIP = (
+    "How much each class counts in the training loss. none: every document alike. "
+    "balanced: rare classes count more, n / (classes × count) on the training split "
+    "(multi-label: negatives / positives of each label); helps macro-F1 on imbalanced data. "
+    "custom: the {label = weight} table of a loaded setup file (edit it there). "
+    "The validation loss stays unweighted."
+)
+_CUSTOM = "custom"
 
 
 def _spin(low: int, high: int, value: int, tip: str, step: int = 1) -> QSpinBox:
@@ -150,6 +159,8 @@ class SetupPage(QWidget):
             "seed = the original Keras model (10000×128, Dense 128, batch 32).",
         )
         self.seed = _spin(0, 2**31 - 1, d.train.seed, "Random seed (split, init, order).")
+        self.class_weights = _combo(["none", "balanced"], _CLASS_WEIGHTS_TIP)
+        self._custom_weights: tuple[tuple[str, float], ...] = ()  # the "custom" item's table
         self.valid_split = QDoubleSpinBox()
         self.valid_split.setRange(0.0, 0.5)
         self.valid_split.setSingleStep(0.05)
@@ -183,6 +194,7 @@ class SetupPage(QWidget):
         g.addRow("Learning rate", self.learning_rate)
         g.addRow("Optimiser", self.optimizer)
         g.addRow("Schedule", self.schedule)
+        g.addRow("Class weights", self.class_weights)
         g.addRow("Hidden layers", self.hidden_layers)
         g.addRow("Bigram buckets", self.ngram_buckets)
         g.addRow("Tokenizer", self.tokenizer)
@@ -219,7 +231,7 @@ class SetupPage(QWidget):
             box.valueChanged.connect(self._changed)
         for dbox in (self.learning_rate, self.valid_split):
             dbox.valueChanged.connect(self._changed)
-        for combo in (self.optimizer, self.schedule, self.tokenizer):
+        for combo in (self.optimizer, self.schedule, self.tokenizer, self.class_weights):
             combo.currentIndexChanged.connect(self._changed)
         self.hidden_layers.textChanged.connect(self._changed)
         self._preset_widgets: tuple[QWidget, ...] = (
@@ -283,7 +295,8 @@ class SetupPage(QWidget):
                 "train": {"epochs": self.epochs.value(), "batch_size": self.batch_size.value(),
                           "lr": self.learning_rate.value(),
                           "optimizer": self.optimizer.currentText(),
-                          "schedule": self.schedule.currentText(), "seed": self.seed.value()},
+                          "schedule": self.schedule.currentText(), "seed": self.seed.value(),
+                          "class_weights": self._class_weights_value()},
                 "device": {"device": self.devices.current_device()},
             }
         )  # fmt: skip
@@ -313,11 +326,34 @@ class SetupPage(QWidget):
             self.optimizer.setCurrentText(config.train.optimizer)
             self.schedule.setCurrentText(config.train.schedule)
             self.seed.setValue(config.train.seed)
+            self._show_class_weights(config.train.class_weights)
             self.valid_split.setValue(config.data.valid_fraction)
             self.devices.select(config.device.device)
         finally:
             self._applying = False
         self._changed()
+
+    def _class_weights_value(self) -> ClassWeights:
+        """The combo's setting; "custom" is the loaded table, shown but not edited here."""
+        name = self.class_weights.currentText()
+        return self._custom_weights if name == _CUSTOM and self._custom_weights else name
+
+    def _show_class_weights(self, value: ClassWeights) -> None:
+        """Select a mode, or a read-only "custom" item holding a loaded table."""
+        box, at = self.class_weights, self.class_weights.findText(_CUSTOM)
+        if isinstance(value, str):
+            if at >= 0:
+                box.removeItem(at)
+            self._custom_weights = ()
+            box.setCurrentText(value)
+            return
+        self._custom_weights = value
+        if at < 0:
+            box.addItem(_CUSTOM)
+            at = box.count() - 1
+        table = ", ".join(f"{label} = {weight:g}" for label, weight in value)
+        box.setItemData(at, f"from the loaded setup file: {table}", Qt.ItemDataRole.ToolTipRole)
+        box.setCurrentIndex(at)
 
     def config_text(self) -> str:
         """The current settings as TOML, or '' when invalid (for QSettings)."""
@@ -355,7 +391,7 @@ class SetupPage(QWidget):
         self.apply_config(base.with_overrides(
             device={"device": self.devices.current_device()},
             data={"valid_fraction": self.valid_split.value()},
-            train={"seed": self.seed.value()},
+            train={"seed": self.seed.value(), "class_weights": self._class_weights_value()},
         ))  # fmt: skip
 
     def _set_valid(self, valid: bool, message: str) -> None:

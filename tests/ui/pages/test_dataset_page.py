@@ -308,3 +308,9 @@ def test_preview_model_is_lazy_over_a_million_rows(qtbot: QtBot) -> None:
     model.set_dataset(None)
     assert model.rowCount() == 0
     assert model.columnCount() == 3
+
+
+def test_the_imbalance_warning_points_to_the_class_weights_setting() -> None:
+    text = imbalance_warning({"a": 5, "b": 100})
+    assert "20×" in text and text.endswith("consider Setup → Class weights: balanced")
+    assert imbalance_warning({"a": 0, "b": 100}) == "class 'a' has no documents"
