@@ -1,0 +1,104 @@
+"""The search-space table, budgets and durations: pure functions, no training."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from studio.config import StudioConfig
+from studio.engine.tune.budget import Budget, format_duration, parse_duration
+from studio.engine.tune.space import (
+    SPACE,
+    Param,
+    apply_params,
+    base_params,
+    space_for,
+    suggest,
+    value_of,
+)
+from studio.errors import ConfigError, StudioError
+
+
+def test_space_keys_are_config_fields_and_hold_the_defaults() -> None:
+    defaults = StudioConfig()
+    keys = [p.key for p in SPACE]
+    assert len(keys) == len(set(keys))
+    for p in SPACE:
+        value = value_of(defaults, p.key)  # a missing field raises AttributeError
+        assert p.contains(value), f"{p.key}: the default {value!r} is not a point of the space"
+    # the base trial of a default study is exactly the defaults
+    assert base_params(defaults, space_for(defaults)) == {p.key: value_of(defaults, p.key)
+                                                          for p in SPACE}  # fmt: skip
+    assert {"train.table_lr", "train.lr", "model.embed_dim", "tokenizer.ngram_buckets",
+            "tokenizer.vocab_size", "train.epochs", "train.weight_decay",
+            "model.dropout"} <= set(keys)  # fmt: skip
+    assert 0 in next(p for p in SPACE if p.key == "tokenizer.ngram_buckets").choices
+
+
+def test_space_for_widens_to_a_custom_base() -> None:
+    base = StudioConfig().with_overrides(model={"embed_dim": 100}, train={"lr": 0.5})
+    space = {p.key: p for p in space_for(base)}
+    assert 100 in space["model.embed_dim"].choices
+    assert space["train.lr"].high == 0.5
+    assert base_params(base, tuple(space.values()))["model.embed_dim"] == 100
+    # a value that cannot be a point of a log range is left for the sampler
+    assert Param("x.y", "float", 0.1, 1.0, log=True).including(0.0).low == 0.1
+
+
+class _Fixed:
+    """A trial that answers every suggestion with the low end or the first choice."""
+
+    def suggest_float(self, name: str, low: float, high: float, *, log: bool = False) -> float:
+        return low
+
+    def suggest_int(self, name: str, low: int, high: int, *, log: bool = False) -> int:
+        return low
+
+    def suggest_categorical(self, name: str, choices: tuple[object, ...]) -> object:
+        return choices[0]
+
+
+def test_suggest_and_apply_give_a_valid_config() -> None:
+    params = suggest(_Fixed(), SPACE)
+    config = apply_params(StudioConfig(), params)
+    for key, value in params.items():
+        assert value_of(config, key) == value
+    assert config.model.embed_dim == 32 and config.tokenizer.ngram_buckets == 0
+    with pytest.raises(ConfigError):
+        apply_params(StudioConfig(), {"train.no_such_field": 1})
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90", 90), ("90s", 90), ("10m", 600), ("1h", 3600), ("1h30m", 5400), ("1.5m", 90)],
+)
+def test_parse_duration(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["5x", "", "m", "10m5", "0s", "-3m", "1h 2"])
+def test_parse_duration_refuses(text: str) -> None:
+    with pytest.raises(StudioError, match="--budget"):
+        parse_duration(text)
+
+
+def test_budget_checks_and_describes() -> None:
+    assert Budget(trials=8, seconds=600).describe() == "8 trials or 10 min"
+    assert Budget.from_json(Budget(trials=3).to_json()) == Budget(trials=3)
+    assert format_duration(5400) == "1 h 30 min"
+    with pytest.raises(StudioError):
+        Budget(trials=0)
+    with pytest.raises(StudioError):
+        Budget(seconds=0)
+
+
+def test_space_budget_and_events_load_no_torch_numpy_or_optuna() -> None:
+    code = (
+        "import sys\n"
+        "import studio.engine.tune.space, studio.engine.tune.budget, studio.engine.tune.events\n"
+        "heavy = [m for m in ('torch', 'numpy', 'optuna') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
