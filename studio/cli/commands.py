@@ -11,8 +11,10 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from studio.cli.train import cmd_train
+from studio.cli.tune import cmd_tune
 from studio.config import SAMPLE_DATA, DataConfig, StudioConfig, load_config
 from studio.errors import StudioError
 
@@ -24,6 +26,10 @@ EXIT_USAGE = 2
 def cmd_eval(args: argparse.Namespace) -> int:
     from studio.engine.analysis.inference import evaluate_run, load_run
 
+    if args.baseline:
+        return _eval_with_baseline(args)
+    if args.split:
+        raise StudioError("--split goes with --baseline (eval scores every document of DATA)")
     run = load_run(args.run)
     result = evaluate_run(run, args.data, args.text_col, args.label_col)
     if args.json:
@@ -49,6 +55,83 @@ def cmd_eval(args: argparse.Namespace) -> int:
         for name, m in result["per_class"].items()
     ]
     console.print(table("per class", ["label", "precision", "recall", "F1", "support"], rows))
+    return 0
+
+
+def _baseline_data(data: DataConfig, args: argparse.Namespace) -> tuple[DataConfig, bool]:
+    """The run's data settings with ``args.data`` as the file; and whether it is the run's."""
+    from dataclasses import replace
+
+    own = bool(data.path) and Path(data.path).resolve() == Path(args.data).resolve()
+    changes: dict[str, Any] = {
+        "text_column": args.text_col or data.text_column,
+        "label_column": args.label_col or data.label_column,
+    }
+    if not own:  # another file: split by fractions (the run's valid/test files are not its)
+        changes.update(
+            path=args.data,
+            valid_path=None,
+            test_path=None,
+            valid_fraction=data.valid_fraction or DataConfig.valid_fraction,
+        )
+    return replace(data, **changes), own
+
+
+def _eval_with_baseline(args: argparse.Namespace) -> int:
+    """``studio eval RUN DATA --baseline``: the run and the TF-IDF baseline side by side."""
+    from rich.console import Console
+
+    from studio.engine.analysis.baseline import BASELINES, compare_with_baseline
+    from studio.engine.analysis.inference import load_run
+    from studio.engine.data.prepare import cache_key, prepare_dataset
+    from studio.engine.runs.layout import default_cache_dir
+
+    run = load_run(args.run)
+    data, own = _baseline_data(run.config.data, args)
+    err = Console(stderr=True)
+    if not own:
+        err.print(
+            f"[yellow]note:[/] {args.data} is not the file this run was trained on "
+            f"({run.config.data.path or 'unknown'}); the baseline trains on its own split of it"
+        )
+    tok = run.config.tokenizer
+    prepared = prepare_dataset(data, tok, cache_dir=default_cache_dir())
+    comparison = compare_with_baseline(
+        run, prepared, args.split or "test", BASELINES[args.baseline_features],
+        dataset_key=cache_key(data, tok), progress=lambda m, _f: err.print(f"[dim]{m}[/]"),
+    )  # fmt: skip
+    run_scores, base = comparison.run, comparison.baseline
+    diffs = comparison.f1_differences()
+    if args.json:
+        print(json.dumps({
+            "split": comparison.split, "documents": base.n_docs, "n_train": base.n_train,
+            "run": {k: v for k, v in run_scores.__dict__.items() if k != "n_docs"},
+            "baseline": {**base.to_json(), "name": base.options.name, "cached": base.cached},
+            "per_class_f1_difference": [
+                {"label": n, "run": r, "baseline": b, "difference": d} for n, r, b, d in diffs
+            ],
+        }))  # fmt: skip
+        return 0
+    from studio.console import table
+
+    console = Console()
+    console.print(
+        f"{comparison.split} split of {Path(data.path).name}: {base.n_docs:,} documents; "
+        f"{base.options.name} trained on {base.n_train:,} in {base.train_seconds:.2f} s"
+        + (" (cached)" if base.cached else "")
+    )
+    metrics = [("accuracy", "accuracy"), ("macro-F1", "macro_f1"), ("weighted-F1", "weighted_f1")]
+    if run_scores.micro_f1 is not None:
+        metrics.append(("micro-F1", "micro_f1"))
+    rows = [
+        [label, f"{getattr(run_scores, a):.4f}", f"{getattr(base, a):.4f}",
+         f"{getattr(run_scores, a) - getattr(base, a):+.4f}"]
+        for label, a in metrics
+    ]  # fmt: skip
+    console.print(table("run vs baseline", ["", "run", "baseline", "run − baseline"], rows))
+    per_class = [[n, f"{r:.3f}", f"{b:.3f}", f"{d:+.3f}"] for n, r, b, d in diffs]
+    title = "per-class F1, run − baseline (baseline furthest ahead first)"
+    console.print(table(title, ["label", "run F1", "baseline F1", "run − baseline"], per_class))
     return 0
 
 
@@ -106,14 +189,25 @@ def cmd_bench(args: argparse.Namespace) -> int:
         data = SAMPLE_DATA
     if args.repeats < 1 or args.seed_epochs < 1:
         raise StudioError("--repeats and --seed-epochs must be at least 1")
+    if args.autotune_seconds < 0:
+        raise StudioError("--autotune-seconds must be 0 (no autotune row) or more")
     err = Console(stderr=True)
     report = run_bench(
-        data, config, args.repeats, args.seed_epochs, lambda m: err.print(f"[dim]{m}[/]")
-    )
+        data, config, args.repeats, args.seed_epochs, lambda m: err.print(f"[dim]{m}[/]"),
+        autotune_seconds=args.autotune_seconds,
+    )  # fmt: skip
     summary = report.summary()
     if args.json:
         print(json.dumps(summary))
         return 0
+    _print_bench(summary)
+    return 0
+
+
+def _print_bench(summary: dict[str, Any]) -> None:
+    """The bench table: one row per contender (failed ones say so), then ratios and notes."""
+    from rich.console import Console
+
     from studio.console import table
 
     def num(x: float | None, fmt: str) -> str:
@@ -121,31 +215,41 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     rows = [
         [name, num(r["docs_per_second"], ",.0f"), num(r["tokens_per_second"], ",.0f"),
-         num(r["train_seconds"], ".2f"), num(r["val_accuracy"], ".4f"),
-         num(r["val_macro_f1"], ".4f"),
-         num(r.get("seconds_to_fasttext_accuracy"), ".2f")]
+         num(r["train_seconds"], ".2f"), num(r["wall_seconds"], ".2f"),
+         num(r["test_accuracy"], ".4f"), num(r["test_macro_f1"], ".4f"),
+         num(r["val_accuracy"], ".4f"), num(r.get("seconds_to_fasttext_accuracy"), ".2f")]
         for name, r in summary["rows"].items()
     ]  # fmt: skip
+    rows += [[name, "failed", *["—"] * 7] for name in summary["failures"]]
     title = (
-        f"{summary['data']}: {summary['n_train']:,} train / {summary['n_valid']:,} validation "
-        f"docs, device {summary['device']}, medians of {summary['repeats']}"
+        f"{summary['data']}: {summary['n_train']:,} train / {summary['n_valid']:,} validation / "
+        f"{summary['n_test']:,} test docs, device {summary['device']}, "
+        f"medians of {summary['repeats']}; scored on test"
     )
     cols = [
         "contender",
         "docs/s",
         "tokens/s",
         "train s",
+        "wall s",
+        "test acc",
+        "test macro-F1",
         "val acc",
-        "macro-F1",
-        "s to fastText acc",
+        "s to fastText val acc",
     ]
     console = Console()
-    console.print(table(title, cols, rows))
+    if not console.is_terminal:  # a file or pipe: wide enough that no cell wraps
+        console = Console(width=160)
+    t = table(title, cols, rows)
+    t.columns[0].no_wrap = True
+    console.print(t)
     for name, ratio in summary["ratios"].items():
         console.print(f"{name}: {ratio:.2f}x")
+    for name, r in summary["rows"].items():
+        if r.get("detail"):
+            console.print(f"[dim]{name}: {r['detail']}[/]")
     for name, message in summary["failures"].items():
         console.print(f"[red]{name} failed:[/] {message}")
-    return 0
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
@@ -187,6 +291,7 @@ def open_window(path: str | None, screenshot: str | None = None, report: bool = 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "train": cmd_train,
+    "tune": cmd_tune,
     "eval": cmd_eval,
     "predict": cmd_predict,
     "runs": cmd_runs,

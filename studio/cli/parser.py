@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     for add in (_add_train, _add_eval, _add_predict, _add_runs, _add_bench, _add_devices):
         add(sub)
     _add_export(sub)
+    _add_tune(sub)
     return p
 
 
@@ -50,6 +51,12 @@ def _add_train(sub: Subparsers) -> None:
     t.add_argument("--epochs", type=int)
     t.add_argument("--lr", type=float)
     t.add_argument("--optimizer", choices=["adamw", "adam", "sgd"])
+    t.add_argument(
+        "--class-weights",
+        choices=["none", "balanced"],
+        help="weigh classes in the training loss; balanced: n / (classes * count) of the "
+        "training split (a {label = weight} table only through --config)",
+    )
     t.add_argument("--device", help="cpu, cuda, cuda:N, mps or auto")
     t.add_argument("--seed", type=int)
     t.add_argument("--runs-dir", help="where run folders go (default: user data dir)")
@@ -80,6 +87,38 @@ def _add_train(sub: Subparsers) -> None:
     )
 
 
+def _add_tune(sub: Subparsers) -> None:
+    """``studio tune DATA``: a new study (budget, objective, cap) or ``--resume STUDY``."""
+    t = sub.add_parser("tune", help="search training settings for the best validation score")
+    t.add_argument("data", nargs="?", help="dataset file or folder (default: config's data.path)")
+    t.add_argument("--budget", metavar="TIME", help="time to tune: 90s, 10m, 1h (default 10m)")
+    t.add_argument("--trials", type=int, metavar="N", help="finished trials the study holds")
+    t.add_argument(
+        "--objective",
+        choices=["accuracy", "macro_f1", "val_loss"],
+        help="the validation score to optimise (default: accuracy)",
+    )
+    t.add_argument("--device", help="cpu, cuda, cuda:N, mps or auto")
+    t.add_argument("--max-params", metavar="N", help="skip models over N parameters (e.g. 5M)")
+    t.add_argument("--seed", type=int, help="seeds the sampler and every trial's training")
+    t.add_argument("--config", help="TOML config every trial starts from (default: defaults)")
+    t.add_argument("--text-col", help="text column name (default: auto-detect)")
+    t.add_argument("--label-col", help="label column name (default: auto-detect)")
+    t.add_argument("--label-delimiter", help="split labels on this for multi-label data")
+    t.add_argument(
+        "--study-dir", metavar="DIR", help="the new study's folder (default: <runs>/studies/…)"
+    )
+    t.add_argument("--runs-dir", help="the folder holding studies/ (default: user data dir)")
+    t.add_argument(
+        "--resume",
+        metavar="STUDY",
+        help="continue a study (name or folder), keeping every finished trial; --trials and "
+        "--budget then replace its budget",
+    )
+    t.add_argument("--json", action="store_true", help="end stdout with one JSON summary line")
+    t.add_argument("--quiet", action="store_true", help="no line per trial")
+
+
 def _add_eval(sub: Subparsers) -> None:
     """``studio eval RUN DATA``."""
     e = sub.add_parser("eval", help="evaluate a run on a labelled dataset")
@@ -87,6 +126,24 @@ def _add_eval(sub: Subparsers) -> None:
     e.add_argument("data", help="labelled dataset file")
     e.add_argument("--text-col")
     e.add_argument("--label-col")
+    e.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also fit a TF-IDF + LinearSVC baseline on the training split of DATA (prepared "
+        "with the run's settings: the run's own split when DATA is its training file) and "
+        "score both on --split",
+    )
+    e.add_argument(
+        "--baseline-features",
+        choices=["words", "char"],
+        default="words",
+        help="the baseline's features: word 1-2-grams (default) or char_wb 1-4-grams",
+    )
+    e.add_argument(
+        "--split",
+        choices=["valid", "test"],
+        help="with --baseline: the split both are scored on (default: test)",
+    )
     e.add_argument("--json", action="store_true")
 
 
@@ -107,7 +164,9 @@ def _add_runs(sub: Subparsers) -> None:
 
 def _add_bench(sub: Subparsers) -> None:
     """``studio bench [DATA]``."""
-    b = sub.add_parser("bench", help="the studio engine against the seed loop and fastText")
+    b = sub.add_parser(
+        "bench", help="the studio engine against the seed loop, TF-IDF baselines and fastText"
+    )
     b.add_argument("data", nargs="?", help="dataset (default: the bundled sample)")
     b.add_argument("--text-col")
     b.add_argument("--label-col")
@@ -115,6 +174,13 @@ def _add_bench(sub: Subparsers) -> None:
     b.add_argument("--device", help="cpu, cuda, cuda:N or mps (for the studio rows)")
     b.add_argument("--repeats", type=int, default=3, help="runs of each contender (medians)")
     b.add_argument("--seed-epochs", type=int, default=2, help="epochs of the seed-style loop")
+    b.add_argument(
+        "--autotune-seconds",
+        type=int,
+        default=120,
+        metavar="N",
+        help="the time fastText's autotune may search, per repeat (0 = leave the row out)",
+    )
     b.add_argument("--json", action="store_true")
 
 

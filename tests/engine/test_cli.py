@@ -166,3 +166,46 @@ def test_train_defaults_to_the_bundled_sample() -> None:
         "section",
     )
     assert Path(data.path).is_file()
+
+
+def test_class_weights_option_and_config_mapping(
+    topics_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from studio.config import load_config
+
+    out = tmp_path / "out.toml"
+    code, _, _ = _train([str(topics_csv), "--class-weights", "balanced", "--save-config",
+                         str(out)], capsys)  # fmt: skip
+    assert code == 0 and load_config(out).train.class_weights == "balanced"
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[data]\npath = "{topics_csv}"\n[train]\nclass_weights = {{ food = 3 }}\n')
+    code, _, _ = _train(["--config", str(cfg), "--save-config", str(out)], capsys)
+    assert code == 0 and load_config(out).train.class_weights == (("food", 3.0),)
+    code, _, _ = _train(["--config", str(cfg), "--class-weights", "none", "--save-config",
+                         str(out)], capsys)  # fmt: skip
+    assert code == 0 and load_config(out).train.class_weights == "none"
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", str(topics_csv), "--class-weights", "inverse"])
+    assert exit_.value.code == 2 and "--class-weights" in capsys.readouterr().err
+
+
+def test_train_with_balanced_class_weights_records_them(
+    topics_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _train([str(topics_csv), "--epochs", "1", "--class-weights", "balanced",
+                           "--runs-dir", str(tmp_path / "runs"), "--json"], capsys)  # fmt: skip
+    assert code == 0
+    run_dir = Path(json.loads(out.strip().splitlines()[-1])["run_dir"])
+    assert 'class_weights = "balanced"' in (run_dir / "config.toml").read_text()
+
+
+def test_class_weights_for_a_missing_label_exit_2_naming_it(
+    topics_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[data]\npath = "{topics_csv}"\n[train]\nclass_weights = {{ drinks = 2 }}\n')
+    code, _, err = _train(["--config", str(cfg), "--runs-dir", str(tmp_path / "runs")], capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "train.class_weights" in lines[0] and "'drinks'" in lines[0]
+    assert "Traceback" not in err
