@@ -1,4 +1,5 @@
-"""The Evaluation page: confusion matrix, per-class scores, examples behind each cell."""
+"""The Evaluation page: confusion matrix, per-class scores, examples behind each cell, and
+the shown run side by side with the TF-IDF baseline."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.ui.widgets.baseline_view import BaselineView
 from studio.ui.widgets.image_export import ask_and_save, save_widget_image
 from studio.ui.widgets.naming import name_after_attributes
 from studio.ui.widgets.plot_style import style_plot
@@ -167,6 +169,8 @@ class EvaluationPage(QWidget):
         ex_layout.addWidget(self.example_table)
         tabs.addTab(examples, "Cell examples")
         tabs.addTab(self.wrong_table, "Most confidently wrong")
+        self.baseline_view = BaselineView()
+        tabs.addTab(self.baseline_view, "TF-IDF baseline")
         self.detail_tabs = tabs
 
         left = QWidget()
@@ -196,7 +200,14 @@ class EvaluationPage(QWidget):
 
     # -- input ---------------------------------------------------------------------------
     def set_predictions(self, predictions: Any, text_of: Callable[[int], str], title: str) -> None:
-        """Show a ``SplitPredictions`` (from an epoch end or a reopened run)."""
+        """Show a ``SplitPredictions`` of a model not saved yet (an epoch end); the baseline
+        compare waits for a saved run (:meth:`show_run`)."""
+        self.baseline_view.clear_run()
+        self._show_predictions(predictions, text_of, title)
+
+    def _show_predictions(
+        self, predictions: Any, text_of: Callable[[int], str], title: str
+    ) -> None:
         self.predictions = predictions
         self._text_of = text_of
         self._title = title
@@ -218,6 +229,7 @@ class EvaluationPage(QWidget):
         """Evaluate a saved run on its validation split (off the GUI thread)."""
         self._notice_saved = None
         self.summary.setText(f"Evaluating {run_dir} …")
+        self.baseline_view.clear_run()
 
         def work() -> Any:
             from studio.engine.analysis.inference import load_run
@@ -252,7 +264,8 @@ class EvaluationPage(QWidget):
         kind = result[0]
         if kind == "predictions":
             _, predictions, prepared, run_dir = result
-            self.set_predictions(predictions, prepared.text, f"saved model of {run_dir}")
+            self._show_predictions(predictions, prepared.text, f"saved model of {run_dir}")
+            self.baseline_view.set_run(run_dir, prepared)
         elif kind == "report":
             _, self.report, wrong_rows = result
             self._show_report(wrong_rows)
@@ -353,3 +366,4 @@ class EvaluationPage(QWidget):
 
     def shutdown(self) -> None:
         self.evaluation_tasks.shutdown()
+        self.baseline_view.shutdown()
