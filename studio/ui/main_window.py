@@ -31,6 +31,7 @@ from studio.ui.menus import (
     SAVE,
     STOP,
     TRAIN,
+    TUNE,
     MenuItem,
     build_menus,
     build_toolbar,
@@ -45,6 +46,7 @@ from studio.ui.pages.playground import PlaygroundPage
 from studio.ui.pages.runs import RunsPage
 from studio.ui.pages.setup import SetupPage
 from studio.ui.pages.training import TrainingPage, format_seconds
+from studio.ui.pages.tune import TunePage
 from studio.ui.widgets.banner import ErrorBanner
 from studio.ui.widgets.naming import name_after_attributes
 from studio.ui.widgets.recent_menu import RecentMenu
@@ -87,6 +89,7 @@ class MainWindow(QMainWindow):
         self.playground_page = PlaygroundPage()
         self.explorer_page = ExplorerPage()
         self.runs_page = RunsPage()
+        self.tune_page = TunePage()
         self.tabs = QTabWidget()
         self.tabs.addTab(self.dataset_page, "1 · Dataset")
         self.tabs.addTab(self.setup_page, "2 · Setup")
@@ -95,6 +98,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.playground_page, "Playground")
         self.tabs.addTab(self.explorer_page, "Embeddings")
         self.tabs.addTab(self.runs_page, "Runs")
+        self.tabs.addTab(self.tune_page, "Tune")
         self.export_tasks = TaskRunner("export_tasks", self)
         self.export_tasks.sig_result.connect(self._on_exported)
         self.export_tasks.sig_error.connect(self._on_export_failed)
@@ -128,6 +132,9 @@ class MainWindow(QMainWindow):
         self.pause_action = make_action(self, PAUSE, self.toggle_pause)
         self._pause_tip = self.pause_action.toolTip()
         self.stop_action = make_action(self, STOP, self.stop_training)
+        self.tune_action = make_action(
+            self, TUNE, lambda: self.tabs.setCurrentWidget(self.tune_page)
+        )
         self.save_action = make_action(self, SAVE, self.setup_page.save_dialog)
         self.load_action = make_action(self, LOAD, self.setup_page.load_dialog)
         self.quit_action = make_action(self, QUIT, self.close)
@@ -136,7 +143,9 @@ class MainWindow(QMainWindow):
         self.toolbar = build_toolbar(
             self, [self.open_action, None, self.train_action, self.pause_action, self.stop_action]
         )
-        training: list[MenuItem] = [self.train_action, self.pause_action, self.stop_action]
+        training: list[MenuItem] = [
+            self.train_action, self.pause_action, self.stop_action, None, self.tune_action,
+        ]  # fmt: skip
         file: list[MenuItem] = [
             self.open_action, self.open_folder_action, RECENT_MENU, None,
             self.load_action, self.save_action, self.export_action, None, self.quit_action,
@@ -164,6 +173,8 @@ class MainWindow(QMainWindow):
         self.setup_page.sig_vocab_size.connect(self.dataset_page.set_vocab_size)
         self.controller.sig_running.connect(self._on_running)
         self.runs_page.sig_open_run.connect(self.open_run)
+        self.tune_page.sig_start_requested.connect(self.start_tuning)
+        self.tune_page.sig_running.connect(self._update_actions)
         self.tabs.currentChanged.connect(self._on_tab)
 
     # -- dataset -----------------------------------------------------------------------
@@ -208,6 +219,7 @@ class MainWindow(QMainWindow):
     def can_train(self) -> bool:
         return (
             not self.controller.is_running()
+            and not self.tune_page.is_running()
             and self.dataset_page.is_ready()
             and self.setup_page.is_valid()
         )
@@ -264,6 +276,21 @@ class MainWindow(QMainWindow):
         if self.controller.is_running():
             self.controller.stop()
             self.statusBar().showMessage("Stopping…")
+
+    @Slot()
+    def start_tuning(self) -> None:
+        """Tune from the loaded dataset and the Setup page's config."""
+        if not self.can_train() or self.tune_page.is_running():
+            self.statusBar().showMessage("Needs a dataset, a valid setup and no run", 5000)
+            return
+        try:
+            config = self.setup_page.config()
+        except StudioError as exc:
+            self.banner.show_error(str(exc))
+            return
+        self.banner.hide()
+        self.tune_page.start(config, self.runs_dir)
+        self.tabs.setCurrentWidget(self.tune_page)
 
     @Slot(object)
     def _on_update(self, u: StepsBatch) -> None:
@@ -436,7 +463,7 @@ class MainWindow(QMainWindow):
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.controller.is_running():
+        if self.controller.is_running() or self.tune_page.is_running():
             answer = QMessageBox.question(
                 self, "Training in progress",
                 "A model is training. Stop it and quit? The run folder keeps what was saved.",
@@ -459,6 +486,7 @@ class MainWindow(QMainWindow):
             self.playground_page,
             self.explorer_page,
             self.runs_page,
+            self.tune_page,
         ):
             page.shutdown()
         self.export_tasks.shutdown()

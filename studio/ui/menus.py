@@ -25,6 +25,7 @@ __all__ = [
     "SAVE",
     "STOP",
     "TRAIN",
+    "TUNE",
     "Command",
     "build_menus",
     "build_toolbar",
@@ -67,6 +68,9 @@ OPEN_FOLDER: Final = Command(
 TRAIN: Final = Command("train", "&Train", "Start training", "Ctrl+Return")
 PAUSE: Final = Command("pause", "&Pause", "Pause or resume", "Ctrl+P", checkable=True)
 STOP: Final = Command("stop", "&Stop", "Stop training", Qt.Key.Key_Escape)
+TUNE: Final = Command(
+    "tune", "T&une…", "Search the training parameters for the best model on this dataset"
+)
 SAVE: Final = Command(
     "save", "&Save setup…", "Save the setup as a TOML file the CLI reads",
     QKeySequence.StandardKey.Save,
