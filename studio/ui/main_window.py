@@ -48,6 +48,7 @@ from studio.ui.pages.setup import SetupPage
 from studio.ui.pages.training import TrainingPage, format_seconds
 from studio.ui.pages.tune import TunePage
 from studio.ui.widgets.banner import ErrorBanner
+from studio.ui.widgets.export_dialog import ask_export_target
 from studio.ui.widgets.naming import name_after_attributes
 from studio.ui.widgets.recent_menu import RecentMenu
 from studio.ui.workers.device_selection import DeviceSelection
@@ -331,25 +332,12 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def export_dialog(self) -> None:
-        from PySide6.QtWidgets import QInputDialog
-
-        from studio.engine.export.formats import FORMATS, export_format  # torch-free
-
         if not self.active_run:
             self.statusBar().showMessage("Train a model or open a run first", 5000)
             return
-        fmt, ok = QInputDialog.getItem(self, "Export", "Format", list(FORMATS), 0, False)
-        if not ok:
-            return
-        chosen = export_format(fmt)
-        default = str(Path(self.active_run) / f"export-{fmt}{chosen.suffix}")
-        if chosen.output == "file":
-            out, _ = QFileDialog.getSaveFileName(self, f"Export {fmt}", default)
-        else:
-            out = QFileDialog.getExistingDirectory(self, f"Export {fmt} into a new folder…")
-            out = str(Path(out) / f"{Path(self.active_run).name}-{fmt}") if out else ""
-        if out:
-            self.export_run(fmt, out)
+        target = ask_export_target(self, self.active_run)
+        if target is not None:
+            self.export_run(*target)
 
     def export_run(self, fmt: str, out: str) -> None:
         run = self.active_run
