@@ -1,14 +1,11 @@
 """The training loop: ``fit(config, callbacks, control)``. No Qt; runs headless anywhere.
 
-The whole training split is moved to the device once as flat arrays; each epoch is one
-gather with a seeded permutation, each batch a slice. Callbacks (progress bar, live plot,
-run store, early stopping) observe the loop; ``control`` pauses or stops it between steps.
-
-``fit`` builds what the loop needs (:mod:`~studio.engine.train.build`) and runs a
-:class:`FitLoop`, which holds the loop's state (step, batch size, schedule, meter, history,
-best epoch) and runs it in small parts: one step, one epoch, validation, checkpoint
-capture and restore, halving the batch after running out of memory, and the distributed
-ranks' agreement on stopping.
+The training split is moved to the device once as flat arrays; each epoch is one seeded
+gather, each batch a slice. Callbacks (progress bar, live plot, run store, early stopping)
+observe the loop; ``control`` pauses or stops it between steps. ``fit`` builds the pieces
+(:mod:`~studio.engine.train.build`) and runs a :class:`FitLoop`, which holds the loop's state
+and runs it in small parts: a step, an epoch, validation, checkpoint capture and restore,
+halving the batch after running out of memory, and the ranks' agreement on stopping.
 """
 
 from __future__ import annotations
