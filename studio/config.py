@@ -24,6 +24,7 @@ from studio.errors import ConfigError
 DataFormat = Literal["auto", "csv", "tsv", "jsonl", "fasttext", "folder", "parquet"]
 TokenizerKind = Literal["words", "bpe"]
 Pooling = Literal["mean", "sum", "max"]
+Weighting = Literal["none", "idf"]
 Optimizer = Literal["adamw", "adam", "sgd"]
 TableOptimizer = Literal["adagrad", "same"]
 Schedule = Literal["constant", "linear", "cosine"]
@@ -78,12 +79,39 @@ class TokenizerConfig:
     min_freq: int = 1
     lowercase: bool = True
     ngram_buckets: int = 200_000
+    char_ngrams: tuple[int, int] = (0, 0)
+    """``(minn, maxn)``: hashed character n-grams of each word, fastText's subwords; 0 = off."""
+    char_buckets: int = 500_000
 
     def __post_init__(self) -> None:
         _check_choice("tokenizer.kind", self.kind, typing.get_args(TokenizerKind))
+        object.__setattr__(self, "char_ngrams", _char_ngrams(self.char_ngrams))
+        _check_range("tokenizer.char_buckets", self.char_buckets, 1, 50_000_000)
+        if self.char_ngrams[0] and self.kind != "words":
+            raise ConfigError(
+                "tokenizer.char_ngrams", 'needs tokenizer.kind = "words" (BPE pieces are subwords)'
+            )
         _check_range("tokenizer.vocab_size", self.vocab_size, 3, 5_000_000)
         _check_range("tokenizer.min_freq", self.min_freq, 1, 1_000_000)
         _check_range("tokenizer.ngram_buckets", self.ngram_buckets, 0, 50_000_000)
+
+
+def _char_ngrams(value: object) -> tuple[int, int]:
+    """``tokenizer.char_ngrams`` checked: ``(0, 0)`` (off) or ``1 <= minn <= maxn <= 12``."""
+    name = "tokenizer.char_ngrams"
+    if value == 0:
+        return (0, 0)
+    ok = (
+        isinstance(value, tuple | list)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    )
+    if not ok:
+        raise ConfigError(name, f"must be [minn, maxn] (or 0 for off), got {value!r}")
+    minn, maxn = int(value[0]), int(value[1])  # type: ignore[index]
+    if (minn, maxn) != (0, 0) and not 1 <= minn <= maxn <= 12:
+        raise ConfigError(name, f"needs 1 <= minn <= maxn <= 12 (or [0, 0] for off), got {value!r}")
+    return (minn, maxn)
 
 
 @dataclass(frozen=True)
@@ -93,6 +121,8 @@ class ModelConfig:
     preset: Preset = "default"
     embed_dim: int = 64
     pooling: Pooling = "mean"
+    weighting: Weighting = "none"
+    """``"idf"``: mean/sum pooling weighs each row by its inverse document frequency."""
     hidden: tuple[int, ...] = ()
     dropout: float = 0.0
     pretrained_vectors: str | None = None
@@ -102,6 +132,9 @@ class ModelConfig:
         _check_choice("model.preset", self.preset, typing.get_args(Preset))
         _check_range("model.embed_dim", self.embed_dim, 1, 4096)
         _check_choice("model.pooling", self.pooling, typing.get_args(Pooling))
+        _check_choice("model.weighting", self.weighting, typing.get_args(Weighting))
+        if self.weighting != "none" and self.pooling == "max":
+            raise ConfigError("model.weighting", "needs mean or sum pooling (max has no weights)")
         if len(self.hidden) > 8:
             raise ConfigError("model.hidden", f"at most 8 hidden layers, got {len(self.hidden)}")
         for width in self.hidden:

@@ -45,6 +45,13 @@ def _add_train(sub: Subparsers) -> None:
     t.add_argument("--vocab-size", type=int)
     t.add_argument("--min-freq", type=int)
     t.add_argument("--ngram-buckets", type=int, help="hashed word-bigram rows (0 = none)")
+    t.add_argument(
+        "--char-ngrams",
+        metavar="MINN,MAXN",
+        help="hashed character n-grams of each word, fastText's subwords, e.g. 3,6 (0 = none)",
+    )
+    t.add_argument("--char-buckets", type=int, help="hashed character n-gram rows")
+    t.add_argument("--weighting", choices=["none", "idf"], help="idf: weigh each row by its rarity")
     t.add_argument("--embed-dim", type=int)
     t.add_argument("--hidden", help="hidden layer widths, e.g. 128,64 (empty = none)")
     t.add_argument("--batch-size", help="documents per step, or 'auto': largest that fits")

@@ -24,8 +24,10 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         "data": {"path": args.data, "text_column": args.text_col, "label_column": args.label_col,
                  "label_delimiter": args.label_delimiter, "valid_path": args.valid},
         "tokenizer": {"kind": args.tokenizer, "vocab_size": args.vocab_size,
-                      "min_freq": args.min_freq, "ngram_buckets": args.ngram_buckets},
-        "model": {"embed_dim": args.embed_dim},
+                      "min_freq": args.min_freq, "ngram_buckets": args.ngram_buckets,
+                      "char_ngrams": _char_ngrams(args.char_ngrams),
+                      "char_buckets": args.char_buckets},
+        "model": {"embed_dim": args.embed_dim, "weighting": args.weighting},
         "train": {"batch_size": _batch_size(args.batch_size), "epochs": args.epochs, "lr": args.lr,
                   "optimizer": args.optimizer, "seed": args.seed,
                   "class_weights": args.class_weights},
@@ -40,6 +42,22 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
                 f"--hidden: expected widths like 128,64; got {args.hidden!r}"
             ) from None
     return {s: kv for s, kv in out.items() if kv}
+
+
+def _char_ngrams(value: str | None) -> tuple[int, int] | None:
+    """``--char-ngrams 3,6`` (or ``0``: none) as the config's pair."""
+    if value is None:
+        return None
+    if value.strip() == "0":
+        return (0, 0)
+    parts = value.split(",")
+    try:
+        minn, maxn = (int(v) for v in parts)
+    except ValueError:
+        raise StudioError(
+            f"--char-ngrams: expected MINN,MAXN like 3,6 (or 0 for none); got {value!r}"
+        ) from None
+    return minn, maxn
 
 
 def _batch_size(value: str | None) -> int | None:

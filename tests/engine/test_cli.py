@@ -209,3 +209,21 @@ def test_class_weights_for_a_missing_label_exit_2_naming_it(
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "train.class_weights" in lines[0] and "'drinks'" in lines[0]
     assert "Traceback" not in err
+
+
+def test_char_ngrams_and_weighting_options_map_to_the_config(
+    topics_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from studio.config import load_config
+
+    out = tmp_path / "out.toml"
+    code, _, _ = _train([str(topics_csv), "--char-ngrams", "2,5", "--char-buckets", "1000",
+                         "--weighting", "idf", "--save-config", str(out)], capsys)  # fmt: skip
+    saved = load_config(out)
+    assert code == 0 and saved.tokenizer.char_ngrams == (2, 5)
+    assert saved.tokenizer.char_buckets == 1000 and saved.model.weighting == "idf"
+    code, _, _ = _train([str(topics_csv), "--char-ngrams", "0", "--save-config", str(out)], capsys)
+    assert code == 0 and load_config(out).tokenizer.char_ngrams == (0, 0)
+    for bad in ("3", "3,x", "6,3"):
+        code, _, err = _train([str(topics_csv), "--char-ngrams", bad], capsys)
+        assert code == 2 and "char" in err and "Traceback" not in err

@@ -15,7 +15,9 @@ from studio.engine.data.tokenize import UNK_ID
 _HASH_MUL = np.int64(116_049_371)  # fastText's n-gram hash multiplier
 
 
-def flatten(id_lists: Iterable[Sequence[int]], n_docs: int) -> tuple[np.ndarray, np.ndarray]:
+def flatten(
+    id_lists: Iterable[Sequence[int] | np.ndarray], n_docs: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Concatenate per-document id lists into ``(ids, offsets)``."""
     lengths = np.empty(n_docs, dtype=np.int64)
     chunks: list[np.ndarray] = []
@@ -64,4 +66,21 @@ def add_bigrams(
     doc_of_pair = doc_of_token[pair_pos]
     dest = new_offsets[doc_of_pair] + lengths[doc_of_pair] + (pair_pos - offsets[doc_of_pair])
     out[dest] = bigram
+    return out, new_offsets
+
+
+def append_per_doc(
+    ids: np.ndarray, offsets: np.ndarray, extra: np.ndarray, extra_offsets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each document's ids followed by its ``extra`` ids (both CSR over the same documents)."""
+    if len(extra) == 0:
+        return ids, offsets
+    lengths = np.diff(offsets)
+    extra_lengths = np.diff(extra_offsets)
+    new_offsets = offsets + extra_offsets
+    out = np.empty(len(ids) + len(extra), dtype=np.int32)
+    doc_of_id = np.repeat(np.arange(len(lengths)), lengths)
+    out[np.arange(len(ids)) + extra_offsets[:-1][doc_of_id]] = ids
+    doc_of_extra = np.repeat(np.arange(len(lengths)), extra_lengths)
+    out[np.arange(len(extra)) + offsets[1:][doc_of_extra]] = extra
     return out, new_offsets

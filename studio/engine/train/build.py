@@ -18,7 +18,7 @@ from studio.engine.data.pretrained import load_vectors
 from studio.engine.data.text_encoder import TextEncoder
 from studio.engine.train.batching import DeviceData, shard_bounds
 from studio.engine.train.distributed import ProcessGroup
-from studio.engine.train.mapped import MappedData, encode_docs, split_data
+from studio.engine.train.mapped import MappedData, encode_docs, encode_texts, split_data
 from studio.engine.train.model import ModelSpec, TextClassifier
 
 
@@ -35,6 +35,8 @@ def build_encoder(p: PreparedDataset, config: StudioConfig) -> TextEncoder:
         tokens=tuple(p.tokens[:size]),
         ngram_buckets=config.tokenizer.ngram_buckets,
         bpe_json=p.bpe_json,
+        char_ngrams=config.tokenizer.char_ngrams,
+        char_buckets=config.tokenizer.char_buckets if config.tokenizer.char_ngrams[0] else 0,
     )
 
 
@@ -48,6 +50,7 @@ def build_spec(config: StudioConfig, encoder: TextEncoder, p: PreparedDataset) -
         pooling=config.model.pooling,
         hidden=config.model.hidden,
         dropout=config.model.dropout,
+        weighting=config.model.weighting,
         sigmoid=binary or p.multi_label,
     )
 
@@ -55,7 +58,11 @@ def build_spec(config: StudioConfig, encoder: TextEncoder, p: PreparedDataset) -
 def encoded_split(
     p: PreparedDataset, encoder: TextEncoder, docs: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Ids (vocabulary-capped, bigrams added), offsets and targets of some documents."""
+    """Ids (vocabulary-capped, bigrams and n-grams added), offsets and targets of some
+    documents; with character n-grams, encoded from their text (as new text is)."""
+    if encoder.subwords is not None:
+        ids, offsets = encode_texts(p, encoder, np.asarray(docs, dtype=np.int64))
+        return ids, offsets, np.asarray(p.targets[docs])
     ids, offsets = encode_docs(p.ids, p.offsets, docs, encoder)
     return ids, offsets, np.asarray(p.targets[docs])
 
@@ -127,13 +134,14 @@ def build_splits(
     p: PreparedDataset, encoder: TextEncoder, device: torch.device, group: ProcessGroup | None
 ) -> Splits:
     """The splits a fit reads; in a distributed run each rank scores its part of ``valid``."""
-    train = split_data(p, np.asarray(p.train_idx), encoder, device)
+    subwords = encoder.subword_rows(p.tokens) if encoder.subwords is not None else None
+    train = split_data(p, np.asarray(p.train_idx), encoder, device, subwords)
     valid_idx = np.asarray(p.valid_idx)
     if group is None:
-        valid = split_data(p, valid_idx, encoder, device)
+        valid = split_data(p, valid_idx, encoder, device, subwords, held_out=True)
         return Splits(train, valid, valid_idx, valid.targets)
     a, b = shard_bounds(len(valid_idx), group.world_size, group.rank)
-    valid = split_data(p, valid_idx[a:b], encoder, device)
+    valid = split_data(p, valid_idx[a:b], encoder, device, subwords, held_out=True)
     targets = torch.from_numpy(np.asarray(p.targets[valid_idx])).to(device)
     return Splits(train, valid, valid_idx, targets)
 

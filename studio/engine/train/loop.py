@@ -55,6 +55,7 @@ from studio.engine.train.resume import (
 )
 from studio.engine.train.table_optim import RowwiseAdagrad
 from studio.engine.train.validation import evaluate_split
+from studio.engine.train.weighting import fill_row_weights
 from studio.errors import DatasetError, StudioError
 
 
@@ -100,6 +101,7 @@ def fit(
     spec = build_spec(config, encoder, p)
     model, found = build_model(config, spec, encoder, device, group)
     splits = build_splits(p, encoder, device, group)
+    fill_row_weights(model, splits.train)
     ctx = FitContext(config, model, spec, encoder, p.label_names, p.multi_label, device)
     ctx.run_dir, ctx.prepared, ctx.valid_docs = run_dir, p, splits.valid_docs
     resume = load_train_state(resume_from) if resume_from is not None else None
@@ -165,9 +167,8 @@ class FitLoop:
         self.schedule = LrSchedule(cfg.schedule, self.optimizers, cfg.table_lr)
         self.table: RowwiseAdagrad | None = None
         if uses_fused_table(ctx.config):
-            self.table = RowwiseAdagrad(
-                self.model.embedding.weight, cfg.table_lr, ctx.config.model.pooling
-            )
+            table, pooling = self.model.embedding.weight, ctx.config.model.pooling
+            self.table = RowwiseAdagrad(table, cfg.table_lr, pooling, 1e-8, self.model.row_weight)
         # what a step calls: the model itself, or its DDP-wrapped replica in a distributed run
         self.net: TextClassifier | ReplicatedModel = (
             self.model

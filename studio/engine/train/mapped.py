@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from studio.engine.data.ids import add_bigrams, cap_vocab
+from studio.engine.data.ids import add_bigrams, append_per_doc, cap_vocab
+from studio.engine.data.subwords import gather_rows
 from studio.engine.data.text_encoder import TextEncoder
 from studio.engine.train.batching import Batch, DeviceData, gather_docs
 from studio.engine.train.heap import trim_heap
@@ -42,13 +43,25 @@ BLOCK_DOCS = 65_536
 RUN_DOCS = 512
 
 
+#: Character n-gram rows of every token id of a prepared dataset (CSR), see
+#: :meth:`TextEncoder.subword_rows`; ``None`` when the model has no n-grams.
+Subwords = tuple[np.ndarray, np.ndarray] | None
+
+
 def encode_docs(
-    ids: np.ndarray, offsets: np.ndarray, docs: np.ndarray, encoder: TextEncoder
+    ids: np.ndarray,
+    offsets: np.ndarray,
+    docs: np.ndarray,
+    encoder: TextEncoder,
+    subwords: Subwords = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Flat ids (vocabulary-capped, hashed bigrams added) and offsets of ``docs``, in order."""
+    """Flat ids of ``docs`` in order (vocabulary-capped, then hashed bigrams and, with
+    ``subwords``, each word's character n-grams, even of words past the vocabulary)."""
     flat, flat_offsets = gather_docs(ids, offsets, docs)
+    grams = gather_rows(*subwords, flat, flat_offsets) if subwords is not None else None
     flat = cap_vocab(flat, encoder.vocab_size)
-    return add_bigrams(flat, flat_offsets, encoder.vocab_size, encoder.ngram_buckets)
+    flat, flat_offsets = add_bigrams(flat, flat_offsets, encoder.vocab_size, encoder.ngram_buckets)
+    return append_per_doc(flat, flat_offsets, *grams) if grams else (flat, flat_offsets)
 
 
 def release(array: np.ndarray, start: int, stop: int) -> None:
@@ -76,10 +89,12 @@ class MappedData:
         encoder: TextEncoder,
         device: torch.device,
         block_docs: int | None = None,
+        subwords: Subwords = None,
     ) -> None:
         self.ids, self.offsets, self.all_targets = ids, offsets, targets
         self.docs = np.asarray(docs, dtype=np.int64)
         self.encoder = encoder
+        self.subwords = subwords
         self.device = device
         self.block_docs = block_docs or BLOCK_DOCS
         self.n_docs = len(self.docs)
@@ -87,7 +102,7 @@ class MappedData:
 
     def _block(self, docs: np.ndarray) -> DeviceData:
         """Documents ``docs`` (in that order) as a device-resident block."""
-        ids, offsets = encode_docs(self.ids, self.offsets, docs, self.encoder)
+        ids, offsets = encode_docs(self.ids, self.offsets, docs, self.encoder, self.subwords)
         release(self.ids, 0, len(self.ids))  # the block's runs come from all over the map
         return DeviceData(ids, offsets, np.asarray(self.all_targets[docs]), self.device)
 
@@ -122,12 +137,39 @@ class MappedData:
 
 
 def split_data(
-    p: PreparedDataset, docs: np.ndarray, encoder: TextEncoder, device: torch.device
+    p: PreparedDataset,
+    docs: np.ndarray,
+    encoder: TextEncoder,
+    device: torch.device,
+    subwords: Subwords = None,
+    held_out: bool = False,
 ) -> DeviceData | MappedData:
-    """Documents ``docs`` of ``p`` on the device if they fit the budget, else streamed."""
+    """Documents ``docs`` of ``p`` on the device if they fit the budget, else streamed.
+
+    A ``held_out`` split of a model with character n-grams is encoded from its text, as new
+    text is: its words unseen in training are ``<unk>`` in the prepared ids, but their
+    n-grams still count.
+    """
     docs = np.asarray(docs, dtype=np.int64)
     tokens = int((p.offsets[docs + 1] - p.offsets[docs]).sum()) if len(docs) else 0
     if tokens <= RESIDENT_TOKENS:
-        flat, flat_offsets = encode_docs(p.ids, p.offsets, docs, encoder)
+        if held_out and encoder.subwords is not None:
+            flat, flat_offsets = encode_texts(p, encoder, docs)
+        else:
+            flat, flat_offsets = encode_docs(p.ids, p.offsets, docs, encoder, subwords)
         return DeviceData(flat, flat_offsets, np.asarray(p.targets[docs]), device)
-    return MappedData(p.ids, p.offsets, p.targets, docs, encoder, device)
+    return MappedData(p.ids, p.offsets, p.targets, docs, encoder, device, subwords=subwords)
+
+
+def encode_texts(
+    p: PreparedDataset, encoder: TextEncoder, docs: np.ndarray, chunk: int = 20_000
+) -> tuple[np.ndarray, np.ndarray]:
+    """Documents ``docs`` encoded from their text by ``encoder``, exactly as new text is."""
+    id_parts: list[np.ndarray] = []
+    offset_parts = [np.zeros(1, dtype=np.int64)]
+    for start in range(0, len(docs), chunk):
+        ids, offsets = encoder.encode([p.text(int(i)) for i in docs[start : start + chunk]])
+        id_parts.append(ids)
+        offset_parts.append(offsets[1:] + offset_parts[-1][-1])
+    ids = np.concatenate(id_parts) if id_parts else np.zeros(0, dtype=np.int32)
+    return ids, np.concatenate(offset_parts)

@@ -80,14 +80,15 @@ def estimate_training_memory(
     """The memory that training ``config`` takes on one device.
 
     ``vocab_size`` is the vocabulary the data gives, specials included (None: the config's
-    ``tokenizer.vocab_size``, which also caps it); the table adds ``ngram_buckets`` rows.
+    ``tokenizer.vocab_size``, which also caps it); the table adds ``ngram_buckets`` rows, and
+    ``char_buckets`` with character n-grams.
     ``n_labels`` and ``multi_label`` give the output layer (two single labels: one sigmoid
     output). ``distributed``: one rank of a multi-process run (the table's gradient is
     dense there).
     """
     tok, model, train = config.tokenizer, config.model, config.train
     vocab = tok.vocab_size if vocab_size is None else min(vocab_size, tok.vocab_size)
-    rows = vocab + tok.ngram_buckets
+    rows = vocab + tok.ngram_buckets + (tok.char_buckets if tok.char_ngrams[0] else 0)
     dim = model.embed_dim
     outputs = 1 if not multi_label and n_labels == 2 else max(n_labels, 1)
     head = _head_tensors(dim, model.hidden, outputs)
@@ -132,6 +133,9 @@ def _batch_bytes(
     dim = config.model.embed_dim
     words = max(tokens_per_doc, 1.0)
     ids = batch * (words + (words - 1 if config.tokenizer.ngram_buckets else 0))
+    minn, maxn = config.tokenizer.char_ngrams
+    if minn:  # about (length + 2 - n + 1) n-grams of each size n of a word of ~5 characters
+        ids += batch * words * sum(max(8 - n, 1) for n in range(minn, maxn + 1))
     # the ids and the bag's per-id index arrays; offsets, bag sizes and targets per document
     bookkeeping = INDEX * ids * 4 + INDEX * batch * 3
     dense = FLOAT * batch * (dim + 2 * sum(config.model.hidden) + outputs)

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from studio.engine.data.tokenize import PAD_ID
+from studio.engine.train.table_optim import pool
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class ModelSpec:
     hidden: tuple[int, ...] = ()
     dropout: float = 0.0
     sigmoid: bool = False  # True: one sigmoid per output (binary or multi-label)
+    weighting: str = "none"  # "idf": rows weighted by their inverse document frequency
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -38,6 +40,7 @@ class ModelSpec:
             hidden=tuple(int(h) for h in data.get("hidden", ())),
             dropout=float(data.get("dropout", 0.0)),
             sigmoid=bool(data.get("sigmoid", False)),
+            weighting=str(data.get("weighting", "none")),
         )
 
 
@@ -66,6 +69,11 @@ class TextClassifier(nn.Module):
         )
         with torch.no_grad():
             self.embedding.weight[PAD_ID].zero_()
+        self.row_weight: torch.Tensor | None
+        if spec.weighting == "idf":  # filled by the fit from the training split
+            self.register_buffer("row_weight", torch.ones(spec.num_embeddings))
+        else:
+            self.row_weight = None
         layers: list[nn.Module] = []
         width = spec.embed_dim
         for h in spec.hidden:
@@ -79,11 +87,13 @@ class TextClassifier(nn.Module):
         self.head = nn.Sequential(*layers)
 
     def pooled(self, ids: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
-        """The document vectors (the embedding bag's output)."""
-        return self.embedding(ids, offsets)
+        """The document vectors (the embedding bag's output, idf-weighted when asked for)."""
+        if self.row_weight is None:
+            return self.embedding(ids, offsets)
+        return pool(self.embedding.weight, ids, offsets, self.spec.pooling, self.row_weight)
 
     def forward(self, ids: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
-        return self.head(self.embedding(ids, offsets))
+        return self.head(self.pooled(ids, offsets))
 
     def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
         """Per-class probabilities; for binary single-sigmoid models, two columns."""

@@ -84,7 +84,22 @@ class Param:
             return trial.suggest_float(self.key, self.low, self.high, log=self.log)
         if self.kind == "int":
             return trial.suggest_int(self.key, int(self.low), int(self.high), log=self.log)
-        return trial.suggest_categorical(self.key, self.choices)
+        return self.decode(trial.suggest_categorical(self.key, [label(c) for c in self.choices]))
+
+    def decode(self, value: Any) -> Any:
+        """A stored value back as the config's: a choice's label (``"3-6"``) is its pair."""
+        if self.kind == "choice" and isinstance(value, str):
+            for choice in self.choices:
+                if label(choice) == value:
+                    return choice
+        return value
+
+
+def label(value: Any) -> Any:
+    """How a choice is stored (Optuna keeps only plain scalars): a pair is ``"minn-maxn"``."""
+    if isinstance(value, tuple):
+        return "-".join(str(v) for v in value)
+    return value
 
 
 def _float(key: str, low: float, high: float, *, log: bool = False) -> Param:
@@ -109,6 +124,8 @@ SPACE: tuple[Param, ...] = (
     _int("train.epochs", 1, 20),
     _choice("train.weight_decay", 0.0, 1e-5, 1e-4, 1e-3, 1e-2),
     _float("model.dropout", 0.0, 0.5),
+    _choice("tokenizer.char_ngrams", (0, 0), (1, 4), (2, 5), (3, 6)),  # subwords
+    _choice("model.weighting", "none", "idf"),
 )
 
 
@@ -125,7 +142,7 @@ def space_for(base: StudioConfig, space: tuple[Param, ...] = SPACE) -> tuple[Par
 
 def base_params(base: StudioConfig, space: tuple[Param, ...]) -> dict[str, Any]:
     """The base config's values of the searched parameters that are points of ``space``."""
-    return {p.key: v for p in space if p.contains(v := value_of(base, p.key))}
+    return {p.key: label(v) for p in space if p.contains(v := value_of(base, p.key))}
 
 
 def suggest(trial: Suggester, space: tuple[Param, ...]) -> dict[str, Any]:
@@ -135,8 +152,10 @@ def suggest(trial: Suggester, space: tuple[Param, ...]) -> dict[str, Any]:
 
 def apply_params(config: StudioConfig, params: Mapping[str, Any]) -> StudioConfig:
     """``config`` with the trial's parameters (``section.field -> value``) set."""
+    by_key = {p.key: p for p in SPACE}
     sections: dict[str, dict[str, Any]] = {}
     for key, value in params.items():
         section, name = key.split(".", 1)
-        sections.setdefault(section, {})[name] = value
+        param = by_key.get(key)
+        sections.setdefault(section, {})[name] = param.decode(value) if param else value
     return config.with_overrides(**sections)

@@ -123,6 +123,10 @@ CASES = {
         "model": {"pooling": "sum", "hidden": (5, 3)},
     },
     "frozen table": {"model": {"freeze_embeddings": True}},
+    "character n-grams, idf weights": {
+        "tokenizer": {"char_ngrams": (2, 4), "char_buckets": 53},
+        "model": {"weighting": "idf"},
+    },
 }
 
 

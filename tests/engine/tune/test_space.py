@@ -14,6 +14,7 @@ from studio.engine.tune.space import (
     Param,
     apply_params,
     base_params,
+    label,
     space_for,
     suggest,
     value_of,
@@ -29,12 +30,21 @@ def test_space_keys_are_config_fields_and_hold_the_defaults() -> None:
         value = value_of(defaults, p.key)  # a missing field raises AttributeError
         assert p.contains(value), f"{p.key}: the default {value!r} is not a point of the space"
     # the base trial of a default study is exactly the defaults
-    assert base_params(defaults, space_for(defaults)) == {p.key: value_of(defaults, p.key)
-                                                          for p in SPACE}  # fmt: skip
+    base = base_params(defaults, space_for(defaults))
+    assert base == {p.key: label(value_of(defaults, p.key)) for p in SPACE}
+    assert apply_params(defaults, base) == defaults  # stored labels decode to the values
     assert {"train.table_lr", "train.lr", "model.embed_dim", "tokenizer.ngram_buckets",
             "tokenizer.vocab_size", "train.epochs", "train.weight_decay",
             "model.dropout"} <= set(keys)  # fmt: skip
     assert 0 in next(p for p in SPACE if p.key == "tokenizer.ngram_buckets").choices
+    assert {"tokenizer.char_ngrams", "model.weighting"} <= set(keys)
+
+
+def test_pair_choices_are_stored_as_labels_and_applied_as_pairs() -> None:
+    grams = next(p for p in SPACE if p.key == "tokenizer.char_ngrams")
+    assert label((3, 6)) == "3-6" and grams.decode("3-6") == (3, 6)
+    config = apply_params(StudioConfig(), {"tokenizer.char_ngrams": "2-5"})
+    assert config.tokenizer.char_ngrams == (2, 5)
 
 
 def test_space_for_widens_to_a_custom_base() -> None:
