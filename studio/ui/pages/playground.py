@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from PySide6.QtCore import QTimer, Slot
+from PySide6.QtGui import QTextBlock, QTextCharFormat, QTextCursor, QTextDocument, QTextFragment
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -25,23 +27,63 @@ from studio.ui.workers.tasks import TaskRunner
 DEBOUNCE_MS = 250
 
 
-def token_html(tokens: list[tuple[str, bool, float]]) -> str:
-    """Tokens as HTML spans: green pushes toward the class, red away; OOV dashed and grey."""
-    peak = max((abs(c) for _, _, c in tokens), default=0.0) or 1.0
+ShownToken = tuple[str, bool, float, int]
+"""A token as the page shows it: text, maps to <unk>, contribution, character n-gram rows."""
+
+
+def token_html(tokens: Sequence[ShownToken]) -> str:
+    """Tokens as HTML spans: green pushes toward the class, red away.
+
+    A word outside the vocabulary that has character n-grams still has a vector (theirs): it
+    keeps its colour and is underlined (drawn dotted by :func:`dot_underlines`). One with
+    nothing but ``<unk>`` is struck out in grey.
+    """
+    peak = max((abs(c) for _, _, c, _ in tokens), default=0.0) or 1.0
     spans = []
-    for token, oov, contribution in tokens:
+    for token, oov, contribution, subwords in tokens:
         strength = min(abs(contribution) / peak, 1.0)
         alpha = int(40 + 180 * strength)
         colour = f"rgba(46,157,91,{alpha})" if contribution >= 0 else f"rgba(200,66,59,{alpha})"
         style = f"background-color:{colour}; padding:1px 2px;"
         title = f"{contribution:+.4f}"
-        if oov:
+        if oov and subwords:
+            style += " text-decoration:underline;"
+            grams = "1 character n-gram" if subwords == 1 else f"{subwords} character n-grams"
+            title += f" · not in the vocabulary: its vector is composed of {grams} (and <unk>)"
+        elif oov:
             style = (
                 "color:gray; text-decoration:line-through; border:1px dashed gray; padding:1px 2px;"
             )
-            title = "out of vocabulary: read as <unk>"
-        spans.append(f'<span style="{style}" title="{title}">{html.escape(token)}</span>')
+            title = "out of vocabulary, no character n-grams: read as <unk>"
+        spans.append(
+            f'<span style="{style}" title="{html.escape(title)}">{html.escape(token)}</span>'
+        )
     return " ".join(spans)
+
+
+def dot_underlines(document: QTextDocument) -> None:
+    """Draw the document's underlines dotted (Qt's HTML subset has no dotted underline)."""
+    ranges = []
+    block = document.begin()
+    while block.isValid():
+        for fragment in _fragments(block):
+            if fragment.charFormat().fontUnderline():
+                ranges.append((fragment.position(), fragment.position() + fragment.length()))
+        block = block.next()
+    dotted = QTextCharFormat()
+    dotted.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DotLine)
+    cursor = QTextCursor(document)
+    for start, end in ranges:
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.mergeCharFormat(dotted)
+
+
+def _fragments(block: QTextBlock) -> Iterator[QTextFragment]:
+    it = block.begin()
+    while not it.atEnd():
+        yield it.fragment()
+        it += 1
 
 
 class PlaygroundPage(QWidget):
@@ -67,7 +109,9 @@ class PlaygroundPage(QWidget):
             "Tokens as the model saw them: "
             "<span style='background:rgba(46,157,91,160)'>&nbsp;for&nbsp;</span> "
             "or <span style='background:rgba(200,66,59,160)'>&nbsp;against&nbsp;</span> "
-            "the predicted label; <s>struck out</s> = not in the vocabulary."
+            "the predicted label; <u>underlined</u> = not in the vocabulary, its vector composed "
+            "of its character n-grams; <s>struck out</s> = not in the vocabulary and no "
+            "n-grams (read as &lt;unk&gt;)."
         )
         self.legend.setWordWrap(True)
 
@@ -175,12 +219,16 @@ class PlaygroundPage(QWidget):
         labels = [name for name, _ in e.probabilities][:20]
         values = [p for _, p in e.probabilities][:20]
         self.chart.set_data(labels, values)
-        self.tokens.setHtml(token_html([(t.token, t.oov, t.contribution) for t in e.tokens]))
+        shown = [(t.token, t.oov, t.contribution, t.subwords) for t in e.tokens]
+        self.tokens.setHtml(token_html(shown))
+        dot_underlines(self.tokens.document())
         oov = sum(t.oov for t in e.tokens)
+        covered = sum(t.oov and t.subwords > 0 for t in e.tokens)
+        by_grams = f" ({covered} covered by character n-grams)" if covered else ""
         method = "exact (linear head over the mean)" if e.method == "exact" else "occlusion"
         self.status.setText(
             f"Predicted <b>{html.escape(e.target)}</b> · {len(e.tokens)} tokens, {oov} out of "
-            f"vocabulary · contributions: {method}"
+            f"vocabulary{by_grams} · contributions: {method}"
         )
 
     @Slot(str, str)

@@ -32,6 +32,7 @@ from studio.config import (
     save_config,
 )
 from studio.errors import ConfigError, StudioError
+from studio.ui.widgets.char_ngrams import CharNgramRange
 from studio.ui.widgets.device_picker import DevicePicker
 from studio.ui.widgets.naming import name_after_attributes
 from studio.ui.workers.device_selection import DeviceSelection
@@ -43,6 +44,11 @@ _CLASS_WEIGHTS_TIP = (
     "(multi-label: negatives / positives of each label); helps macro-F1 on imbalanced data. "
     "custom: the {label = weight} table of a loaded setup file (edit it there). "
     "The validation loss stays unweighted."
+)
+_WEIGHTING_TIP = (
+    "idf: each row (word, bigram, character n-gram) counts in the document's vector by its "
+    "inverse document frequency on the training split, as in TF-IDF, so rare telling "
+    "features outweigh common ones. Needs mean or sum pooling."
 )
 _CUSTOM = "custom"
 
@@ -134,6 +140,15 @@ class SetupPage(QWidget):
         self.tokenizer = _combo(
             ["words", "bpe"], "words: lower-cased words and punctuation; bpe: subwords, no OOV."
         )
+        self.char_ngrams = CharNgramRange()
+        self.char_buckets = _spin(
+            1, 50_000_000, d.tokenizer.char_buckets,
+            "Extra table rows for hashed character n-grams (when they are on).", 10_000,
+        )  # fmt: skip
+        self.pooling = _combo(
+            ["mean", "sum", "max"], "How a document's rows become one vector (fastText: mean)."
+        )
+        self.weighting = _combo(["none", "idf"], _WEIGHTING_TIP)
         self.devices = DevicePicker()
 
     def _build_training_fields(self, d: StudioConfig) -> None:
@@ -198,6 +213,10 @@ class SetupPage(QWidget):
         g.addRow("Hidden layers", self.hidden_layers)
         g.addRow("Bigram buckets", self.ngram_buckets)
         g.addRow("Tokenizer", self.tokenizer)
+        g.addRow("Character n-grams", self.char_ngrams)
+        g.addRow("Char n-gram buckets", self.char_buckets)
+        g.addRow("Pooling", self.pooling)
+        g.addRow("Weighting", self.weighting)
         g.addRow("Seed", self.seed)
         g.addRow("Validation split", self.valid_split)
         buttons = QHBoxLayout()
@@ -226,17 +245,23 @@ class SetupPage(QWidget):
             self.batch_size,
             self.epochs,
             self.ngram_buckets,
+            self.char_buckets,
             self.seed,
         ):
             box.valueChanged.connect(self._changed)
         for dbox in (self.learning_rate, self.valid_split):
             dbox.valueChanged.connect(self._changed)
-        for combo in (self.optimizer, self.schedule, self.tokenizer, self.class_weights):
+        for combo in (
+            self.optimizer, self.schedule, self.tokenizer, self.class_weights, self.pooling,
+            self.weighting,
+        ):  # fmt: skip
             combo.currentIndexChanged.connect(self._changed)
+        self.char_ngrams.sig_changed.connect(self._changed)
         self.hidden_layers.textChanged.connect(self._changed)
         self._preset_widgets: tuple[QWidget, ...] = (
             self.vocab_size, self.embed_dim, self.batch_size, self.epochs, self.learning_rate,
             self.optimizer, self.schedule, self.hidden_layers, self.ngram_buckets, self.tokenizer,
+            self.char_ngrams, self.char_buckets, self.pooling, self.weighting,
         )  # fmt: skip
         self.preset.currentTextChanged.connect(self._preset_chosen)
         self.devices.sig_device_changed.connect(self._changed)
@@ -289,9 +314,12 @@ class SetupPage(QWidget):
                 "data": data,
                 "tokenizer": {"kind": self.tokenizer.currentText(),
                               "vocab_size": self.vocab_size.value(),
-                              "ngram_buckets": self.ngram_buckets.value()},
+                              "ngram_buckets": self.ngram_buckets.value(),
+                              "char_ngrams": list(self._char_ngrams_value()),
+                              "char_buckets": self.char_buckets.value()},
                 "model": {"preset": self.preset.currentText(), "embed_dim": self.embed_dim.value(),
-                          "hidden": list(hidden)},
+                          "hidden": list(hidden), "pooling": self.pooling.currentText(),
+                          "weighting": self._weighting_value()},
                 "train": {"epochs": self.epochs.value(), "batch_size": self.batch_size.value(),
                           "lr": self.learning_rate.value(),
                           "optimizer": self.optimizer.currentText(),
@@ -317,6 +345,10 @@ class SetupPage(QWidget):
             self.vocab_size.setValue(config.tokenizer.vocab_size)
             self.ngram_buckets.setValue(config.tokenizer.ngram_buckets)
             self.tokenizer.setCurrentText(config.tokenizer.kind)
+            self.char_ngrams.set_value(config.tokenizer.char_ngrams)
+            self.char_buckets.setValue(config.tokenizer.char_buckets)
+            self.pooling.setCurrentText(config.model.pooling)
+            self.weighting.setCurrentText(config.model.weighting)
             self.embed_dim.setValue(config.model.embed_dim)
             self.hidden_layers.setText(",".join(str(h) for h in config.model.hidden))
             self.preset.setCurrentText(config.model.preset)
@@ -332,6 +364,21 @@ class SetupPage(QWidget):
         finally:
             self._applying = False
         self._changed()
+
+    def _char_ngrams_value(self) -> tuple[int, int]:
+        """The n-gram range, off while the tokenizer is BPE (its pieces are subwords)."""
+        return self.char_ngrams.value() if self.tokenizer.currentText() == "words" else (0, 0)
+
+    def _weighting_value(self) -> str:
+        """The weighting, "none" while pooling is max (it has no weights)."""
+        return "none" if self.pooling.currentText() == "max" else self.weighting.currentText()
+
+    def _sync_enabled(self) -> None:
+        """Grey out the settings the rest rules out: n-grams for BPE, weights for max."""
+        words = self.tokenizer.currentText() == "words"
+        self.char_ngrams.setEnabled(words)
+        self.char_buckets.setEnabled(words)
+        self.weighting.setEnabled(self.pooling.currentText() != "max")
 
     def _class_weights_value(self) -> ClassWeights:
         """The combo's setting; "custom" is the loaded table, shown but not edited here."""
@@ -367,6 +414,7 @@ class SetupPage(QWidget):
     def _changed(self) -> None:
         if self._applying:
             return
+        self._sync_enabled()
         sender = self.sender()
         if sender in self._preset_widgets and self.preset.currentText() != "custom":
             self.preset.blockSignals(True)
