@@ -1,17 +1,26 @@
-"""The embedding explorer: the vocabulary's vectors, 2-D projections, nearest neighbours."""
+"""The embedding explorer: the vocabulary's vectors, 2-D projections, nearest neighbours.
+
+With character n-grams a word's vector is composed as fastText's ``get_word_vector`` does:
+the mean of its own row (when in the vocabulary) and its n-grams' rows
+(:meth:`~studio.engine.data.text_encoder.TextEncoder.word_rows`), so any word has one. The
+explorer's neighbour search and the word2vec / projector exports use these vectors.
+"""
 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
+from studio.engine.data.text_encoder import TextEncoder
 from studio.engine.data.tokenize import PAD, SPECIALS
 from studio.engine.runs.checkpoint import load_weights
+from studio.engine.runs.layout import read_json
 from studio.errors import RunError, StudioError
 
 if TYPE_CHECKING:
@@ -22,6 +31,40 @@ def embedding_matrix(run: LoadedRun) -> np.ndarray:
     """A float32 copy of the vocabulary's rows ``[vocab_size, dim]`` (no n-gram buckets)."""
     weight = run.model.embedding.weight.detach()[: run.encoder.vocab_size]
     return np.array(weight.float().cpu().numpy(), dtype=np.float32, copy=True)
+
+
+def word_vectors(weight: torch.Tensor, encoder: TextEncoder) -> np.ndarray:
+    """``[vocab_size, dim]`` float32: each token's vector, composed with its n-grams' rows
+    when the encoder has them (fastText's word vectors); otherwise, and for ``<pad>`` and
+    ``<unk>``, the token's own row."""
+    table = weight.detach().float().cpu()
+    own = table[: encoder.vocab_size]
+    if encoder.subwords is None:
+        return np.array(own.numpy(), dtype=np.float32, copy=True)
+    rows, offsets = encoder.subword_rows(encoder.tokens)
+    sums = F.embedding_bag(
+        torch.from_numpy(rows.astype(np.int64)),
+        table,
+        torch.from_numpy(offsets[:-1]),
+        mode="sum",
+    )  # a token without n-grams (the specials) sums to 0
+    counts = torch.from_numpy(np.diff(offsets)).to(table.dtype).unsqueeze(1)
+    return np.array(((own + sums) / (1.0 + counts)).numpy(), dtype=np.float32)
+
+
+def vocabulary_vectors(run: LoadedRun) -> np.ndarray:
+    """:func:`word_vectors` of a loaded run (its vocabulary, composed when it has n-grams)."""
+    return word_vectors(run.model.embedding.weight, run.encoder)
+
+
+def word_vector(weight: torch.Tensor, encoder: TextEncoder, word: str) -> np.ndarray | None:
+    """Any word's float32 vector: the mean of :meth:`TextEncoder.word_rows` (None when it has
+    no rows: a word outside the vocabulary of a model without n-grams)."""
+    rows = encoder.word_rows(word)
+    if len(rows) == 0:
+        return None
+    picked = weight.detach()[torch.from_numpy(rows.astype(np.int64))].float().mean(dim=0)
+    return np.array(picked.cpu().numpy(), dtype=np.float32)
 
 
 def frequent_token_ids(run: LoadedRun, n: int) -> np.ndarray:
@@ -102,11 +145,18 @@ def token_classes(
     return classes, probs
 
 
+#: A word outside the index -> ``(the word as the model sees it, its vector)``, or None.
+Composer = Callable[[str], tuple[str, np.ndarray] | None]
+
+
 class NeighbourIndex:
     """Cosine nearest neighbours over a matrix whose rows are ``tokens``; rows are
-    normalised once, so each query is one matrix-vector product."""
+    normalised once, so each query is one matrix-vector product. With ``compose``, a word
+    outside ``tokens`` is queried by the vector it returns (see :func:`word_index`)."""
 
-    def __init__(self, matrix: np.ndarray, tokens: Sequence[str]) -> None:
+    def __init__(
+        self, matrix: np.ndarray, tokens: Sequence[str], compose: Composer | None = None
+    ) -> None:
         m = np.asarray(matrix, dtype=np.float32)
         if m.ndim != 2 or len(m) != len(tokens):
             raise ValueError(f"matrix {m.shape} does not have one row per token ({len(tokens)})")
@@ -115,6 +165,7 @@ class NeighbourIndex:
         self.tokens = tuple(tokens)
         self._index = {t: i for i, t in enumerate(self.tokens)}
         self._pad = self._index.get(PAD)
+        self._compose = compose
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -128,13 +179,33 @@ class NeighbourIndex:
             raise StudioError(f"{token!r} is not in the vocabulary")
         return i
 
+    def composes(self, token: str) -> bool:
+        """Whether ``token`` is outside the index and queried by a composed vector."""
+        return token not in self._index and self._compose is not None
+
     def query(self, token: str, k: int = 10) -> list[tuple[str, float]]:
         """The ``k`` tokens most similar to ``token`` (itself and ``<pad>`` left out)."""
-        return self.query_id(self.id_of(token), k)
+        if token in self._index or self._compose is None:
+            return self.query_id(self.id_of(token), k)
+        found = self._compose(token)
+        if found is None:
+            raise StudioError(f"{token!r} is not in the vocabulary and has no character n-grams")
+        word, vector = found
+        return self.query_vector(vector, k, self._index.get(word))
 
     def query_id(self, i: int, k: int = 10) -> list[tuple[str, float]]:
-        sims = self.normed @ self.normed[i]
-        excluded = {i} if self._pad is None else {i, self._pad}
+        return self._best(self.normed @ self.normed[i], k, i)
+
+    def query_vector(
+        self, vector: np.ndarray, k: int = 10, exclude: int | None = None
+    ) -> list[tuple[str, float]]:
+        """The ``k`` tokens most similar to ``vector`` (``exclude`` and ``<pad>`` left out)."""
+        v = np.asarray(vector, dtype=np.float32)
+        norm = float(np.linalg.norm(v))
+        return self._best(self.normed @ (v / norm if norm > 0 else v), k, exclude)
+
+    def _best(self, sims: np.ndarray, k: int, exclude: int | None) -> list[tuple[str, float]]:
+        excluded = {j for j in (exclude, self._pad) if j is not None}
         sims[list(excluded)] = -np.inf
         k = min(k, len(sims) - len(excluded))
         if k <= 0:
@@ -149,6 +220,35 @@ def neighbours(
 ) -> list[tuple[str, float]]:
     """Cosine nearest neighbours of ``query``; build a :class:`NeighbourIndex` to repeat."""
     return NeighbourIndex(matrix, tokens).query(query, k)
+
+
+def word_index(
+    weight: torch.Tensor, encoder: TextEncoder, matrix: np.ndarray | None = None
+) -> NeighbourIndex:
+    """Neighbours among the vocabulary's :func:`word_vectors` (``matrix`` when already
+    computed). With n-grams any word can be queried: it is lower-cased as the encoder does,
+    then composed with :func:`word_vector`; without them, only the vocabulary's tokens."""
+    vectors = word_vectors(weight, encoder) if matrix is None else matrix
+    if encoder.subwords is None:
+        return NeighbourIndex(vectors, encoder.tokens)
+
+    def compose(token: str) -> tuple[str, np.ndarray] | None:
+        word = token.lower() if encoder.lowercase else token
+        vector = word_vector(weight, encoder, word)
+        return None if vector is None else (word, vector)
+
+    return NeighbourIndex(vectors, encoder.tokens, compose)
+
+
+def checkpoint_index(run_dir: str | Path) -> NeighbourIndex:
+    """:func:`word_index` over ``checkpoints/last.safetensors`` (a run still training)."""
+    run = Path(run_dir)
+    encoder = TextEncoder.from_json(read_json(run / "vocab.json"))
+    path = run / "checkpoints" / "last.safetensors"
+    table = load_weights(path).get("embedding.weight")
+    if table is None:
+        raise RunError(f"{path}: no embedding.weight")
+    return word_index(table, encoder)
 
 
 def matrix_from_checkpoint(run_dir: str | Path, vocab_size: int) -> np.ndarray:

@@ -2,8 +2,10 @@
 
 Both wrap the trained ``TextClassifier`` and return probabilities: ONNX over padded
 ``[batch, seq]`` ids (:func:`pad_ids` builds them), TorchScript over the encoder's flat
-``(ids, offsets)``. The sidecar ``<out>.json`` tells a consumer how to build the ids. The
-README's *Export* section states the input/output contract.
+``(ids, offsets)``. Both pool as ``TextClassifier.pooled`` does, idf row weights included.
+The sidecar ``<out>.json`` tells a consumer how to build the ids (words, hashed bigrams,
+hashed character n-grams) without this package. The README's *Export* section states the
+input/output contract.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from studio.engine.analysis.inference import LoadedRun
+from studio.engine.data.subwords import BOW, EOW, FNV_OFFSET, FNV_PRIME
+from studio.engine.data.text_encoder import TextEncoder
 from studio.engine.data.tokenize import PAD_ID, UNK_ID
 from studio.engine.export._files import check_file_target, write_file, write_text
 from studio.engine.export._source import RunLike, loaded_run
@@ -34,6 +38,21 @@ SIDECAR_SUFFIX = ".json"
 _BIGRAM_RULE = (
     "after a text's unigram ids, for each consecutive pair of its unigram ids (a, b): "
     "vocab_size + ((a * 116049371) XOR b) mod ngram_buckets (64-bit integers)"
+)
+_CHAR_NGRAM_RULE = (
+    "after the bigram ids, for each word token of the text in order (the token string as "
+    "tokenized, also when it is not in the vocabulary): wrap it as bow + token + eow and "
+    "take every run of minn to maxn consecutive characters (Unicode code points) of the "
+    "wrapped string except the two one-character runs at its ends (the added bow and eow "
+    "alone; a '<' or '>' of the token itself counts), ordered by start character, then by "
+    "length (repeats kept); each run's id is first_row + h mod char_buckets, h being the 32-bit "
+    "FNV-1a hash of the run's UTF-8 bytes as fastText's Dictionary::hash computes it: "
+    "h = 2166136261, then for each byte b: h = ((h XOR s) * 16777619) mod 2^32, s being b "
+    "sign-extended as an int8 (b - 256 if b >= 128) taken mod 2^32"
+)
+_ID_ORDER = (
+    "a text's ids are its word ids (one per token), then its bigram ids, then the character "
+    "n-gram ids of each of its tokens, token by token; an empty text has none"
 )
 
 
@@ -56,7 +75,11 @@ def _probabilities(logits: torch.Tensor, kind: str) -> torch.Tensor:
 
 class _PaddedClassifier(nn.Module):
     """``TextClassifier`` over padded ``[batch, seq]`` ids, pooling spelled out in plain ops
-    (gather, mask, sum/max) so that it exports as standard ONNX without EmbeddingBag."""
+    (gather, mask, sum/max) so that it exports as standard ONNX without EmbeddingBag.
+
+    With idf row weights, mean pooling is ``sum(w * E[ids]) / sum(w)`` for
+    ``w = row_weight[ids] * (ids != pad)``, as :func:`~studio.engine.train.table_optim.pool`.
+    """
 
     def __init__(self, model: TextClassifier) -> None:
         super().__init__()
@@ -64,33 +87,65 @@ class _PaddedClassifier(nn.Module):
         self.head = copy.deepcopy(model.head).eval().requires_grad_(False)
         self.pooling = model.spec.pooling
         self.kind = _output_kind(model.spec)
+        self.row_weight = _row_weight(model)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         mask = ids != PAD_ID  # [batch, seq]
         vectors = F.embedding(ids, self.weight)  # [batch, seq, dim]
         keep = mask.unsqueeze(-1)
-        count = mask.sum(dim=1, keepdim=True)  # [batch, 1]
         if self.pooling == "max":
+            count = mask.sum(dim=1, keepdim=True)  # [batch, 1]
             pooled = vectors.masked_fill(~keep, float("-inf")).amax(dim=1)
             pooled = torch.where(count > 0, pooled, torch.zeros_like(pooled))  # empty bag: 0
         else:
-            pooled = (vectors * keep.to(vectors.dtype)).sum(dim=1)
-            if self.pooling == "mean":
-                pooled = pooled / count.clamp(min=1).to(pooled.dtype)
+            w = mask.to(vectors.dtype)  # [batch, seq]
+            if self.row_weight is not None:
+                w = w * F.embedding(ids, self.row_weight).squeeze(-1).to(vectors.dtype)
+            pooled = (vectors * w.unsqueeze(-1)).sum(dim=1)
+            if self.pooling == "mean":  # an empty bag sums to 0 and stays 0
+                pooled = pooled / w.sum(dim=1, keepdim=True).clamp(min=1e-6)
         return _probabilities(self.head(pooled), self.kind)
 
 
+def _row_weight(model: TextClassifier) -> nn.Parameter | None:
+    """A frozen copy of the model's idf row weights as a ``[rows, 1]`` table (a gather), or
+    None when the bag is unweighted (no weights, or max pooling, which ignores them)."""
+    if model.row_weight is None or model.spec.pooling == "max":
+        return None
+    column = model.row_weight.detach().clone().float().unsqueeze(1)
+    return nn.Parameter(column, requires_grad=False)
+
+
 class _FlatClassifier(nn.Module):
-    """``TextClassifier`` + probabilities over the flat ``(ids, offsets)`` layout."""
+    """``TextClassifier`` + probabilities over the flat ``(ids, offsets)`` layout (TorchScript
+    compiles it: the weighted path reads a flag, never an optional attribute)."""
 
     def __init__(self, model: TextClassifier) -> None:
         super().__init__()
         self.embedding = copy.deepcopy(model.embedding).eval().requires_grad_(False)
         self.head = copy.deepcopy(model.head).eval().requires_grad_(False)
         self.kind = _output_kind(model.spec)
+        weights = _row_weight(model)
+        self.weighted = weights is not None
+        self.row_weight = weights if weights is not None else nn.Parameter(torch.zeros(0, 1))
+        self.mean = model.spec.pooling == "mean"
+        self.pad_id = PAD_ID  # an attribute: TorchScript does not read module globals
 
     def forward(self, ids: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
-        return _probabilities(self.head(self.embedding(ids, offsets)), self.kind)
+        if not self.weighted:
+            return _probabilities(self.head(self.embedding(ids, offsets)), self.kind)
+        w = self.row_weight[ids, 0] * (ids != self.pad_id).to(self.row_weight.dtype)
+        pooled = F.embedding_bag(
+            ids, self.embedding.weight, offsets, mode="sum", per_sample_weights=w
+        )
+        if self.mean:
+            ends = torch.cat([offsets[1:], torch.full_like(offsets[:1], ids.numel())])
+            bags = torch.arange(offsets.numel(), device=ids.device)
+            bag = torch.repeat_interleave(bags, ends - offsets)
+            total = torch.zeros(offsets.numel(), dtype=w.dtype, device=ids.device)
+            total = total.index_add_(0, bag, w)
+            pooled = pooled / total.clamp(min=1e-6).unsqueeze(1)
+        return _probabilities(self.head(pooled), self.kind)
 
 
 def pad_ids(ids: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -202,7 +257,9 @@ def _how_to_feed(fmt: str) -> str:
         "position in encoder.tokens, 1 (<unk>) if absent; kind 'bpe': the ids of "
         "bpe_tokenizer), then, if encoder.ngram_buckets > 0, bigram ids ("
         + _BIGRAM_RULE
-        + "). studio.engine.data.TextEncoder.from_json(encoder, bpe json).encode(texts) "
+        + "), then, if char_ngrams is not null, character n-gram ids (char_ngrams.rule); "
+        + _ID_ORDER
+        + ". studio.engine.data.TextEncoder.from_json(encoder, bpe json).encode(texts) "
         "does all of this and returns flat (ids, offsets)."
     )
     if fmt == "onnx":
@@ -249,8 +306,32 @@ def _write_sidecar(sidecar: Path, loaded: LoadedRun, fmt: str, model: Path, note
         "vocab_size": enc.vocab_size,
         "ngram_buckets": enc.ngram_buckets,
         "bigram_ids": _BIGRAM_RULE if enc.ngram_buckets > 0 else None,
+        "char_ngrams": _char_ngram_entry(enc),
+        "id_order": _ID_ORDER,
         "how_to_feed": note,
         "encoder": enc.to_json(),
         "bpe_tokenizer": json.loads(enc.bpe_json) if enc.bpe_json else None,
     }
     write_text(sidecar, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+
+
+def _char_ngram_entry(enc: TextEncoder) -> dict[str, Any] | None:
+    """The character n-gram hashing, field by field (None when the model has none)."""
+    table = enc.subwords
+    if table is None:
+        return None
+    return {
+        "minn": table.minn,
+        "maxn": table.maxn,
+        "char_buckets": table.buckets,
+        "first_row": table.first_row,
+        "bow": BOW,
+        "eow": EOW,
+        "hash": {
+            "name": "fnv1a-32",
+            "input": "utf-8 bytes, each sign-extended as int8 (fastText's Dictionary::hash)",
+            "offset_basis": int(FNV_OFFSET),
+            "prime": int(FNV_PRIME),
+        },
+        "rule": _CHAR_NGRAM_RULE,
+    }

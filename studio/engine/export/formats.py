@@ -44,7 +44,8 @@ EXPORT_FORMATS: tuple[ExportFormat, ...] = (
         "file", ".pt", "classifier:export_torchscript",
     ),
     ExportFormat(
-        "word2vec", "the vocabulary's vectors in word2vec text format",
+        "word2vec", "the vocabulary's vectors in word2vec text format (with character "
+        "n-grams, each composed with its n-grams' rows, as fastText's .vec)",
         "file", ".vec", "vectors:export_word2vec",
     ),
     ExportFormat(

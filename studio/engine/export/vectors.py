@@ -1,7 +1,11 @@
 """The embedding formats: the vocabulary's rows as word2vec text or for the Embedding Projector.
 
 The rows are ``<unk>`` and every token, in id order; ``<pad>`` (always zero) and the hashed
-bigram bucket rows are left out. Whitespace inside a token is escaped as U+2581 (``▁``).
+bigram and n-gram bucket rows are left out. With character n-grams each word's vector is
+composed as fastText's ``.vec`` files hold it, the mean of its own row and its n-grams' rows
+(:func:`~studio.engine.analysis.embeddings.word_vectors`): that sum is what the model used
+for the word, its own row alone is only a part. ``composed=False`` writes the raw rows.
+Whitespace inside a token is escaped as U+2581 (``▁``).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from studio.engine.analysis.embeddings import word_vectors
 from studio.engine.analysis.inference import LoadedRun
 from studio.engine.data.tokenize import UNK_ID
 from studio.engine.export._files import check_file_target, prepare_folder, write_text
@@ -36,10 +41,15 @@ def escape_token(token: str) -> str:
     return "".join(WHITESPACE_ESCAPE if c.isspace() else c for c in token)
 
 
-def _vocabulary_rows(loaded: LoadedRun) -> tuple[list[str], np.ndarray]:
-    """Escaped, unique names and embedding rows of ids ``1 .. vocab_size - 1``."""
+def _vocabulary_rows(loaded: LoadedRun, composed: bool) -> tuple[list[str], np.ndarray]:
+    """Escaped, unique names and vectors of ids ``1 .. vocab_size - 1`` (composed with the
+    n-gram rows when asked and the model has them)."""
     tokens = loaded.encoder.tokens
-    weight = loaded.model.embedding.weight.detach().cpu().float().numpy()
+    table = loaded.model.embedding.weight
+    if composed:
+        weight = word_vectors(table, loaded.encoder)
+    else:
+        weight = table.detach().cpu().float().numpy()
     names: list[str] = []
     seen: set[str] = set()
     for i in range(UNK_ID, len(tokens)):
@@ -56,11 +66,13 @@ def _format_rows(rows: np.ndarray, sep: str) -> Iterable[str]:
         yield sep.join(f"{x:.9g}" for x in row)
 
 
-def export_word2vec(run: RunLike, out: str | Path, *, overwrite: bool = False) -> Path:
-    """The vocabulary's embedding rows in word2vec text format."""
+def export_word2vec(
+    run: RunLike, out: str | Path, *, overwrite: bool = False, composed: bool = True
+) -> Path:
+    """The vocabulary's word vectors in word2vec text format."""
     path = Path(out)
     check_file_target(path, overwrite)
-    names, rows = _vocabulary_rows(loaded_run(run))
+    names, rows = _vocabulary_rows(loaded_run(run), composed)
     buf = io.StringIO()
     buf.write(f"{rows.shape[0]} {rows.shape[1]}\n")
     for name, line in zip(names, _format_rows(rows, " "), strict=True):
@@ -69,9 +81,12 @@ def export_word2vec(run: RunLike, out: str | Path, *, overwrite: bool = False) -
     return path
 
 
-def export_projector(run: RunLike, out: str | Path, *, overwrite: bool = False) -> Path:
+def export_projector(
+    run: RunLike, out: str | Path, *, overwrite: bool = False, composed: bool = True
+) -> Path:
     """A folder for the Embedding Projector: vectors.tsv, metadata.tsv, projector config."""
-    names, rows = _vocabulary_rows(loaded_run(run))  # load first: a refused run leaves no folder
+    # load first: a refused run leaves no folder
+    names, rows = _vocabulary_rows(loaded_run(run), composed)
     folder = prepare_folder(Path(out), overwrite, lambda name: name in PROJECTOR_FILES)
     write_text(folder / "vectors.tsv", "".join(f"{line}\n" for line in _format_rows(rows, "\t")))
     write_text(folder / "metadata.tsv", "".join(f"{name}\n" for name in names))

@@ -68,7 +68,10 @@ class ExplorerPage(QWidget):
 
         self.search = QLineEdit()
         self.search.setPlaceholderText("token…")
-        self.search.setToolTip("Nearest neighbours by cosine similarity")
+        self.search.setToolTip(
+            "Nearest neighbours by cosine similarity; a model with character n-grams accepts "
+            "any word (composed from its n-grams, as fastText does)"
+        )
         self.neighbours = QListWidget()
         self.pin_button = QPushButton("Pin")
         self.pin_button.setToolTip("Keep this token's neighbours in view; refreshed every epoch")
@@ -127,14 +130,14 @@ class ExplorerPage(QWidget):
         """The run's neighbour index (built once per run, on a worker thread)."""
         key = f"index:{run_dir}"
         if key not in self._cache:
-            from studio.engine.analysis.embeddings import NeighbourIndex, embedding_matrix
+            from studio.engine.analysis.embeddings import vocabulary_vectors, word_index
             from studio.engine.analysis.inference import load_run
 
             run = load_run(run_dir)
-            matrix = embedding_matrix(run)
+            matrix = vocabulary_vectors(run)  # with n-grams: composed, as fastText's
             self._cache[f"run:{run_dir}"] = run
             self._cache[f"matrix:{run_dir}"] = matrix
-            self._cache[key] = NeighbourIndex(matrix, list(run.encoder.tokens))
+            self._cache[key] = word_index(run.model.embedding.weight, run.encoder, matrix)
         return self._cache[key]
 
     @Slot()
@@ -172,14 +175,15 @@ class ExplorerPage(QWidget):
 
     @Slot()
     def find_neighbours(self) -> None:
-        """List the nearest neighbours of the searched token."""
+        """List the nearest neighbours of the searched token (with n-grams: any word)."""
         query, run_dir = self.search.text().strip(), self.run_dir
         if not query or not run_dir:
             self.neighbours.clear()
             return
 
         def work() -> Any:
-            return ("neighbours", query, self._index(run_dir).query(query, NEIGHBOURS))
+            index = self._index(run_dir)
+            return ("neighbours", query, index.query(query, NEIGHBOURS), index.composes(query))
 
         self.explorer_tasks.submit(work)
 
@@ -198,17 +202,9 @@ class ExplorerPage(QWidget):
             return
 
         def work() -> Any:
-            import json
+            from studio.engine.analysis.embeddings import checkpoint_index
 
-            from studio.engine.analysis.embeddings import NeighbourIndex, matrix_from_checkpoint
-
-            if from_checkpoint:
-                vocab = json.loads((Path(run_dir) / "vocab.json").read_text(encoding="utf-8"))[
-                    "tokens"
-                ]
-                index = NeighbourIndex(matrix_from_checkpoint(run_dir, len(vocab)), vocab)
-            else:
-                index = self._index(run_dir)
+            index = checkpoint_index(run_dir) if from_checkpoint else self._index(run_dir)
             out = []
             for t in tokens:
                 try:
@@ -235,11 +231,16 @@ class ExplorerPage(QWidget):
             _, xy, classes, tokens, labels = result
             self._show_projection(xy, classes, tokens, labels)
         elif result[0] == "neighbours":
-            _, query, pairs = result
+            _, query, pairs, composed = result
             self.neighbours.clear()
             for token, score in pairs:
                 self.neighbours.addItem(f"{score:+.3f}  {token}")
-            self.status.setText(f"Nearest neighbours of “{html.escape(query)}”")
+            note = (
+                " (not in the vocabulary: its vector is composed from its character n-grams)"
+                if composed
+                else ""
+            )
+            self.status.setText(f"Nearest neighbours of “{html.escape(query)}”{note}")
 
     def _show_projection(self, xy: Any, classes: Any, tokens: list[str], labels: list[str]) -> None:
         n_labels = max(len(labels), 1)
