@@ -347,12 +347,10 @@ def _run_targets(run: LoadedRun, p: PreparedDataset, docs: np.ndarray) -> np.nda
 
 def score_run(run: LoadedRun, p: PreparedDataset, split: str) -> Scores:
     """The run's scores on ``split`` of ``p``, its texts encoded as ``studio eval`` does."""
-    from studio.engine.analysis.report import THRESHOLD
-
     docs = np.asarray(p.split_indices(split))
     y = _run_targets(run, p, docs)
     probs = run.predict_proba(_texts(p, docs))
-    decided = probs >= THRESHOLD if run.multi_label else probs.argmax(axis=1)
+    decided = probs >= run.threshold if run.multi_label else probs.argmax(axis=1)
     return score_predictions(y, decided, run.labels, run.multi_label)
 
 

@@ -30,6 +30,7 @@ class LoadedRun:
     multi_label: bool
     spec: ModelSpec
     model: TextClassifier
+    threshold: float = 0.5  # multi-label: a label is predicted at this probability or above
 
     @torch.no_grad()
     def predict_proba(self, texts: list[str], batch_size: int = 2048) -> np.ndarray:
@@ -90,6 +91,7 @@ def load_run(path: str | Path, weights: str = "model") -> LoadedRun:
         multi_label=bool(labels_meta.get("multi_label", False)),
         spec=spec,
         model=model,
+        threshold=float(labels_meta.get("threshold", 0.5)),
     )
 
 
@@ -125,7 +127,9 @@ def evaluate_run(
             else:
                 y[i] = index[label]
     probs = run.predict_proba(raw.texts)
-    pred = predictions_from_arrays(probs, y, np.arange(len(raw)), run.labels, run.multi_label)
+    pred = predictions_from_arrays(
+        probs, y, np.arange(len(raw)), run.labels, run.multi_label, run.threshold
+    )
     report = evaluation_report(pred)
     result: dict[str, Any] = {
         "documents": len(raw),

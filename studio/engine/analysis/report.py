@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from studio.engine.analysis.inference import LoadedRun
     from studio.engine.data.prepare import PreparedDataset
 
-THRESHOLD = 0.5  # multi-label decision threshold
+THRESHOLD = 0.5  # multi-label decision threshold of runs saved without one
 SPLITS = ("train", "valid", "test")
 
 
@@ -35,6 +35,7 @@ class SplitPredictions:
     doc_ids: np.ndarray  # [n] int64 indices into the PreparedDataset (or row numbers of a file)
     label_names: tuple[str, ...]
     multi_label: bool
+    threshold: float = THRESHOLD  # multi-label: the run's decision threshold
 
     @property
     def n_docs(self) -> int:
@@ -43,7 +44,7 @@ class SplitPredictions:
     def predicted(self) -> np.ndarray:
         """``[n]`` int64 argmax (single-label) or ``[n, L]`` bool decisions (multi-label)."""
         if self.multi_label:
-            return self.probs >= THRESHOLD
+            return self.probs >= self.threshold
         return self.probs.argmax(axis=1) if self.n_docs else np.zeros(0, dtype=np.int64)
 
 
@@ -53,6 +54,7 @@ def predictions_from_arrays(
     doc_ids: np.ndarray,
     label_names: Sequence[str],
     multi_label: bool,
+    threshold: float = THRESHOLD,
 ) -> SplitPredictions:
     """Check shapes and normalise dtypes. A single probability column with two labels
     (a binary sigmoid output) becomes ``[1 - p, p]``."""
@@ -80,7 +82,7 @@ def predictions_from_arrays(
     ids = np.asarray(doc_ids, dtype=np.int64)
     if ids.shape != (n,):
         raise ValueError(f"doc_ids must be ({n},), got {ids.shape}")
-    return SplitPredictions(p, y, ids, names, bool(multi_label))
+    return SplitPredictions(p, y, ids, names, bool(multi_label), float(threshold))
 
 
 @torch.inference_mode()
@@ -114,7 +116,7 @@ def predict_split(
     n_labels = len(run.labels)
     probs = np.concatenate(chunks) if chunks else np.zeros((0, n_labels), dtype=np.float32)
     return predictions_from_arrays(
-        probs, np.asarray(prepared.targets[docs]), docs, run.labels, run.multi_label
+        probs, np.asarray(prepared.targets[docs]), docs, run.labels, run.multi_label, run.threshold
     )
 
 
@@ -158,7 +160,8 @@ class EvaluationReport:
 
 
 def evaluation_report(pred: SplitPredictions) -> EvaluationReport:
-    """Scores of ``pred`` (argmax for single-label, threshold 0.5 per label for multi-label)."""
+    """Scores of ``pred`` (argmax for single-label, the run's threshold per label for
+    multi-label)."""
     n, n_labels = pred.n_docs, len(pred.label_names)
     decided = pred.predicted()
     confusion: np.ndarray | None

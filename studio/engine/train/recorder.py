@@ -25,6 +25,7 @@ from studio.engine.runs.layout import (
 from studio.engine.train.context import FitContext
 from studio.engine.train.events import Callback, EpochEnd, FitResult, FitStart, StepEnd
 from studio.engine.train.resume import TrainState, checkpoint_history, save_train_state
+from studio.engine.train.threshold import validation_threshold
 from studio.errors import RunError
 
 
@@ -202,6 +203,12 @@ class RunRecorder(Callback):
         self._append(record, force_flush=True)
 
     def on_fit_end(self, ctx: FitContext, result: FitResult) -> None:
+        threshold = validation_threshold(ctx)
+        if threshold is not None:  # multi-label: the decision threshold chosen on validation
+            write_json(
+                self.run_dir / "labels.json",
+                {"labels": list(ctx.label_names), "multi_label": True, "threshold": threshold},
+            )
         save_weights(
             self.run_dir / "model.safetensors",
             ctx.cpu_state(),
