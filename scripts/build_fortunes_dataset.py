@@ -366,9 +366,10 @@ def word_count(text: str) -> int:
 
 
 def parse_categories(
-    files: dict[str, bytes], exclude: Iterable[str], min_words: int
+    files: dict[str, bytes], exclude: Iterable[str], min_words: int, max_words: int = 0
 ) -> tuple[list[Document], int]:
-    """Every long-enough fortune of the categories not excluded, by category name and position."""
+    """Every fortune of ``min_words`` to ``max_words`` (0: any) words of the categories not
+    excluded, by category name and position; and how many were too short or too long."""
     skipped = set(exclude)
     documents: list[Document] = []
     short = 0
@@ -378,7 +379,8 @@ def parse_categories(
         text = repair_mojibake(decode(files[category]))
         for index, raw in enumerate(split_fortunes(text)):
             cleaned = clean(raw)
-            if word_count(cleaned) < min_words:
+            words = word_count(cleaned)
+            if words < min_words or (max_words and words > max_words):
                 short += 1
             else:
                 documents.append(Document(category, index, cleaned))
@@ -400,10 +402,14 @@ def deduplicate(documents: Sequence[Document], kept: set[str]) -> tuple[list[Doc
 
 
 def select(
-    files: dict[str, bytes], exclude: Sequence[str], min_words: int, min_docs: int
+    files: dict[str, bytes],
+    exclude: Sequence[str],
+    min_words: int,
+    min_docs: int,
+    max_words: int = 0,
 ) -> Selection:
     """De-duplicate and drop small categories until every category left has ``min_docs``."""
-    candidates, short = parse_categories(files, exclude, min_words)
+    candidates, short = parse_categories(files, exclude, min_words, max_words)
     kept = {d.category for d in candidates}
     dropped = {c: 0 for c in files if c not in kept and c not in exclude}
     while True:
@@ -437,7 +443,7 @@ def report(source: Source, selection: Selection, out: Path, data: bytes) -> None
         print(f"  {package:<13} {source.versions.get(package, 'version unknown')}")
     print(f"category files: {len(source.files)}; excluded: {', '.join(selection.excluded) or '-'}")
     short, duplicates = selection.short, selection.duplicates
-    print(f"dropped: {short} fortunes under the word limit, {duplicates} duplicates")
+    print(f"dropped: {short} fortunes outside the word limits, {duplicates} duplicates")
     if selection.dropped:
         listed = ", ".join(f"{c} ({n})" for c, n in selection.dropped.items())
         print(f"categories dropped for too few documents: {listed}")
@@ -461,6 +467,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     source.add_argument("--root", type=Path, help="folder the packages were unpacked into")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="TSV file to write")
     parser.add_argument("--min-words", type=int, default=3, help="drop shorter fortunes")
+    parser.add_argument(
+        "--max-words",
+        type=int,
+        default=0,
+        help="drop longer fortunes (0: keep all); --max-words 20 gives a short-text set",
+    )
     parser.add_argument("--min-docs", type=int, default=50, help="drop smaller categories")
     parser.add_argument(
         "--exclude", default=DEFAULT_EXCLUDE, help="comma-separated categories to leave out"
@@ -475,7 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     exclude = [name.strip() for name in args.exclude.split(",") if name.strip()]
     try:
         source = load_debs(args.debs) if args.debs is not None else load_root(args.root)
-        selection = select(source.files, exclude, args.min_words, args.min_docs)
+        selection = select(source.files, exclude, args.min_words, args.min_docs, args.max_words)
         if not selection.documents:
             raise InputError(f"no category has --min-docs {args.min_docs} documents")
     except InputError as error:

@@ -25,6 +25,13 @@ DataFormat = Literal["auto", "csv", "tsv", "jsonl", "fasttext", "folder", "parqu
 TokenizerKind = Literal["words", "bpe"]
 Pooling = Literal["mean", "sum", "max"]
 Weighting = Literal["none", "idf"]
+#: ``tokenizer.char_ngrams``: ``(minn, maxn)``, ``(0, 0)`` for none, or ``"auto"``.
+CharNgrams = tuple[int, int] | Literal["auto"]
+#: What ``"auto"`` chooses: n-grams for documents of at most this median token count...
+AUTO_SHORT_TOKENS = 32
+AUTO_SHORT_NGRAMS = (2, 5)
+#: ... and for text mostly in scripts written without spaces (words of 1-3 characters).
+AUTO_SPACELESS_NGRAMS = (1, 3)
 Optimizer = Literal["adamw", "adam", "sgd"]
 TableOptimizer = Literal["adagrad", "same"]
 Schedule = Literal["constant", "linear", "cosine"]
@@ -79,15 +86,29 @@ class TokenizerConfig:
     min_freq: int = 1
     lowercase: bool = True
     ngram_buckets: int = 200_000
-    char_ngrams: tuple[int, int] = (0, 0)
-    """``(minn, maxn)``: hashed character n-grams of each word, fastText's subwords; 0 = off."""
+    char_ngrams: CharNgrams = "auto"
+    """``(minn, maxn)``: hashed character n-grams of each word, fastText's subwords; ``(0, 0)``
+    none. ``"auto"``: chosen per dataset when training starts (short or spaceless text gets
+    them, see :mod:`studio.engine.train.recipe`); the run's config records the choice."""
     char_buckets: int = 500_000
+
+    def char_range(self, median_tokens: float, spaceless: bool = False) -> tuple[int, int]:
+        """The n-gram range for data with this median length (tokens per document) and
+        script: the pair itself, or what ``"auto"`` means there (see
+        :mod:`studio.engine.train.recipe`)."""
+        if self.char_ngrams != "auto":
+            return self.char_ngrams
+        if self.kind != "words":
+            return (0, 0)
+        if spaceless:
+            return AUTO_SPACELESS_NGRAMS
+        return AUTO_SHORT_NGRAMS if median_tokens <= AUTO_SHORT_TOKENS else (0, 0)
 
     def __post_init__(self) -> None:
         _check_choice("tokenizer.kind", self.kind, typing.get_args(TokenizerKind))
         object.__setattr__(self, "char_ngrams", _char_ngrams(self.char_ngrams))
         _check_range("tokenizer.char_buckets", self.char_buckets, 1, 50_000_000)
-        if self.char_ngrams[0] and self.kind != "words":
+        if self.char_ngrams != "auto" and self.char_ngrams[0] and self.kind != "words":
             raise ConfigError(
                 "tokenizer.char_ngrams", 'needs tokenizer.kind = "words" (BPE pieces are subwords)'
             )
@@ -96,18 +117,21 @@ class TokenizerConfig:
         _check_range("tokenizer.ngram_buckets", self.ngram_buckets, 0, 50_000_000)
 
 
-def _char_ngrams(value: object) -> tuple[int, int]:
-    """``tokenizer.char_ngrams`` checked: ``(0, 0)`` (off) or ``1 <= minn <= maxn <= 12``."""
+def _char_ngrams(value: object) -> CharNgrams:
+    """``tokenizer.char_ngrams`` checked: ``"auto"``, ``(0, 0)`` (off) or
+    ``1 <= minn <= maxn <= 12``."""
     name = "tokenizer.char_ngrams"
     if value == 0:
         return (0, 0)
+    if value == "auto":
+        return "auto"
     ok = (
         isinstance(value, tuple | list)
         and len(value) == 2
         and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     )
     if not ok:
-        raise ConfigError(name, f"must be [minn, maxn] (or 0 for off), got {value!r}")
+        raise ConfigError(name, f'must be [minn, maxn], 0 for off or "auto"; got {value!r}')
     minn, maxn = int(value[0]), int(value[1])  # type: ignore[index]
     if (minn, maxn) != (0, 0) and not 1 <= minn <= maxn <= 12:
         raise ConfigError(name, f"needs 1 <= minn <= maxn <= 12 (or [0, 0] for off), got {value!r}")
@@ -437,6 +461,7 @@ def save_config(config: StudioConfig, path: str | Path) -> None:
 __all__ = [
     "CLASS_WEIGHT_MODES",
     "SEED_PRESET",
+    "CharNgrams",
     "ClassWeights",
     "ConfigError",
     "DataConfig",

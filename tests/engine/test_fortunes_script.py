@@ -128,9 +128,19 @@ def test_builds_cleaned_deduplicated_rows(
     printed = capsys.readouterr().out
     assert "fortunes      1:9.9-1 (from usr/share/doc/fortunes/changelog.Debian.gz)" in printed
     assert "category files: 5; excluded: ascii-art" in printed
-    assert "dropped: 1 fortunes under the word limit, 1 duplicates" in printed
+    assert "dropped: 1 fortunes outside the word limits, 1 duplicates" in printed
     assert "categories dropped for too few documents: gamma (1), tiny (1)" in printed
     assert "total: 5 documents in 2 categories, median 4 words per document" in printed
+
+
+def test_max_words_keeps_only_short_fortunes(script: ModuleType, tmp_path: Path) -> None:
+    out = tmp_path / "short.tsv"
+    root = make_root(tmp_path / "root")
+    code = script.main(["--root", str(root), "--out", str(out), "--min-docs", "1",
+                        "--max-words", "3"])  # fmt: skip
+    assert code == 0
+    # of EXPECTED's fortunes only the three-word ones are short enough
+    assert read_rows(out)[1:] == [["alpha", "Shared text here"], ["beta", "It\u2019s fine really"]]
 
 
 def test_debs_give_the_same_file_as_the_unpacked_tree(

@@ -29,8 +29,6 @@ SPACELESS_RANGES: tuple[tuple[int, int], ...] = (
 )
 #: A document is spaceless when at least this share of its letters is in those scripts.
 DOC_SHARE = 0.5
-#: Character n-grams that suit spaceless text: words there are one to a few characters.
-SPACELESS_NGRAMS = (1, 3)
 
 
 def spaceless_letters(text: str) -> tuple[int, int]:

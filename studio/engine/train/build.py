@@ -20,6 +20,7 @@ from studio.engine.train.batching import DeviceData, shard_bounds
 from studio.engine.train.distributed import ProcessGroup
 from studio.engine.train.mapped import MappedData, encode_docs, encode_texts, split_data
 from studio.engine.train.model import ModelSpec, TextClassifier
+from studio.engine.train.recipe import resolve_recipe
 
 
 def seed_everything(seed: int) -> None:
@@ -28,6 +29,9 @@ def seed_everything(seed: int) -> None:
 
 
 def build_encoder(p: PreparedDataset, config: StudioConfig) -> TextEncoder:
+    """The encoder of ``config`` for ``p`` (``"auto"`` settings resolved for ``p``)."""
+    grams = resolve_recipe(config, p).tokenizer.char_ngrams
+    assert grams != "auto"
     size = p.effective_vocab_size(config.tokenizer.vocab_size, config.tokenizer.min_freq)
     return TextEncoder(
         kind=p.tokenizer_kind,
@@ -35,8 +39,8 @@ def build_encoder(p: PreparedDataset, config: StudioConfig) -> TextEncoder:
         tokens=tuple(p.tokens[:size]),
         ngram_buckets=config.tokenizer.ngram_buckets,
         bpe_json=p.bpe_json,
-        char_ngrams=config.tokenizer.char_ngrams,
-        char_buckets=config.tokenizer.char_buckets if config.tokenizer.char_ngrams[0] else 0,
+        char_ngrams=grams,
+        char_buckets=config.tokenizer.char_buckets if grams[0] else 0,
     )
 
 

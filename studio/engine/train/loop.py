@@ -46,6 +46,7 @@ from studio.engine.train.model import TextClassifier
 from studio.engine.train.oom import OOM_MIN_BATCH, is_oom
 from studio.engine.train.optim import LrSchedule, build_optimizers, clip_gradients
 from studio.engine.train.progress import Meter, fit_result, report_steps
+from studio.engine.train.recipe import resolve_recipe
 from studio.engine.train.resume import (
     TrainState,
     TrainStateSink,
@@ -76,13 +77,10 @@ def fit(
 ) -> FitResult:
     """Train a classifier as ``config`` says. Blocks until done, stopped or failed.
 
-    ``resume_from`` is a run folder with a complete resume checkpoint (see
-    :mod:`studio.engine.train.resume`): weights, optimizer and RNG states, counters and history
-    are restored and training continues with the epoch after the checkpoint's, so a
-    seeded run ends exactly as an uninterrupted one would. ``config`` must be the run's.
-
-    ``group`` makes this one rank of a distributed run (see
-    :mod:`studio.engine.train.distributed`); every rank calls ``fit`` with the same arguments.
+    ``resume_from``: a run folder with a complete resume checkpoint (:mod:`.resume`); training
+    goes on after its epoch, so a seeded run ends as an uninterrupted one would. ``config``
+    must be the run's. ``group`` makes this one rank of a distributed run (:mod:`.distributed`);
+    every rank calls ``fit`` with the same arguments.
     """
     control = control or TrainControl()
     if config.device.threads:
@@ -97,6 +95,7 @@ def fit(
         )
 
     seed_everything(config.train.seed)
+    config = resolve_recipe(config, p)  # "auto" settings made concrete for this data
     encoder = build_encoder(p, config)
     spec = build_spec(config, encoder, p)
     model, found = build_model(config, spec, encoder, device, group)

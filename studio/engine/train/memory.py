@@ -88,7 +88,8 @@ def estimate_training_memory(
     """
     tok, model, train = config.tokenizer, config.model, config.train
     vocab = tok.vocab_size if vocab_size is None else min(vocab_size, tok.vocab_size)
-    rows = vocab + tok.ngram_buckets + (tok.char_buckets if tok.char_ngrams[0] else 0)
+    grams = config.tokenizer.char_range(tokens_per_doc)
+    rows = vocab + tok.ngram_buckets + (tok.char_buckets if grams[0] else 0)
     dim = model.embed_dim
     outputs = 1 if not multi_label and n_labels == 2 else max(n_labels, 1)
     head = _head_tensors(dim, model.hidden, outputs)
@@ -133,7 +134,7 @@ def _batch_bytes(
     dim = config.model.embed_dim
     words = max(tokens_per_doc, 1.0)
     ids = batch * (words + (words - 1 if config.tokenizer.ngram_buckets else 0))
-    minn, maxn = config.tokenizer.char_ngrams
+    minn, maxn = config.tokenizer.char_range(tokens_per_doc)
     if minn:  # about (length + 2 - n + 1) n-grams of each size n of a word of ~5 characters
         ids += batch * words * sum(max(8 - n, 1) for n in range(minn, maxn + 1))
     # the ids and the bag's per-id index arrays; offsets, bag sizes and targets per document

@@ -67,7 +67,10 @@ class Param:
         if self.kind == "choice":
             if value in self.choices:
                 return self
-            return replace(self, choices=tuple(sorted((*self.choices, value))))
+            try:
+                return replace(self, choices=tuple(sorted((*self.choices, value))))
+            except TypeError:  # mixed kinds ("auto" and pairs): the base value goes last
+                return replace(self, choices=(*self.choices, value))
         if isinstance(value, bool) or not isinstance(value, int | float):
             return self
         if self.log and value <= 0:
@@ -124,7 +127,7 @@ SPACE: tuple[Param, ...] = (
     _int("train.epochs", 1, 20),
     _choice("train.weight_decay", 0.0, 1e-5, 1e-4, 1e-3, 1e-2),
     _float("model.dropout", 0.0, 0.5),
-    _choice("tokenizer.char_ngrams", (0, 0), (1, 4), (2, 5), (3, 6)),  # subwords
+    _choice("tokenizer.char_ngrams", "auto", (0, 0), (1, 4), (2, 5), (3, 6)),  # subwords
     _choice("model.weighting", "none", "idf"),
 )
 

@@ -25,6 +25,7 @@ from studio.engine.train.events import Callback, EpochEnd, StepEnd
 from studio.engine.train.loop import TrainingError, fit
 from studio.engine.train.memory import estimate_training_memory
 from studio.engine.train.oom import is_oom
+from studio.engine.train.recipe import resolve_recipe
 from studio.engine.tune.budget import OBJECTIVES
 from studio.engine.tune.events import TrialStateName, TuneCallback
 
@@ -33,6 +34,7 @@ __all__ = ["Outcome", "TrialReporter", "parameter_count", "train_trial"]
 
 def parameter_count(config: StudioConfig, prepared: PreparedDataset) -> int:
     """The parameters of the model ``config`` builds on ``prepared`` (table rows x dim + head)."""
+    config = resolve_recipe(config, prepared)  # "auto" n-grams as the fit will choose them
     tok = config.tokenizer
     return estimate_training_memory(
         config,

@@ -141,6 +141,7 @@ class SetupPage(QWidget):
             ["words", "bpe"], "words: lower-cased words and punctuation; bpe: subwords, no OOV."
         )
         self.char_ngrams = CharNgramRange()
+        self.char_ngrams.set_value(d.tokenizer.char_ngrams)
         self.char_buckets = _spin(
             1, 50_000_000, d.tokenizer.char_buckets,
             "Extra table rows for hashed character n-grams (when they are on).", 10_000,
@@ -315,7 +316,7 @@ class SetupPage(QWidget):
                 "tokenizer": {"kind": self.tokenizer.currentText(),
                               "vocab_size": self.vocab_size.value(),
                               "ngram_buckets": self.ngram_buckets.value(),
-                              "char_ngrams": list(self._char_ngrams_value()),
+                              "char_ngrams": self._char_ngrams_value(),
                               "char_buckets": self.char_buckets.value()},
                 "model": {"preset": self.preset.currentText(), "embed_dim": self.embed_dim.value(),
                           "hidden": list(hidden), "pooling": self.pooling.currentText(),
@@ -365,9 +366,12 @@ class SetupPage(QWidget):
             self._applying = False
         self._changed()
 
-    def _char_ngrams_value(self) -> tuple[int, int]:
+    def _char_ngrams_value(self) -> list[int] | str:
         """The n-gram range, off while the tokenizer is BPE (its pieces are subwords)."""
-        return self.char_ngrams.value() if self.tokenizer.currentText() == "words" else (0, 0)
+        value = self.char_ngrams.value()
+        if isinstance(value, str):
+            return value  # "auto" gives BPE none by itself
+        return list(value) if self.tokenizer.currentText() == "words" else [0, 0]
 
     def _weighting_value(self) -> str:
         """The weighting, "none" while pooling is max (it has no weights)."""

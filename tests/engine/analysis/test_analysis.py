@@ -62,7 +62,11 @@ def train(workdir: Path) -> Callable[..., Path]:
             data = {"path": str(path or csv), **sections.get("data", {})}
             config = StudioConfig(data=DataConfig(**data)).with_overrides(
                 train={"epochs": 3, "lr": 0.05, **sections.get("train", {})},
-                tokenizer={"ngram_buckets": 0, **sections.get("tokenizer", {})},
+                tokenizer={
+                    "ngram_buckets": 0,
+                    "char_ngrams": (0, 0),
+                    **sections.get("tokenizer", {}),
+                },
                 **rest,
             )
             result = train_run(config, runs_dir=workdir / "runs", cache_dir=workdir / "cache")

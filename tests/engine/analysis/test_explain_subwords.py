@@ -33,7 +33,11 @@ def train(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., LoadedRun]:
         if key not in done:
             config = StudioConfig(data=DataConfig(path=str(csv))).with_overrides(
                 train={"epochs": 3, "lr": 0.05},
-                tokenizer={"ngram_buckets": 0, **sections.get("tokenizer", {})},
+                tokenizer={
+                    "ngram_buckets": 0,
+                    "char_ngrams": (0, 0),
+                    **sections.get("tokenizer", {}),
+                },
                 model={"embed_dim": 16, **sections.get("model", {})},
             )
             result = train_run(config, runs_dir=root / "runs", cache_dir=root / "cache")

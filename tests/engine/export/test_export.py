@@ -95,13 +95,13 @@ SETUPS: dict[str, dict[str, Any]] = {
     # three classes, mean pooling, a hidden layer, hashed bigrams (ids >= vocab size)
     "mean-bigrams": {
         "data": "topics",
-        "tokenizer": {"ngram_buckets": 97},
+        "tokenizer": {"ngram_buckets": 97, "char_ngrams": (0, 0)},
         "model": {"pooling": "mean", "hidden": (8,), "embed_dim": 12},
     },
     # max pooling, no bigrams, no hidden layer
     "max-plain": {
         "data": "topics",
-        "tokenizer": {"ngram_buckets": 0},
+        "tokenizer": {"ngram_buckets": 0, "char_ngrams": (0, 0)},
         "model": {"pooling": "max", "embed_dim": 10},
     },
     # binary (one sigmoid output -> two columns), sum pooling, byte-level BPE
@@ -113,7 +113,7 @@ SETUPS: dict[str, dict[str, Any]] = {
     # multi-label: a sigmoid per label
     "multilabel": {
         "data": "multi",
-        "tokenizer": {"ngram_buckets": 0},
+        "tokenizer": {"ngram_buckets": 0, "char_ngrams": (0, 0)},
         "model": {"pooling": "mean", "embed_dim": 8},
     },
 }
@@ -386,7 +386,7 @@ def test_tensorboard_export_reads_back(runs: dict[str, Path], tmp_path: Path) ->
 
 def test_tensorboard_logger_during_training(topics_csv: Path, tmp_path: Path) -> None:
     config = StudioConfig(data=DataConfig(path=str(topics_csv))).with_overrides(
-        tokenizer={"ngram_buckets": 0},
+        tokenizer={"ngram_buckets": 0, "char_ngrams": (0, 0)},
         model={"embed_dim": 8},
         train={"epochs": 2, "batch_size": 64, "tensorboard": True},
     )

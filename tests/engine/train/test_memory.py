@@ -76,7 +76,7 @@ def _write_binary_csv(path: Path) -> Path:
 def _config(data: Path, **sections: dict[str, Any]) -> StudioConfig:
     base = StudioConfig(data=DataConfig(path=str(data)))
     merged: dict[str, dict[str, Any]] = {
-        "tokenizer": {"vocab_size": 300, "ngram_buckets": 97},
+        "tokenizer": {"vocab_size": 300, "ngram_buckets": 97, "char_ngrams": (0, 0)},
         "model": {"embed_dim": 12, "hidden": (7,)},
         "train": {"epochs": 1, "batch_size": 4096, "lr": 0.01},  # one step: the whole split
         "device": {"device": "cpu"},

@@ -46,7 +46,7 @@ def test_cached_ids_and_text_give_the_same_bags(topics_csv: Path, tmp_path: Path
 def test_ngram_settings_change_the_bags_not_the_prepared_cache(
     topics_csv: Path, tmp_path: Path
 ) -> None:
-    plain, grams = _config(topics_csv), _config(topics_csv, char_ngrams=(3, 6))
+    plain, grams = _config(topics_csv, char_ngrams=(0, 0)), _config(topics_csv, char_ngrams=(3, 6))
     # n-grams are computed per fit from the cached word ids: one prepared cache serves both
     assert cache_key(plain.data, plain.tokenizer) == cache_key(grams.data, grams.tokenizer)
     p = prepare_dataset(plain.data, plain.tokenizer, cache_dir=tmp_path / "cache")

@@ -45,6 +45,12 @@ def test_pair_choices_are_stored_as_labels_and_applied_as_pairs() -> None:
     assert label((3, 6)) == "3-6" and grams.decode("3-6") == (3, 6)
     config = apply_params(StudioConfig(), {"tokenizer.char_ngrams": "2-5"})
     assert config.tokenizer.char_ngrams == (2, 5)
+    assert apply_params(config, {"tokenizer.char_ngrams": "auto"}).tokenizer.char_ngrams == "auto"
+    custom = StudioConfig().with_overrides(tokenizer={"char_ngrams": (4, 7)})
+    widened = {p.key: p for p in space_for(custom)}["tokenizer.char_ngrams"]
+    assert (4, 7) in widened.choices and base_params(custom, (widened,)) == {
+        "tokenizer.char_ngrams": "4-7"
+    }
 
 
 def test_space_for_widens_to_a_custom_base() -> None:

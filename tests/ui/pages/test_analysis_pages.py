@@ -27,7 +27,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("trained")
     data = write_topics_csv(root / "topics.csv", n=900)
     config = StudioConfig(data=DataConfig(path=str(data))).with_overrides(
-        train={"epochs": 4, "lr": 0.05}, tokenizer={"ngram_buckets": 0}
+        train={"epochs": 4, "lr": 0.05}, tokenizer={"ngram_buckets": 0, "char_ngrams": (0, 0)}
     )
     result = train_run(config, runs_dir=root / "runs", cache_dir=root / "cache")
     return Path(str(result.run_dir))

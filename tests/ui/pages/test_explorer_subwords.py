@@ -23,7 +23,7 @@ def run_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     data = DataConfig(path=str(write_topics_csv(root / "topics.csv", n=400)))
     setups: dict[str, dict[str, Any]] = {
         "ngrams": {"ngram_buckets": 0, "char_ngrams": (2, 4), "char_buckets": 500},
-        "plain": {"ngram_buckets": 0},
+        "plain": {"ngram_buckets": 0, "char_ngrams": (0, 0)},
     }
     out = {}
     for name, tokenizer in setups.items():

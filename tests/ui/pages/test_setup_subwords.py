@@ -28,13 +28,16 @@ def _other(qtbot: QtBot) -> SetupPage:
 
 def test_defaults_are_the_configs_and_the_widgets_are_named(page: SetupPage) -> None:
     config, default = page.config(), StudioConfig()
-    assert config.tokenizer.char_ngrams == default.tokenizer.char_ngrams == (0, 0)
+    assert config.tokenizer.char_ngrams == default.tokenizer.char_ngrams == "auto"
+    assert page.char_ngrams.auto.isChecked() and not page.char_ngrams.minn.isEnabled()
+    page.char_ngrams.auto.setChecked(False)
     assert config.tokenizer.char_buckets == default.tokenizer.char_buckets
     assert (config.model.pooling, config.model.weighting) == ("mean", "none")
     assert page.char_ngrams.minn.text() == "off" and not page.char_ngrams.maxn.isEnabled()
     for name in ("char_ngrams", "char_buckets", "pooling", "weighting"):
         assert getattr(page, name).objectName() == name
     assert page.char_ngrams.minn.objectName() == "minn"
+    assert page.char_ngrams.auto.objectName() == "auto"
     assert page.char_ngrams.maxn.objectName() == "maxn"
     assert "n-gram" in page.char_ngrams.minn.toolTip() and "idf" in page.weighting.toolTip()
 
@@ -42,6 +45,7 @@ def test_defaults_are_the_configs_and_the_widgets_are_named(page: SetupPage) -> 
 def test_the_settings_round_trip_through_config_and_toml(
     qtbot: QtBot, page: SetupPage, tmp_path: Path
 ) -> None:
+    page.char_ngrams.auto.setChecked(False)
     page.char_ngrams.minn.setValue(3)
     page.char_ngrams.maxn.setValue(5)
     page.char_buckets.setValue(123_456)
@@ -97,6 +101,7 @@ def test_a_disabled_page_still_gives_its_settings(page: SetupPage) -> None:
 
 def test_the_range_never_crosses_and_off_keeps_the_maximum(page: SetupPage) -> None:
     minn, maxn = page.char_ngrams.minn, page.char_ngrams.maxn
+    page.char_ngrams.auto.setChecked(False)
     minn.setValue(3)
     assert maxn.isEnabled() and page.char_ngrams.value() == (3, 6)
     minn.setValue(9)
@@ -112,11 +117,21 @@ def test_the_range_never_crosses_and_off_keeps_the_maximum(page: SetupPage) -> N
 
 def test_the_new_settings_belong_to_the_preset(page: SetupPage) -> None:
     assert page.preset.currentText() == "default"
-    page.char_ngrams.minn.setValue(3)
+    page.char_ngrams.auto.setChecked(False)
     assert page.preset.currentText() == "custom"
     page.weighting.setCurrentText("idf")
     page.preset.setCurrentText("default")
     config = page.config()
-    assert config.tokenizer.char_ngrams == (0, 0) and config.model.weighting == "none"
+    assert config.tokenizer.char_ngrams == "auto" and config.model.weighting == "none"
     page.pooling.setCurrentText("sum")
     assert page.preset.currentText() == "custom"
+
+
+def test_auto_leaves_the_choice_to_the_recipe_and_survives_bpe(page: SetupPage) -> None:
+    page.char_ngrams.set_value((2, 4))
+    assert not page.char_ngrams.auto.isChecked() and page.char_ngrams.minn.isEnabled()
+    page.char_ngrams.auto.setChecked(True)
+    assert page.config().tokenizer.char_ngrams == "auto"
+    assert not page.char_ngrams.minn.isEnabled() and not page.char_ngrams.maxn.isEnabled()
+    page.tokenizer.setCurrentText("bpe")  # auto gives BPE none by itself: it stays auto
+    assert page.is_valid() and page.config().tokenizer.char_ngrams == "auto"
