@@ -140,10 +140,16 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     run = load_run(args.run)
     ranked = run.predict(" ".join(args.text))
-    if args.json:
-        print(json.dumps({"label": ranked[0][0], "probabilities": dict(ranked)}))
+    if run.multi_label:  # every label at or above the run's threshold (chosen on validation)
+        chosen = [label for label, p in ranked if p >= run.threshold]
+        head: dict[str, object] = {"labels": chosen, "threshold": run.threshold}
+        first = " ".join(chosen) or f"(no label at or above {run.threshold:g})"
     else:
-        print(ranked[0][0])
+        head, first = {"label": ranked[0][0]}, ranked[0][0]
+    if args.json:
+        print(json.dumps({**head, "probabilities": dict(ranked)}))
+    else:
+        print(first)
         for label, p in ranked[:10]:
             print(f"  {p:7.2%}  {label}")
     return 0

@@ -227,3 +227,23 @@ def test_char_ngrams_and_weighting_options_map_to_the_config(
     for bad in ("3", "3,x", "6,3"):
         code, _, err = _train([str(topics_csv), "--char-ngrams", bad], capsys)
         assert code == 2 and "char" in err and "Traceback" not in err
+
+
+def test_predict_on_a_multi_label_run_lists_the_labels_over_its_threshold(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "tags.csv"
+    rows = [("ball goal", "sport"), ("code chip", "tech"), ("ball chip goal code", "sport|tech")]
+    data.write_text("text,label\n" + "".join(f"{t},{lab}\n" for t, lab in rows * 40))
+    code, out, _ = _train([str(data), "--label-delimiter", "|", "--epochs", "8", "--lr", "0.05",
+                           "--runs-dir", str(tmp_path / "runs"), "--json"], capsys)  # fmt: skip
+    assert code == 0
+    run_dir = json.loads(out.strip().splitlines()[-1])["run_dir"]
+    threshold = json.loads((Path(run_dir) / "labels.json").read_text())["threshold"]
+    assert main(["predict", run_dir, "ball", "chip", "goal", "code", "--json"]) == 0
+    pred = json.loads(capsys.readouterr().out)
+    assert pred["threshold"] == threshold
+    assert pred["labels"] == [k for k, p in pred["probabilities"].items() if p >= threshold]
+    assert sorted(pred["labels"]) == ["sport", "tech"]
+    assert main(["predict", run_dir, "ball", "goal"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "sport"
