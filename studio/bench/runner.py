@@ -30,11 +30,13 @@ from studio.engine.data.prepare import PreparedDataset, prepare_dataset
 from studio.engine.train.context import FitContext
 from studio.engine.train.events import Callback, EpochEnd, FitResult
 from studio.engine.train.loop import fit
+from studio.engine.train.recipe import resolve_recipe
 from studio.errors import StudioError
 
 FASTTEXT_REFERENCE = "fastText 25 epochs, bigrams"
 TFIDF_WORDS = "TF-IDF words + LinearSVC"
 TFIDF_CHARS = "TF-IDF char 1-4 + LinearSVC"
+NO_NGRAMS = "studio default, char n-grams off"
 FASTTEXT_50 = "fastText 50 epochs, bigrams"
 FASTTEXT_AUTOTUNE = "fastText autotune"
 SCORES = ("val_accuracy", "val_macro_f1", "test_accuracy", "test_macro_f1")
@@ -141,12 +143,15 @@ def contenders(
     ``autotune_seconds`` bounds fastText's autotune search (0 leaves that row out).
     """
     seed_size = config.with_overrides(
-        tokenizer={"vocab_size": 10_000, "ngram_buckets": 0}, model={"embed_dim": 128, "hidden": ()}
+        tokenizer={"vocab_size": 10_000, "ngram_buckets": 0, "char_ngrams": (0, 0)},
+        model={"embed_dim": 128, "hidden": ()},
     )
+    words_only = config.with_overrides(tokenizer={"char_ngrams": (0, 0)})
     rows: list[tuple[str, Callable[[PreparedDataset], BenchResult]]] = [
         ("seed-style loop", lambda p: run_seed_loop(p, epochs=seed_epochs)),
         ("studio default", lambda p: run_engine(p, config, "studio default")),
         ("studio @ seed size", lambda p: run_engine(p, seed_size, "studio @ seed size")),
+        (NO_NGRAMS, lambda p: run_engine(p, words_only, NO_NGRAMS)),
         (TFIDF_WORDS, lambda p: run_tfidf(p, TFIDF_WORDS, WORDS)),
         (TFIDF_CHARS, lambda p: run_tfidf(p, TFIDF_CHARS, CHARS)),
     ]
@@ -190,6 +195,8 @@ def run_bench(
     )  # fmt: skip
     with_fasttext = fasttext_available() and not p.multi_label
     rows = contenders(config, seed_epochs, with_fasttext, autotune_seconds)
+    if resolve_recipe(config, p).tokenizer.char_ngrams == (0, 0):  # "auto" chose none here
+        rows = [row for row in rows if row[0] != NO_NGRAMS]
     # imported once up front, so no row's first wall time carries a one-off import
     import sklearn.feature_extraction.text
     import sklearn.svm  # noqa: F401
