@@ -190,8 +190,7 @@ class MainWindow(QMainWindow):
         last = self.settings.value("lastDataset", str(SAMPLE_DATASET))
         start = str(Path(str(last)).parent)
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open dataset", start,
-            DATASET_FILTER,
+            self, "Open dataset", start, DATASET_FILTER,
         )  # fmt: skip
         if path:
             self.open_path(path)
@@ -205,7 +204,8 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_dataset_loaded(self, path: str) -> None:
         page = self.dataset_page
-        self.setup_page.set_data(page.data_values(), page.label_count(), page.vocab_found())
+        shape = page.text_shape()  # median tokens per document, share in spaceless scripts
+        self.setup_page.set_data(page.data_values(), page.label_count(), page.vocab_found(), shape)
         self.settings.setValue("lastDataset", path)
         self.recent_datasets.add(path)
         self.statusBar().showMessage(f"Loaded {path}", 5000)

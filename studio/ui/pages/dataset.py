@@ -73,7 +73,7 @@ def imbalance_warning(counts: dict[str, int], ratio: float = IMBALANCE_RATIO) ->
 
 
 def summary_text(result: LoadedDataset) -> str:
-    """``4,295 documents · 7 labels · format tsv`` and one line per reader warning."""
+    """``4,295 documents · 7 labels · format tsv``, auto n-grams, one line per reader warning."""
     parts = [
         f"{result.n_docs:,} documents",
         f"{len(result.label_counts):,} labels",
@@ -81,7 +81,7 @@ def summary_text(result: LoadedDataset) -> str:
     ]
     if result.multi_label:
         parts.append("multi-label")
-    lines = [" · ".join(parts)]
+    lines = [" · ".join(parts), result.char_ngrams_note()]
     lines += [f"⚠ {warning}" for warning in result.warnings]
     return "\n".join(lines)
 
@@ -319,6 +319,10 @@ class DatasetPage(QWidget):
         """Distinct training tokens of the loaded dataset; None before a load."""
         sizes = self._loaded.oov_sizes if self._loaded is not None else None
         return int(sizes[-1]) if sizes is not None and len(sizes) else None
+
+    def text_shape(self) -> tuple[float, float] | None:
+        """``(median tokens per document, share in spaceless scripts)``; None before a load."""
+        return (d.median_tokens, d.spaceless_share) if (d := self._loaded) is not None else None
 
     @Slot(int)
     def set_vocab_size(self, n: int) -> None:

@@ -34,8 +34,11 @@ from studio.config import (
 from studio.errors import ConfigError, StudioError
 from studio.ui.widgets.char_ngrams import CharNgramRange
 from studio.ui.widgets.device_picker import DevicePicker
+from studio.ui.widgets.memory_estimate import estimate, estimate_text
 from studio.ui.widgets.naming import name_after_attributes
 from studio.ui.workers.device_selection import DeviceSelection
+
+__all__ = ["SetupPage", "estimate"]  # estimate: re-exported from widgets.memory_estimate
 
 _HIDDEN_TIP = "Widths of hidden ReLU layers between pooling and output, e.g. 128 or 256,64."
 _CLASS_WEIGHTS_TIP = (
@@ -71,28 +74,6 @@ def _combo(items: list[str], tip: str) -> QComboBox:
     return box
 
 
-def estimate(
-    config: StudioConfig, n_labels: int, vocab_found: int | None, *, distributed: bool = False
-) -> dict[str, float]:
-    """Parameter count, bytes of the table, and what training holds (the engine's count)."""
-    from studio.engine.train.memory import estimate_training_memory  # arithmetic, no torch
-
-    e = estimate_training_memory(config, vocab_found, n_labels, distributed=distributed)
-    return {
-        "parameters": float(e.parameters),
-        "table_bytes": float(e.table_bytes),
-        "training_bytes": float(e.training_bytes),  # weights, optimiser state, grads, a batch
-    }
-
-
-def _human_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return f"{n} B"
-
-
 class SetupPage(QWidget):
     """Spin boxes and pickers for every setting; ``config()`` is the validated result."""
 
@@ -106,6 +87,7 @@ class SetupPage(QWidget):
         self._data = DataConfig()
         self._n_labels = 2
         self._vocab_found: int | None = None
+        self._text_shape: tuple[float, float] | None = None  # median tokens, spaceless share
         self._valid = True
         self._applying = False
         defaults = StudioConfig()
@@ -331,12 +313,16 @@ class SetupPage(QWidget):
         )  # fmt: skip
 
     def set_data(
-        self, values: dict[str, Any], n_labels: int = 2, vocab_found: int | None = None
+        self,
+        values: dict[str, Any],
+        n_labels: int = 2,
+        vocab_found: int | None = None,
+        text_shape: tuple[float, float] | None = None,
     ) -> None:
-        """The dataset part of the config, from the dataset page."""
+        """The dataset part of the config, from the dataset page; ``text_shape`` (median tokens
+        per document, share in spaceless scripts) sizes what "auto" n-grams add."""
         self._data = DataConfig(**{k: v for k, v in values.items() if v is not None})
-        self._n_labels = n_labels
-        self._vocab_found = vocab_found
+        self._n_labels, self._vocab_found, self._text_shape = n_labels, vocab_found, text_shape
         self._changed()
 
     def apply_config(self, config: StudioConfig) -> None:
@@ -454,24 +440,15 @@ class SetupPage(QWidget):
         self.sig_validity.emit(valid)
 
     def _show_estimate(self, config: StudioConfig) -> None:
-        info = self.devices.current_info()
         selection = self.devices.selection()
-        e = estimate(config, self._n_labels, self._vocab_found, distributed=selection.distributed)
-        need = e["training_bytes"]
-        free = info.get("free_memory")
-        if free:
-            fits = "fits" if need < 0.8 * free else "does NOT fit"
-            each = f"each of {info['gpus']} GPUs ({info['name']})" if info.get("gpus") else ""
-            where = f"{fits} in {_human_bytes(free)} free on {each or info['name']}"
-        elif selection.distributed:
-            where = f"in each of {selection.nproc} {selection.device.upper()} processes"
-        else:
-            where = f"on {info.get('name', 'cpu')}"
-        self.estimate_label.setText(
-            f"<b>{e['parameters']:,.0f}</b> parameters · table {_human_bytes(e['table_bytes'])} · "
-            f"training needs about {_human_bytes(need)} "
-            f"(weights, optimiser state, gradients, one batch) {where}"
+        e = estimate(
+            config,
+            self._n_labels,
+            self._vocab_found,
+            distributed=selection.distributed,
+            text_shape=self._text_shape,
         )
+        self.estimate_label.setText(estimate_text(e, self.devices.current_info(), selection))
 
     @Slot()
     def save_dialog(self) -> None:

@@ -79,8 +79,27 @@ class LoadedDataset:
     oov_valid: np.ndarray
     n_docs: int
     vocab_types: int  # distinct training tokens, specials included
+    median_tokens: float  # of (a sample of) the training documents, as the recipe measures it
+    spaceless_share: float  # share of them written in scripts without spaces (Chinese, Thai…)
+    auto_char_ngrams: tuple[int, int]  # what tokenizer.char_ngrams = "auto" will train with
     multi_label: bool = False
     warnings: tuple[str, ...] = ()
+
+    def char_ngrams_note(self) -> str:
+        """What ``tokenizer.char_ngrams = "auto"`` will train with on this dataset, and why."""
+        from studio.config import AUTO_SHORT_TOKENS, AUTO_SPACELESS_NGRAMS
+
+        minn, maxn = self.auto_char_ngrams
+        head = "character n-grams (auto): " + (f"{minn}–{maxn}" if minn else "none")
+        if minn and self.auto_char_ngrams == AUTO_SPACELESS_NGRAMS:
+            return (
+                f"{head}, {self.spaceless_share:.0%} of documents are in scripts without spaces"
+                " (Chinese, Japanese, Thai…): the words tokenizer sees whole phrases there"
+            )
+        median = f"median {self.median_tokens:,.1f}".removesuffix(".0") + " tokens"
+        if minn:
+            return f"{head}, documents are short ({median}, at most {AUTO_SHORT_TOKENS})"
+        return f"{head}, documents are long ({median}, over {AUTO_SHORT_TOKENS})"
 
 
 # --------------------------------------------------------------------------- the work
@@ -172,15 +191,17 @@ def _prepare(request: LoadRequest, raw: RawDataset, report: Report) -> PreparedD
 def _statistics(
     request: LoadRequest, info: ColumnInfo, raw: RawDataset, prepared: PreparedDataset
 ) -> LoadedDataset:
-    """Label counts, document lengths and the OOV curve of a prepared dataset."""
+    """Label counts, document lengths, the OOV curve and what "auto" n-grams will do."""
     import numpy as np
 
     from studio.engine.data.stats import oov_curve
+    from studio.engine.train.recipe import char_ngrams_for, text_facts
 
     counts = Counter(label for labels in raw.labels for label in labels)
     label_counts = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     lengths = np.diff(np.asarray(prepared.offsets)).astype(np.int64)
     curve = oov_curve(prepared)
+    median, share = text_facts(prepared)
     return LoadedDataset(
         path=request.path,
         format=raw.format,
@@ -195,6 +216,9 @@ def _statistics(
         oov_valid=np.array(curve.valid),
         n_docs=len(raw),
         vocab_types=len(prepared.tokens),
+        median_tokens=median,
+        spaceless_share=share,
+        auto_char_ngrams=char_ngrams_for(median, share),
         multi_label=raw.multi_label,
         warnings=(*raw.warnings, *prepared.warnings),
     )
