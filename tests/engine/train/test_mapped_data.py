@@ -134,3 +134,23 @@ def test_released_pages_leave_resident_memory(tmp_path: Path) -> None:
     page_mib = 2**20 // mmap.PAGESIZE
     assert touched > 48 * page_mib  # the map became resident...
     assert left < 4 * page_mib  # ...and was handed back
+
+
+def test_streamed_blocks_carry_the_character_ngrams_of_the_resident_split(
+    prepared: PreparedDataset,
+) -> None:
+    config = StudioConfig(data=DATA).with_overrides(
+        tokenizer={"char_ngrams": (3, 5), "char_buckets": 1000}
+    )
+    enc = build_encoder(prepared, config)
+    subwords = enc.subword_rows(prepared.tokens)
+    docs = np.asarray(prepared.train_idx)
+    streamed = MappedData(
+        prepared.ids, prepared.offsets, prepared.targets, docs, enc, CPU, 300, subwords
+    )
+    flat = encode_docs(prepared.ids, prepared.offsets, docs, enc, subwords)
+    resident = DeviceData(*flat, np.asarray(prepared.targets[docs]), CPU)
+    a, b = list(streamed.batches(64)), list(resident.batches(64))
+    assert int(a[0].ids.max()) >= enc.vocab_size + enc.ngram_buckets  # n-gram rows are there
+    for x, y in zip(a, b, strict=True):
+        assert torch.equal(x.ids, y.ids) and torch.equal(x.offsets, y.offsets)
