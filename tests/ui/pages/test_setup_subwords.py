@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,11 +12,8 @@ from studio.ui.pages.setup import SetupPage
 
 
 @pytest.fixture
-def page(qtbot: QtBot) -> Iterator[SetupPage]:
-    widget = SetupPage()
-    qtbot.addWidget(widget)
-    yield widget
-    widget.shutdown()
+def page(setup_page: SetupPage) -> SetupPage:
+    return setup_page
 
 
 def _other(qtbot: QtBot) -> SetupPage:
