@@ -190,6 +190,10 @@ def fit_baseline(
     if len(docs) == 0:
         raise DatasetError("the training split is empty", path=p.source)
     y = np.asarray(p.targets[docs])
+    if p.multi_label:
+        # int64, not the cache's uint8: scikit-learn 1.9's LabelBinarizer scrambles uint8
+        # label columns past 256 labels (found on the Debian tags: 366 labels)
+        y = y.astype(np.int64)
     if not p.multi_label and len(np.unique(y)) < 2:
         raise DatasetError("the baseline needs two classes in the training split", path=p.source)
     _check(cancel)

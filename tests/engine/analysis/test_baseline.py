@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import accuracy_score, f1_score
-from sklearn.multiclass import OneVsRestClassifier
 from sklearn.svm import LinearSVC
 
 from studio.cli import main
@@ -137,14 +136,19 @@ def test_multi_label_is_one_vs_rest_with_subset_accuracy_and_f1s(tmp_path: Path)
     csv = _noisy_csv(tmp_path / "m.csv", multi=True)
     p, key = _prepare(csv, tmp_path / "cache", label_delimiter="|")
     assert p.multi_label
+    targets = np.asarray(p.targets[p.train_idx])
     result = run_baseline(p, "test", dataset_key=key)
 
+    # by hand: one LinearSVC per label column (no LabelBinarizer in between)
     vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
     x = vec.fit_transform(_texts(p, "train"))
-    clf = OneVsRestClassifier(LinearSVC(C=0.5, random_state=0))
-    clf.fit(x, np.asarray(p.targets[p.train_idx]))
+    x_test = vec.transform(_texts(p, "test"))
+    columns = [
+        LinearSVC(C=0.5, random_state=0).fit(x, targets[:, j]).predict(x_test)
+        for j in range(targets.shape[1])
+    ]
+    pred = np.stack(columns, axis=1)
     y = np.asarray(p.targets[p.test_idx])
-    pred = clf.predict(vec.transform(_texts(p, "test")))
 
     assert result.multi_label and 0.0 < result.accuracy < 1.0
     assert result.accuracy == accuracy_score(y, pred)  # subset accuracy
@@ -152,6 +156,35 @@ def test_multi_label_is_one_vs_rest_with_subset_accuracy_and_f1s(tmp_path: Path)
     assert result.macro_f1 == f1_score(y, pred, average="macro")
     assert result.weighted_f1 == f1_score(y, pred, average="weighted")
     assert set(result.per_class_f1) == set(p.label_names)
+
+
+def test_multi_label_with_more_than_256_labels_fits_each_label_on_its_own_column(
+    tmp_path: Path,
+) -> None:
+    # scikit-learn 1.9's LabelBinarizer scrambles uint8 label columns past 256 labels (the
+    # Debian tags have 366): the baseline scored 0.05 micro-F1 there before the fix
+    rng = random.Random(5)
+    tags = [f"t{k}" for k in range(300)]
+    rows = []
+    for _ in range(1500):
+        mine = rng.sample(tags, rng.randint(1, 2))
+        words = [f"w{t}" for t in mine for _ in range(2)] + rng.sample(COMMON, 3)
+        rows.append(f"{' '.join(words)},{'|'.join(sorted(mine))}")
+    csv = tmp_path / "many.csv"
+    csv.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    p, key = _prepare(csv, tmp_path / "cache", label_delimiter="|")
+    assert len(p.label_names) > 256 and np.asarray(p.targets).dtype == np.uint8
+    result = run_baseline(p, "test", dataset_key=key)
+    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+    x = vec.fit_transform(_texts(p, "train"))
+    x_test = vec.transform(_texts(p, "test"))
+    targets = np.asarray(p.targets[p.train_idx])
+    pred = np.stack(
+        [LinearSVC(C=0.5, random_state=0).fit(x, targets[:, j]).predict(x_test)
+         for j in range(targets.shape[1])], axis=1,
+    )  # fmt: skip
+    y = np.asarray(p.targets[p.test_idx])
+    assert result.micro_f1 == f1_score(y, pred, average="micro") > 0.5
 
 
 def test_scores_leave_labels_the_documents_lack_out_of_macro_f1() -> None:
