@@ -288,11 +288,14 @@ class _Session:
         cap = self.settings.max_params
         if cap is None:
             return
-        smallest = {
+        smallest: dict[str, Any] = {
             p.key: min(p.choices) if p.kind == "choice" else p.low
             for p in self.space
             if p.key in ("model.embed_dim", "tokenizer.ngram_buckets", "tokenizer.vocab_size")
         }
+        for p in self.space:  # character n-grams off: no n-gram rows
+            if p.key == "tokenizer.char_ngrams" and (0, 0) in p.choices:
+                smallest[p.key] = (0, 0)
         count = parameter_count(apply_params(self.base, smallest), prepared)
         if count > cap:
             raise StudioError(
