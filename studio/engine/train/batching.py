@@ -8,6 +8,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from studio.engine.data.tokenize import PAD_ID
+
 
 def shard_bounds(n: int, world: int, rank: int) -> tuple[int, int]:
     """Rank ``rank``'s contiguous part of ``n`` items; sizes differ by at most one."""
@@ -37,6 +39,7 @@ class Batch(NamedTuple):
     part_offsets: torch.Tensor
     part_targets: torch.Tensor
     part_counts: list[int]  # documents of each rank's part
+    may_pad: bool = True  # False: no id is <pad> (the fast CPU kernels apply)
 
 
 def gather_docs(
@@ -71,6 +74,8 @@ class DeviceData:
         self.targets = torch.from_numpy(np.asarray(targets)).to(device)
         self.lengths_t = torch.from_numpy(self.lengths).to(device)
         self.starts_t = self.offsets[:-1]
+        # checked once here rather than every step (see table_optim.has_pad)
+        self.may_pad = device.type != "cpu" or bool((self.ids == PAD_ID).any())
 
     def batches(
         self,
@@ -108,7 +113,7 @@ class DeviceData:
             if world == 1:
                 yield Batch(
                     batch_ids, batch_offsets, batch_targets, e - b, z - a,
-                    batch_ids, batch_offsets, batch_targets, [e - b],
+                    batch_ids, batch_offsets, batch_targets, [e - b], self.may_pad,
                 )  # fmt: skip
                 continue
             p, q = shard_bounds(e - b, world, rank)
@@ -116,5 +121,5 @@ class DeviceData:
             yield Batch(
                 batch_ids, batch_offsets, batch_targets, e - b, z - a,
                 ids[pa:pz], offsets_t[b + p : b + q] - pa, targets[b + p : b + q],
-                shard_counts(e - b, world),
+                shard_counts(e - b, world), self.may_pad,
             )  # fmt: skip

@@ -123,14 +123,14 @@ def fit(
 def _forward(
     model: TextClassifier | ReplicatedModel,
     table: RowwiseAdagrad | None,
-    ids: torch.Tensor,
-    offsets: torch.Tensor,
+    batch: Batch,
     amp: bool,
     device: torch.device,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Logits of one training batch (and the pooled leaf when the table is fused)."""
+    ids, offsets = batch.part_ids, batch.part_offsets
     if table is not None:
-        pooled = table.pooled(ids, offsets)
+        pooled = table.pooled(ids, offsets, batch.may_pad)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
             return model.head(pooled), pooled
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
@@ -297,9 +297,7 @@ class FitLoop:
         self.schedule.apply(self.step, self.total_steps, table)
         for opt in self.optimizers:
             opt.zero_grad(set_to_none=True)
-        logits, pooled = _forward(
-            self.net, table, batch.part_ids, batch.part_offsets, self.amp, self.device
-        )
+        logits, pooled = _forward(self.net, table, batch, self.amp, self.device)
         if group is None:
             loss = batch_loss(self.spec, self.loss_fn, logits.float(), batch.targets)
             reported = loss.detach()
@@ -315,7 +313,7 @@ class FitLoop:
             grad = pooled.grad
             if group is not None:  # every rank applies the whole global batch's update
                 grad = group.gather_rows(grad, batch.part_counts) / self.world
-            table.apply(batch.ids, batch.offsets, grad)
+            table.apply(batch.ids, batch.offsets, grad, batch.may_pad)
         self.step += 1
         self.meter.docs += batch.n_docs
         self.meter.tokens += batch.n_tokens

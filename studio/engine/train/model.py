@@ -88,9 +88,10 @@ class TextClassifier(nn.Module):
 
     def pooled(self, ids: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
         """The document vectors (the embedding bag's output, idf-weighted when asked for)."""
-        if self.row_weight is None:
-            return self.embedding(ids, offsets)
-        return pool(self.embedding.weight, ids, offsets, self.spec.pooling, self.row_weight)
+        return pool(
+            self.embedding.weight, ids, offsets, self.spec.pooling, self.row_weight,
+            sparse=self.embedding.sparse,
+        )  # fmt: skip
 
     def forward(self, ids: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
         return self.head(self.pooled(ids, offsets))

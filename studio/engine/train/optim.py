@@ -11,12 +11,19 @@ import torch
 from torch import nn
 
 from studio.config import StudioConfig
+from studio.engine.train.adam import Adam
 from studio.engine.train.model import TextClassifier
 from studio.engine.train.table_optim import RowwiseAdagrad
 
+Optimizer = torch.optim.Optimizer | Adam  # what a step calls zero_grad, step, state_dict on
 
-def build_optimizers(model: TextClassifier, config: StudioConfig) -> list[torch.optim.Optimizer]:
-    """One optimiser for everything (SGD), or one for the head and one for the table."""
+
+def build_optimizers(model: TextClassifier, config: StudioConfig) -> list[Optimizer]:
+    """One optimiser for everything (SGD), or one for the head and one for the table.
+
+    Adam and AdamW are :class:`~studio.engine.train.adam.Adam` (``torch.optim``'s arithmetic
+    and kernels, without its second of start-up).
+    """
     tc = config.train
     table = [p for p in model.embedding.parameters() if p.requires_grad]
     rest = list(model.head.parameters())
@@ -25,11 +32,14 @@ def build_optimizers(model: TextClassifier, config: StudioConfig) -> list[torch.
         return [
             torch.optim.SGD(table + rest, lr=tc.lr, weight_decay=0.0 if sparse else tc.weight_decay)
         ]
-    dense_cls = torch.optim.AdamW if tc.optimizer == "adamw" else torch.optim.Adam
-    opts: list[torch.optim.Optimizer] = [dense_cls(rest, lr=tc.lr, weight_decay=tc.weight_decay)]
-    if table:
+    decoupled = tc.optimizer == "adamw"
+    opts: list[Optimizer] = [Adam(rest, tc.lr, tc.weight_decay, decoupled)]
+    if table:  # a dense table keeps torch.optim.AdamW's default decay, as it always had
+        table_decay = 0.01 if decoupled else 0.0
         opts.append(
-            torch.optim.SparseAdam(table, lr=tc.lr) if sparse else dense_cls(table, lr=tc.lr)
+            torch.optim.SparseAdam(table, lr=tc.lr)
+            if sparse
+            else Adam(table, tc.lr, table_decay, decoupled)
         )
     return opts
 
@@ -47,9 +57,7 @@ def lr_factor(schedule: str, step: int, total: int) -> float:
 class LrSchedule:
     """Sets the learning rate of every optimiser (and of the fused table) for each step."""
 
-    def __init__(
-        self, schedule: str, optimizers: list[torch.optim.Optimizer], table_lr: float
-    ) -> None:
+    def __init__(self, schedule: str, optimizers: list[Optimizer], table_lr: float) -> None:
         self.schedule = schedule
         self.optimizers = optimizers
         self.base_lrs = [[g["lr"] for g in o.param_groups] for o in optimizers]

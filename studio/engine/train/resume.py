@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import torch
 
@@ -36,6 +36,9 @@ from studio.engine.runs.checkpoint import load_weights, save_weights
 from studio.engine.train.context import FitContext
 from studio.engine.train.events import EpochEnd
 from studio.errors import RunError
+
+if TYPE_CHECKING:
+    from studio.engine.train.optim import Optimizer
 
 MANIFEST = "resume.json"
 RESUME_DIR = "resume"
@@ -70,7 +73,7 @@ class TrainStateSink(Protocol):
     def on_train_state(self, ctx: FitContext, state: TrainState) -> None: ...
 
 
-def optimizer_state_cpu(opt: torch.optim.Optimizer) -> dict[str, Any]:
+def optimizer_state_cpu(opt: Optimizer) -> dict[str, Any]:
     """A deep CPU copy of an optimizer's ``state_dict``."""
     sd = opt.state_dict()
     state = {

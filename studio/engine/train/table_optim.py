@@ -41,34 +41,83 @@ class RowwiseAdagrad:
         self.eps = eps
         self.state = torch.zeros(weight.shape[0], device=weight.device, dtype=torch.float32)
 
-    def pooled(self, ids: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+    def pooled(
+        self, ids: torch.Tensor, offsets: torch.Tensor, may_pad: bool | None = None
+    ) -> torch.Tensor:
         """The document vectors, as a leaf whose ``.grad`` the step reads."""
         with torch.no_grad():
-            out = pool(self.weight, ids, offsets, self.pooling, self.row_weight)
+            out = pool(self.weight, ids, offsets, self.pooling, self.row_weight, may_pad=may_pad)
         return out.requires_grad_()
 
     @torch.no_grad()
-    def apply(self, ids: torch.Tensor, offsets: torch.Tensor, grad: torch.Tensor) -> None:
+    def apply(
+        self,
+        ids: torch.Tensor,
+        offsets: torch.Tensor,
+        grad: torch.Tensor,
+        may_pad: bool | None = None,
+    ) -> None:
         """Update the rows of a batch given the gradient of each document's pooled vector.
 
         In a distributed run every rank applies the whole global batch (its ids are on
         every rank; the gradients are gathered), so the replicas of the table stay equal.
+        ``may_pad``: whether ``ids`` may hold ``<pad>`` (None: look).
         """
-        n = ids.numel()
-        counts = torch.diff(offsets, append=offsets.new_tensor([n]))
-        bag = torch.repeat_interleave(
-            torch.arange(len(offsets), device=ids.device), counts, output_size=n
-        )
+        bag = bag_of(ids, offsets)
+        if self.row_weight is None and not has_pad(ids, may_pad):
+            self._apply_unweighted(ids, offsets, bag, grad)
+            return
         scale = (ids != PAD_ID).float()  # a row's share of its document's gradient
         if self.row_weight is not None:
-            scale = scale * self.row_weight[ids]
+            scale = scale * self.row_weight.index_select(0, ids)
         if self.pooling == "mean":  # each row's gradient is its document's, over its weight
             total = torch.zeros(len(offsets), device=ids.device).index_add_(0, bag, scale)
-            scale = scale / total.clamp_min(1e-6)[bag]
+            scale = scale / total.clamp_min(1e-6).index_select(0, bag)
         # every token of a document shares one gradient row: square it once per document
-        self.state.index_add_(0, ids, grad.pow(2).mean(dim=1)[bag] * scale.square())
-        step = scale * (-self.lr) / (self.state[ids].sqrt() + self.eps)
-        self.weight.index_add_(0, ids, grad[bag] * step.unsqueeze(1))
+        sq = grad.pow(2).mean(dim=1).index_select(0, bag)
+        self.state.index_add_(0, ids, sq * scale.square())
+        step = scale * (-self.lr) / (self.state.index_select(0, ids).sqrt() + self.eps)
+        self.weight.index_add_(0, ids, grad.index_select(0, bag).mul_(step.unsqueeze(1)))
+
+    def _apply_unweighted(
+        self, ids: torch.Tensor, offsets: torch.Tensor, bag: torch.Tensor, grad: torch.Tensor
+    ) -> None:
+        """:meth:`apply` when every row of a document has the same share (no weights, no pad).
+
+        The share is folded into the document's gradient first, so the per-id work is one
+        gather of the accumulator, one of the gradient rows and one ``index_add_`` each; no
+        per-id temporary is made twice (measured: 2.3x the general path's speed on CPU).
+        """
+        if self.pooling == "mean":
+            counts = torch.diff(offsets, append=offsets.new_tensor([ids.numel()]))
+            grad = grad / counts.clamp_min(1).unsqueeze(1).to(grad.dtype)
+        self.state.index_add_(0, ids, grad.pow(2).mean(dim=1).index_select(0, bag))
+        step = self.state.index_select(0, ids).sqrt_().add_(self.eps).reciprocal_()
+        step.mul_(-self.lr)
+        self.weight.index_add_(0, ids, grad.index_select(0, bag).mul_(step.unsqueeze(1)))
+
+
+def bag_of(ids: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+    """The document (bag) index of every id of a flat ``ids`` + ``offsets`` batch."""
+    n = ids.numel()
+    counts = torch.diff(offsets, append=offsets.new_tensor([n]))
+    return torch.repeat_interleave(
+        torch.arange(len(offsets), device=ids.device), counts, output_size=n
+    )
+
+
+def has_pad(ids: torch.Tensor, may_pad: bool | None = None) -> bool:
+    """Whether ``ids`` may hold ``<pad>``: ``may_pad`` when known, else checked on CPU and
+    assumed on other devices.
+
+    PyTorch's CPU embedding bag has a fast kernel only without ``padding_idx`` (measured
+    5x on 10k ids); the encoders never emit ``<pad>`` inside a document, so the check (one
+    pass, no device sync on CPU) almost always allows it. On CUDA the check would cost a
+    host sync, and the ``padding_idx`` kernel is fast there anyway.
+    """
+    if may_pad is not None:
+        return may_pad
+    return ids.device.type != "cpu" or bool((ids == PAD_ID).any())
 
 
 def pool(
@@ -77,21 +126,26 @@ def pool(
     offsets: torch.Tensor,
     mode: str,
     row_weight: torch.Tensor | None = None,
+    sparse: bool = False,
+    may_pad: bool | None = None,
 ) -> torch.Tensor:
     """Documents' pooled vectors: ``mode`` over their rows, weighted by ``row_weight``.
 
-    Weighted ``mean`` is ``sum(w_i * e_i) / sum(w_i)``; ``<pad>`` counts for nothing.
+    Weighted ``mean`` is ``sum(w_i * e_i) / sum(w_i)``; ``<pad>`` counts for nothing and
+    gets no gradient. ``sparse``: the table's gradient is a sparse tensor. ``may_pad``: as
+    for :func:`has_pad`.
     """
+    sparse = sparse and mode != "max"
     if row_weight is None or mode == "max":
-        return F.embedding_bag(ids, weight, offsets, mode=mode, padding_idx=PAD_ID)
-    w = row_weight[ids] * (ids != PAD_ID).to(row_weight.dtype)
-    out = F.embedding_bag(ids, weight, offsets, mode="sum", per_sample_weights=w.to(weight.dtype))
+        if not has_pad(ids, may_pad):  # the same result, by the fast kernel (see has_pad)
+            return F.embedding_bag(ids, weight, offsets, mode=mode, sparse=sparse)
+        return F.embedding_bag(ids, weight, offsets, mode=mode, sparse=sparse, padding_idx=PAD_ID)
+    w = row_weight.index_select(0, ids) * (ids != PAD_ID).to(row_weight.dtype)
+    out = F.embedding_bag(
+        ids, weight, offsets, mode="sum", sparse=sparse, per_sample_weights=w.to(weight.dtype)
+    )
     if mode == "sum":
         return out
-    bag = torch.repeat_interleave(
-        torch.arange(len(offsets), device=ids.device),
-        torch.diff(offsets, append=offsets.new_tensor([ids.numel()])),
-        output_size=ids.numel(),
-    )
+    bag = bag_of(ids, offsets)
     total = torch.zeros(len(offsets), device=ids.device, dtype=w.dtype).index_add_(0, bag, w)
     return out / total.clamp_min(1e-6).unsqueeze(1).to(out.dtype)

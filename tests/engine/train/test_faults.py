@@ -13,6 +13,7 @@ from studio.config import DataConfig, StudioConfig
 from studio.engine.analysis.inference import load_run
 from studio.engine.runs.layout import read_json, read_metrics
 from studio.engine.train import loop as trainer
+from studio.engine.train.batching import Batch
 from studio.engine.train.context import FitContext
 from studio.engine.train.events import Callback, StepEnd
 from studio.engine.train.loop import TrainingError, fit
@@ -74,13 +75,11 @@ class Notices(Callback):
 def _oom_above(limit: int, seen: list[int]) -> Any:
     real = trainer._forward
 
-    def forward(
-        model: Any, table: Any, ids: torch.Tensor, offsets: torch.Tensor, amp: bool, device: Any
-    ) -> Any:
-        seen.append(len(offsets))
-        if len(offsets) > limit:
+    def forward(model: Any, table: Any, batch: Batch, amp: bool, device: Any) -> Any:
+        seen.append(len(batch.part_offsets))
+        if len(batch.part_offsets) > limit:
             raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
-        return real(model, table, ids, offsets, amp, device)
+        return real(model, table, batch, amp, device)
 
     return forward
 
@@ -117,13 +116,11 @@ def test_out_of_memory_in_a_later_epoch_rolls_back_to_its_start(
     calls = {"n": 0}
     real = trainer._forward
 
-    def forward(
-        model: Any, table: Any, ids: torch.Tensor, offsets: torch.Tensor, amp: bool, device: Any
-    ) -> Any:
+    def forward(model: Any, table: Any, batch: Batch, amp: bool, device: Any) -> Any:
         calls["n"] += 1
         if calls["n"] == 20 + 3:  # third step of epoch 2 (20 steps an epoch at 48)
             raise RuntimeError("CUDA error: out of memory")
-        return real(model, table, ids, offsets, amp, device)
+        return real(model, table, batch, amp, device)
 
     monkeypatch.setattr(trainer, "_forward", forward)
     notices = Notices()
