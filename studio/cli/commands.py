@@ -198,6 +198,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.autotune_seconds < 0:
         raise StudioError("--autotune-seconds must be 0 (no autotune row) or more")
     err = Console(stderr=True)
+    if args.suite == "speed":
+        from studio.bench.speed import run_speed
+
+        speed = run_speed(data, config, args.repeats, lambda m: err.print(f"[dim]{m}[/]"))
+        print(json.dumps(speed) if args.json else _speed_text(speed))
+        return 0
     report = run_bench(
         data, config, args.repeats, args.seed_epochs, lambda m: err.print(f"[dim]{m}[/]"),
         autotune_seconds=args.autotune_seconds,
@@ -208,6 +214,24 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return 0
     _print_bench(summary)
     return 0
+
+
+def _speed_text(speed: dict[str, Any]) -> str:
+    """The speed suite's medians, one line a row, then the ratios."""
+    lines = [f"{speed['data']}: {speed['n_train']:,} train docs, medians of {speed['repeats']}"]
+    for name, r in speed["rows"].items():
+        if "outside_seconds" in r:
+            lines.append(
+                f"  {name}: {r['outside_seconds']:.2f} s outside training "
+                f"({r['wall_seconds']:.2f} s wall, {r['train_seconds']:.2f} s training)"
+            )
+        else:
+            lines.append(
+                f"  {name}: {r['docs_per_second']:,.0f} docs/s per epoch, "
+                f"test accuracy {r['test_accuracy']:.4f}"
+            )
+    lines += [f"  {name}: {ratio:.2f}x" for name, ratio in speed["ratios"].items()]
+    return "\n".join(lines)
 
 
 def _print_bench(summary: dict[str, Any]) -> None:

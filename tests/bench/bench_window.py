@@ -1,6 +1,7 @@
 """How much the window costs: launch time, GUI-thread timer lateness, docs/s vs the CLI.
 
     QT_QPA_PLATFORM=offscreen python tests/bench/bench_window.py [--repeats 3] [--epochs 10]
+                                                                 [--data PATH]
 
 1. launch -> window shown: ``python -m studio --report-startup`` in a fresh process, from
    spawn to the first event-loop turn after ``show()`` (median of ``repeats``).
@@ -46,7 +47,7 @@ def launch_seconds(env: dict[str, str]) -> float:
     return elapsed
 
 
-def window_run(epochs: int, runs_dir: str) -> tuple[float, np.ndarray]:
+def window_run(epochs: int, runs_dir: str, data: Path = SAMPLE) -> tuple[float, np.ndarray]:
     """Train in the window; returns (docs/s, timer lateness in ms)."""
     from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
 
@@ -85,7 +86,7 @@ def window_run(epochs: int, runs_dir: str) -> tuple[float, np.ndarray]:
 
     win.dataset_page.sig_loaded.connect(loaded)
     win.sig_training_done.connect(done)
-    win.open_path(str(SAMPLE))
+    win.open_path(str(data))
     app.exec()
     lateness = np.asarray(intervals[1:]) - 16.0
     finished = results[0]
@@ -93,9 +94,9 @@ def window_run(epochs: int, runs_dir: str) -> tuple[float, np.ndarray]:
     return finished.docs_per_second, lateness
 
 
-def cli_run(epochs: int, env: dict[str, str]) -> float:
+def cli_run(epochs: int, env: dict[str, str], data: Path = SAMPLE) -> float:
     out = subprocess.run(
-        [sys.executable, "-m", "studio", "train", str(SAMPLE), "--epochs", str(epochs),
+        [sys.executable, "-m", "studio", "train", str(data), "--epochs", str(epochs),
          "--json", "--quiet"],
         capture_output=True, text=True, env=env, check=True,
     ).stdout  # fmt: skip
@@ -106,12 +107,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--data", type=Path, default=SAMPLE, help="dataset (default: the sample)")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="studio-bench-")
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
            "STUDIO_RUNS_DIR": tmp, "STUDIO_CACHE_DIR": str(Path(tmp) / "cache")}  # fmt: skip
     os.environ.update(env)
-    cli_run(1, env)  # warm the dataset cache for both
+    cli_run(1, env, args.data)  # warm the dataset cache for both
 
     launches = [launch_seconds(env) for _ in range(args.repeats)]
     print(f"launch -> window shown: median {statistics.median(launches):.3f} s "
@@ -119,10 +121,10 @@ def main() -> None:
 
     window, cli, late = [], [], []
     for _ in range(args.repeats):
-        docs_s, lateness = window_run(args.epochs, tmp)
+        docs_s, lateness = window_run(args.epochs, tmp, args.data)
         window.append(docs_s)
         late.append(lateness)
-        cli.append(cli_run(args.epochs, env))
+        cli.append(cli_run(args.epochs, env, args.data))
         print(f"  window {docs_s:,.0f} docs/s   cli {cli[-1]:,.0f} docs/s")
     all_late = np.concatenate(late)
     p50, p95 = np.percentile(all_late, [50, 95])
