@@ -32,6 +32,12 @@ AUTO_SHORT_TOKENS = 32
 AUTO_SHORT_NGRAMS = (2, 5)
 #: ... and for text mostly in scripts written without spaces (words of 1-3 characters).
 AUTO_SPACELESS_NGRAMS = (1, 3)
+#: ``train.batch_size = 0`` (the default): the largest of 64, 128, 256 documents whose ids
+#: stay within AUTO_BATCH_IDS a step, keeping AUTO_BATCH_MIN_STEPS steps an epoch (see
+#: studio.engine.train.recipe).
+AUTO_BATCH_SIZES = (64, 128, 256)
+AUTO_BATCH_IDS = 40_000
+AUTO_BATCH_MIN_STEPS = 128
 Optimizer = Literal["adamw", "adam", "sgd"]
 TableOptimizer = Literal["adagrad", "same"]
 Schedule = Literal["constant", "linear", "cosine"]
@@ -171,7 +177,7 @@ class TrainConfig:
     """The optimisation loop."""
 
     epochs: int = 5
-    batch_size: int = 64
+    batch_size: int = 0  # documents per step; 0 = by the data (AUTO_BATCH_SIZES)
     lr: float = 0.02
     optimizer: Optimizer = "adamw"
     table_optimizer: TableOptimizer = "adagrad"
@@ -197,7 +203,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "class_weights", _class_weights(self.class_weights))
         _check_range("train.epochs", self.epochs, 1, 10_000)
-        _check_range("train.batch_size", self.batch_size, 1, 1_048_576)
+        _check_range("train.batch_size", self.batch_size, 0, 1_048_576)
         if isinstance(self.lr, bool) or not 0.0 < self.lr <= 100.0:
             raise ConfigError("train.lr", f"must be above 0 and at most 100, got {self.lr!r}")
         _check_choice("train.optimizer", self.optimizer, typing.get_args(Optimizer))
@@ -259,6 +265,10 @@ class DeviceConfig:
     amp: bool = True
     threads: int = 0
     compile: bool = False  # torch.compile the dense layers (helps on GPUs; off by default)
+    # training threads that update one shared table without locks (Hogwild, fastText's
+    # -thread); 0 = auto (see studio.engine.train.hogwild.hogwild_threads), 1 = one thread,
+    # and bit-identical runs for a seed
+    workers: int = 0
 
     def __post_init__(self) -> None:
         name = self.device
@@ -270,6 +280,7 @@ class DeviceConfig:
                 "device.device", f"must be auto, cpu, cuda, cuda:N or mps; got {name!r}"
             )
         _check_range("device.threads", self.threads, 0, 1024)
+        _check_range("device.workers", self.workers, 0, 256)
 
 
 @dataclass(frozen=True)

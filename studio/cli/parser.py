@@ -65,6 +65,11 @@ def _add_train(sub: Subparsers) -> None:
         "training split (a {label = weight} table only through --config)",
     )
     t.add_argument("--device", help="cpu, cuda, cuda:N, mps or auto")
+    t.add_argument(
+        "--workers",
+        type=int,
+        help="CPU training threads sharing one table (0 = auto; 1 = bit-identical reruns)",
+    )
     t.add_argument("--seed", type=int)
     t.add_argument("--runs-dir", help="where run folders go (default: user data dir)")
     t.add_argument("--run-dir", help="write the run into exactly this new (or empty) folder")
@@ -187,6 +192,13 @@ def _add_bench(sub: Subparsers) -> None:
         default=120,
         metavar="N",
         help="the time fastText's autotune may search, per repeat (0 = leave the row out)",
+    )
+    b.add_argument(
+        "--suite",
+        choices=["accuracy", "speed"],
+        default="accuracy",
+        help="accuracy: every contender scored on test; speed: docs/s against fastText and "
+        "studio train's time outside training",
     )
     b.add_argument("--json", action="store_true")
 

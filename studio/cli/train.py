@@ -31,7 +31,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         "train": {"batch_size": _batch_size(args.batch_size), "epochs": args.epochs, "lr": args.lr,
                   "optimizer": args.optimizer, "seed": args.seed,
                   "class_weights": args.class_weights},
-        "device": {"device": args.device},
+        "device": {"device": args.device, "workers": args.workers},
     }  # fmt: skip
     out = {s: {k: v for k, v in kv.items() if v is not None} for s, kv in spec.items()}
     if args.hidden is not None:

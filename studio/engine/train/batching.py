@@ -84,11 +84,12 @@ class DeviceData:
         rank: int = 0,
         world: int = 1,
     ) -> Iterator[Batch]:
-        """Yield the batches in order, or shuffled when ``rng`` is given.
+        """The batches in order, or shuffled when ``rng`` is given.
 
         With ``world`` > 1 each batch also carries rank ``rank``'s slice of its documents.
+        The shuffle runs in this call, not at the first batch (the trainer calls it before
+        its Hogwild threads take one intra-op thread each).
         """
-
         n = self.n_docs
         if rng is None:
             ids, offsets_np, offsets_t, targets = self.ids, None, self.offsets, self.targets
@@ -104,8 +105,21 @@ class DeviceData:
             index = torch.repeat_interleave(
                 shift, self.lengths_t[perm_t], output_size=self.n_tokens
             ) + torch.arange(self.n_tokens, device=self.device)
-            ids = self.ids[index]
-            targets = self.targets[perm_t]
+            ids = self.ids.index_select(0, index)  # several times faster than ids[index]
+            targets = self.targets.index_select(0, perm_t)
+        return self._slices(ids, offsets_np, offsets_t, targets, batch_size, rank, world)
+
+    def _slices(
+        self,
+        ids: torch.Tensor,
+        offsets_np: np.ndarray,
+        offsets_t: torch.Tensor,
+        targets: torch.Tensor,
+        batch_size: int,
+        rank: int,
+        world: int,
+    ) -> Iterator[Batch]:
+        n = self.n_docs
         for b in range(0, n, batch_size):
             e = min(b + batch_size, n)
             a, z = int(offsets_np[b]), int(offsets_np[e])

@@ -11,6 +11,7 @@ halving the batch after running out of memory, and the ranks' agreement on stopp
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,6 +41,7 @@ from studio.engine.train.distributed import (
     peer_failure,
 )
 from studio.engine.train.events import Callback, EpochEnd, FitResult, FitStart
+from studio.engine.train.hogwild import Hogwild
 from studio.engine.train.losses import batch_loss, part_loss, training_loss
 from studio.engine.train.mapped import MappedData
 from studio.engine.train.model import TextClassifier
@@ -54,6 +56,7 @@ from studio.engine.train.resume import (
     load_train_state,
     optimizer_state_cpu,
 )
+from studio.engine.train.step import forward as _forward
 from studio.engine.train.table_optim import RowwiseAdagrad
 from studio.engine.train.validation import evaluate_split
 from studio.engine.train.weighting import fill_row_weights
@@ -120,23 +123,6 @@ def fit(
         raise
 
 
-def _forward(
-    model: TextClassifier | ReplicatedModel,
-    table: RowwiseAdagrad | None,
-    batch: Batch,
-    amp: bool,
-    device: torch.device,
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Logits of one training batch (and the pooled leaf when the table is fused)."""
-    ids, offsets = batch.part_ids, batch.part_offsets
-    if table is not None:
-        pooled = table.pooled(ids, offsets, batch.may_pad)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-            return model.head(pooled), pooled
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-        return model(ids, offsets), None
-
-
 class FitLoop:
     """The state of one fit and its parts: step, epoch, validation, checkpoints, stopping.
 
@@ -169,11 +155,9 @@ class FitLoop:
             table, pooling = self.model.embedding.weight, ctx.config.model.pooling
             self.table = RowwiseAdagrad(table, cfg.table_lr, pooling, 1e-8, self.model.row_weight)
         # what a step calls: the model itself, or its DDP-wrapped replica in a distributed run
-        self.net: TextClassifier | ReplicatedModel = (
-            self.model
-            if group is None
-            else ReplicatedModel(self.model, group, head_only=self.table is not None)
-        )
+        self.net: TextClassifier | ReplicatedModel = self.model
+        if group is not None:
+            self.net = ReplicatedModel(self.model, group, head_only=self.table is not None)
         self.rank, self.world = (0, 1) if group is None else (group.rank, group.world_size)
         self.params = [q for q in self.model.parameters() if q.requires_grad]
         self.loss_fn = training_loss(cfg.class_weights, self.spec, ctx.label_names, train.targets)
@@ -187,6 +171,11 @@ class FitLoop:
 
         self.batch_size = cfg.batch_size
         self.steps_per_epoch = math.ceil(train.n_docs / self.batch_size)
+        # several threads train at once, on CPU (see .hogwild)
+        self.hogwild = Hogwild.maybe(
+            ctx.config, self.device, self.model, self.table, self.optimizers, self.loss_fn,
+            distributed=group is not None, steps=self.steps_per_epoch,
+        )  # fmt: skip
         self.total_steps = self.steps_per_epoch * cfg.epochs
         self.step = 0
         self.start_epoch = 1
@@ -215,7 +204,11 @@ class FitLoop:
         if self.patience_ran_out(self.history[-1].epoch if self.history else 0):
             self.status = "early_stopped"  # resumed after the patience ran out
         else:
-            self.run_epochs()
+            try:
+                self.run_epochs()
+            finally:
+                if self.hogwild is not None:
+                    self.hogwild.close()
         if self.restore_best and self.best_state is not None:
             load_into(self.model, self.best_state)
         best = self.best if self.restore_best else None
@@ -274,22 +267,38 @@ class FitLoop:
         control, meter, pending, ctx = self.control, self.meter, self.pending, self.ctx
         epoch_loss = torch.zeros((), device=self.device)
         epoch_steps = 0
-        for batch in self.train.batches(self.batch_size, self.rng, self.rank, self.world):
-            meter.seconds -= control.checkpoint()  # the time spent paused
-            self.agree()
-            if self.stopping() or ctx.should_stop:
-                break
-            reported = self.train_step(batch)
-            epoch_steps += 1
-            epoch_loss += reported
-            pending.append(reported)
-            if len(pending) >= self.log_every:
-                self.flush(epoch)
+        # the epoch's shuffle runs here (DeviceData), before Hogwild keeps one intra-op thread
+        batches = iter(self.train.batches(self.batch_size, self.rng, self.rank, self.world))
+        hogwild = self.hogwild
+        at_once = 1 if hogwild is None else hogwild.at_once  # steps run together
+        with contextlib.nullcontext() if hogwild is None else hogwild.running():
+            while group := list(itertools.islice(batches, at_once)):
+                meter.seconds -= control.checkpoint()  # the time spent paused
+                self.agree()
+                if self.stopping() or ctx.should_stop:
+                    break
+                for reported in self.train_steps(group):
+                    epoch_steps += 1
+                    epoch_loss += reported
+                    pending.append(reported)
+                if len(pending) >= self.log_every:
+                    self.flush(epoch)
         if pending:
             self.flush(epoch)
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         return epoch_loss, epoch_steps
+
+    def train_steps(self, group: list[Batch]) -> list[torch.Tensor]:
+        """One step per batch of ``group``: together on the Hogwild threads, or one by one."""
+        if self.hogwild is None or len(group) == 1:
+            return [self.train_step(batch) for batch in group]
+        self.schedule.apply(self.step, self.total_steps, self.table)
+        losses = self.hogwild.steps(group)
+        self.step += len(group)
+        self.meter.docs += sum(b.n_docs for b in group)
+        self.meter.tokens += sum(b.n_tokens for b in group)
+        return losses
 
     def train_step(self, batch: Batch) -> torch.Tensor:
         """One optimisation step; returns the batch's (global, in a distributed run) loss."""
@@ -331,15 +340,9 @@ class FitLoop:
                 )
         if self.callbacks:
             report_steps(
-                self.ctx,
-                self.callbacks,
-                values,
-                self.step,
-                epoch,
-                self.lr_of_step,
-                self.meter,
+                self.ctx, self.callbacks, values, self.step, epoch, self.lr_of_step, self.meter,
                 self.total_steps,
-            )
+            )  # fmt: skip
 
     def lr_of_step(self, step: int) -> float:
         """The learning rate that (1-based) ``step`` ran with."""

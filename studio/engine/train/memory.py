@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from studio.config import StudioConfig
+from studio.config import AUTO_BATCH_SIZES, StudioConfig, TokenizerConfig
 
 __all__ = ["DEFAULT_TOKENS_PER_DOC", "MemoryEstimate", "estimate_training_memory"]
 
@@ -120,6 +120,17 @@ def estimate_training_memory(
     )
 
 
+def ids_per_document(tokenizer: TokenizerConfig, tokens_per_doc: float) -> float:
+    """About how many table ids a document of ``tokens_per_doc`` tokens has: its words, their
+    hashed bigrams, and each word's character n-grams."""
+    words = max(tokens_per_doc, 1.0)
+    ids = words + (words - 1 if tokenizer.ngram_buckets else 0)
+    minn, maxn = tokenizer.char_range(tokens_per_doc)
+    if minn:  # about (length + 2 - n + 1) n-grams of each size n of a word of ~5 characters
+        ids += words * sum(max(8 - n, 1) for n in range(minn, maxn + 1))
+    return ids
+
+
 def _batch_bytes(
     config: StudioConfig,
     outputs: int,
@@ -130,13 +141,9 @@ def _batch_bytes(
 ) -> int:
     """One batch's tensors: ids and bag bookkeeping, dense activations and their gradients,
     and the rows the table update touches."""
-    batch = config.train.batch_size
+    batch = config.train.batch_size or AUTO_BATCH_SIZES[-1]  # "by the data": at most this
     dim = config.model.embed_dim
-    words = max(tokens_per_doc, 1.0)
-    ids = batch * (words + (words - 1 if config.tokenizer.ngram_buckets else 0))
-    minn, maxn = config.tokenizer.char_range(tokens_per_doc)
-    if minn:  # about (length + 2 - n + 1) n-grams of each size n of a word of ~5 characters
-        ids += batch * words * sum(max(8 - n, 1) for n in range(minn, maxn + 1))
+    ids = batch * ids_per_document(config.tokenizer, tokens_per_doc)
     # the ids and the bag's per-id index arrays; offsets, bag sizes and targets per document
     bookkeeping = INDEX * ids * 4 + INDEX * batch * 3
     dense = FLOAT * batch * (dim + 2 * sum(config.model.hidden) + outputs)

@@ -12,6 +12,16 @@ from it repeats it exactly:
   0.538 and macro-F1 0.502 -> 0.523 (README, "Getting the best model");
 * otherwise none: on the Debian descriptions (median 64 tokens) 3-6-grams (with idf
   weights) gave test accuracy 0.859 against 0.857 without, at ten times the training time.
+
+``train.batch_size = 0`` (the default) becomes the largest of 64, 128 and 256 documents
+whose ids (words, bigrams, n-grams: about ``AUTO_BATCH_IDS`` = 40,000) fit a step, while an
+epoch keeps at least ``AUTO_BATCH_MIN_STEPS`` = 128 steps. A step has a fixed cost (the
+head, the optimiser, Python) besides its per-id work, so short documents in small batches
+waste most of it: on the Debian descriptions (153 ids a document) 256 trains at 52,800
+docs/s against 36,900 at 64, validation accuracy 0.863 against 0.861. Long documents or
+char n-grams keep 64 (their batches are large already; bigger ones fall out of the cache:
+fortunes with n-grams 8,400 docs/s at 256 against 12,600 at 64), and so do small datasets,
+which need the steps.
 """
 
 from __future__ import annotations
@@ -19,7 +29,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from studio.config import StudioConfig, TokenizerConfig
+from studio.config import (
+    AUTO_BATCH_IDS,
+    AUTO_BATCH_MIN_STEPS,
+    AUTO_BATCH_SIZES,
+    StudioConfig,
+    TokenizerConfig,
+)
+from studio.engine.train.memory import ids_per_document
 
 if TYPE_CHECKING:
     from studio.engine.data.dataset import PreparedDataset
@@ -58,9 +75,35 @@ def auto_char_ngrams(p: PreparedDataset, sample: int = 2000) -> tuple[int, int]:
     return char_ngrams_for(*text_facts(p, sample))
 
 
+def batch_for(tokenizer: TokenizerConfig, mean_tokens: float, n_train: int) -> int:
+    """What ``train.batch_size = 0`` means for ``n_train`` training documents of
+    ``mean_tokens`` tokens with ``tokenizer`` (n-grams concrete)."""
+    per_doc = ids_per_document(tokenizer, mean_tokens)
+    chosen = AUTO_BATCH_SIZES[0]
+    for size in AUTO_BATCH_SIZES[1:]:
+        if size * per_doc > AUTO_BATCH_IDS or n_train < size * AUTO_BATCH_MIN_STEPS:
+            break
+        chosen = size
+    return chosen
+
+
+def mean_tokens(p: PreparedDataset) -> float:
+    """The mean tokens per training document of ``p``."""
+    import numpy as np
+
+    train = np.asarray(p.train_idx)
+    if len(train) == 0:
+        return 0.0
+    return float(np.mean(p.offsets[train + 1] - p.offsets[train]))
+
+
 def resolve_recipe(config: StudioConfig, p: PreparedDataset) -> StudioConfig:
-    """``config`` with its ``"auto"`` settings made concrete for ``p``."""
-    if config.tokenizer.char_ngrams != "auto":
-        return config
-    tokenizer = replace(config.tokenizer, char_ngrams=auto_char_ngrams(p))
-    return replace(config, tokenizer=tokenizer)
+    """``config`` with its ``"auto"`` settings (and a batch size of 0) made concrete for
+    ``p``."""
+    if config.tokenizer.char_ngrams == "auto":
+        tokenizer = replace(config.tokenizer, char_ngrams=auto_char_ngrams(p))
+        config = replace(config, tokenizer=tokenizer)
+    if config.train.batch_size == 0:
+        size = batch_for(config.tokenizer, mean_tokens(p), len(p.train_idx))
+        config = replace(config, train=replace(config.train, batch_size=size))
+    return config

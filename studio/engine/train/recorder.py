@@ -70,6 +70,9 @@ class RunRecorder(Callback):
         self.flush_seconds = flush_seconds
         self.resume_epoch = resume_epoch
         self._state: TrainState | None = None
+        # (step, epoch) of the weights in checkpoints/last and best, written by this process
+        self._last: tuple[int, int] | None = None
+        self._best: tuple[int, int] | None = None
         self._fh: IO[str] | None = None
         self._last_flush = 0.0
         self._meta: dict[str, Any] = {}
@@ -200,7 +203,22 @@ class RunRecorder(Callback):
             save_weights(checkpoints / "last.safetensors", state, meta)
             if event.is_best:
                 save_weights(checkpoints / "best.safetensors", state, meta)
+        self._last = (event.step, event.epoch)
+        if event.is_best:
+            self._best = self._last
         self._append(record, force_flush=True)
+
+    def _final_checkpoint(self, ctx: FitContext, result: FitResult) -> Path | None:
+        """The checkpoint that holds the final weights already, if one does: best when the
+        fit restored it, else last when no step ran after it."""
+        checkpoints = self.run_dir / "checkpoints"
+        if ctx.config.train.early_stopping_patience > 0:  # the fit restored the best epoch
+            if self._best is not None and self._best[1] == result.best_epoch:
+                return checkpoints / "best.safetensors"
+            return None
+        if self._last is not None and self._last[0] == result.steps:
+            return checkpoints / "last.safetensors"
+        return None
 
     def on_fit_end(self, ctx: FitContext, result: FitResult) -> None:
         threshold = validation_threshold(ctx)
@@ -209,11 +227,17 @@ class RunRecorder(Callback):
                 self.run_dir / "labels.json",
                 {"labels": list(ctx.label_names), "multi_label": True, "threshold": threshold},
             )
-        save_weights(
-            self.run_dir / "model.safetensors",
-            ctx.cpu_state(),
-            {"best_epoch": str(result.best_epoch)},
-        )
+        # the final model is a checkpoint's file when one holds its weights (a hard link:
+        # a 2M-bucket table is 512 MB a file, written once), else written now
+        final = self._final_checkpoint(ctx, result)
+        if final is not None and final.is_file():
+            _publish(final, self.run_dir / "model.safetensors")
+        else:
+            save_weights(
+                self.run_dir / "model.safetensors",
+                ctx.cpu_state(),
+                {"best_epoch": str(result.best_epoch)},
+            )
         summary = result.summary()
         summary["run_dir"] = str(self.run_dir)
         self._append({"type": "end", **summary}, force_flush=True)

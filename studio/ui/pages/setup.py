@@ -110,8 +110,11 @@ class SetupPage(QWidget):
             0, 100_000, d.model.embed_dim, "Length of each token's learned vector.", 16
         )
         self.batch_size = _spin(
-            0, 1_048_576, d.train.batch_size, "Documents per optimisation step.", 16
-        )
+            0, 1_048_576, d.train.batch_size,
+            "Documents per optimisation step. By data (0): 64 to 256, larger steps for "
+            "short documents on large datasets.", 16,
+        )  # fmt: skip
+        self.batch_size.setSpecialValueText("by data")
         self.hidden_layers = QLineEdit()
         self.hidden_layers.setPlaceholderText("none")
         self.hidden_layers.setToolTip(_HIDDEN_TIP)

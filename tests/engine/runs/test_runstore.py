@@ -53,6 +53,43 @@ def test_saved_and_loaded_model_predicts_identically(trained: Path, topics_csv: 
     assert run.predict("ball goal team coach")[0][0] == "sport"
 
 
+@pytest.mark.parametrize(("patience", "checkpoint"), [(0, "last"), (1, "best")])
+def test_the_final_model_is_written_once(
+    topics_csv: Path, tmp_path: Path, patience: int, checkpoint: str
+) -> None:
+    """The final weights are a checkpoint's: model.safetensors is that file, not a copy."""
+    config = StudioConfig(data=DataConfig(path=str(topics_csv))).with_overrides(
+        train={"epochs": 3, "early_stopping_patience": patience}, tokenizer={"ngram_buckets": 500}
+    )
+    run = Path(str(train_run(config, runs_dir=tmp_path / "runs").run_dir))
+    model, kept = run / "model.safetensors", run / "checkpoints" / f"{checkpoint}.safetensors"
+    assert model.stat().st_ino == kept.stat().st_ino  # one file, two names
+    final = load_run(run).model.state_dict()
+    for name, tensor in load_weights(kept).items():
+        assert torch.equal(final[name], tensor)
+
+
+def test_a_stop_mid_epoch_writes_the_final_model(topics_csv: Path, tmp_path: Path) -> None:
+    from studio.engine.train.control import TrainControl
+    from studio.engine.train.events import Callback
+
+    control = TrainControl()
+
+    class StopAtStep5(Callback):
+        def on_step_end(self, ctx: object, event: object) -> None:
+            if getattr(event, "step", 0) == 5:
+                control.request_stop()
+
+    config = StudioConfig(data=DataConfig(path=str(topics_csv))).with_overrides(
+        train={"epochs": 3, "batch_size": 16}, tokenizer={"ngram_buckets": 500}
+    )
+    result = train_run(config, [StopAtStep5()], control, runs_dir=tmp_path / "runs")
+    run = Path(str(result.run_dir))
+    assert result.status == "stopped" and result.steps == 5
+    assert (run / "model.safetensors").is_file()  # no epoch ended: written from the model
+    assert not (run / "checkpoints" / "last.safetensors").exists()
+
+
 def test_checkpoint_round_trip_is_exact(tmp_path: Path) -> None:
     state = {"a": torch.randn(5, 3), "b": torch.arange(4)}
     save_weights(tmp_path / "w.safetensors", state, {"epoch": "3"})

@@ -185,7 +185,7 @@ def test_the_estimate_imports_no_torch() -> None:
     assert out.stdout.strip() == "ok"
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.gpu
 def test_estimate_matches_the_cuda_peak(tmp_path: Path) -> None:
     # a table of 2M rows x 64 (512 MB) dominates, as with real vocabularies and buckets;
     # one step over the ~1,600 training documents of 5 to 25 words

@@ -1,4 +1,4 @@
-"""The default recipe's "auto" character n-grams, chosen from the prepared dataset."""
+"""The default recipe's "auto" character n-grams and batch size, chosen from the dataset."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from studio.engine.data.prepare import prepare_dataset
 from studio.engine.train.recipe import (
     SPACELESS_FROM,
     auto_char_ngrams,
+    batch_for,
     char_ngrams_for,
+    mean_tokens,
     resolve_recipe,
     text_facts,
 )
@@ -56,3 +58,34 @@ def test_char_ngrams_for_is_the_rule_on_the_facts() -> None:
     # another tokenizer's setting: its own pair, or none for BPE
     assert char_ngrams_for(5.0, 1.0, TokenizerConfig(char_ngrams=(3, 6))) == (3, 6)
     assert char_ngrams_for(5.0, 1.0, TokenizerConfig(kind="bpe")) == (0, 0)
+
+
+# -- train.batch_size = 0: by the data --------------------------------------------------------
+
+WORDS_BIGRAMS = TokenizerConfig(char_ngrams=(0, 0))
+
+
+@pytest.mark.parametrize(
+    ("tokenizer", "mean", "n_train", "expected"),
+    [
+        (WORDS_BIGRAMS, 77, 40_000, 256),  # short documents, many of them: the largest step
+        (WORDS_BIGRAMS, 120, 40_000, 128),  # 256 x 239 ids would pass 40,000 ids a step
+        (WORDS_BIGRAMS, 77, 20_000, 128),  # 256 would leave fewer than 128 steps an epoch
+        (WORDS_BIGRAMS, 77, 3_000, 64),  # a small dataset keeps its steps
+        (WORDS_BIGRAMS, 400, 1_000_000, 64),  # long documents fill a step already
+        (TokenizerConfig(char_ngrams=(2, 5)), 75, 40_000, 64),  # n-grams: many ids a word
+    ],
+)
+def test_batch_by_the_data(
+    tokenizer: TokenizerConfig, mean: float, n_train: int, expected: int
+) -> None:
+    assert batch_for(tokenizer, mean, n_train) == expected
+
+
+def test_a_given_batch_size_is_kept_and_zero_is_made_concrete(tmp_path: Path) -> None:
+    p = _prepared(write_words_csv(tmp_path / "words.csv", 64), tmp_path)
+    assert mean_tokens(p) == 64
+    assert StudioConfig().train.batch_size == 0
+    assert resolve_recipe(StudioConfig(), p).train.batch_size == 64  # 200 documents: small
+    given = StudioConfig().with_overrides(train={"batch_size": 48})
+    assert resolve_recipe(given, p).train.batch_size == 48

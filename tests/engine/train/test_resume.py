@@ -170,7 +170,9 @@ def _epoch_records(run: Path) -> dict[int, dict[str, Any]]:
 # same metrics as an uninterrupted one. (Takes ~10-30 s: it trains three times.)
 def test_kill_9_then_resume_matches_an_uninterrupted_run(tmp_path: Path) -> None:
     data = write_topics_csv(tmp_path / "big.csv", n=20000)
+    # one training thread: Hogwild threads would make the two runs differ
     args = ["--epochs", "6", "--batch-size", "64", "--seed", "5", "--device", "cpu"]
+    args += ["--workers", "1"]
     args += ["--json", "--quiet"]
     killed_dir = tmp_path / "killed"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
