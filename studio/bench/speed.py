@@ -49,7 +49,7 @@ def _cli_run(data: DataConfig, runs: Path, extra: list[str]) -> dict[str, float]
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise StudioError(f"studio train failed: {proc.stderr.strip()[-300:]}")
-    summary = json.loads(proc.stdout)
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])  # after the run folder line
     train = float(summary["train_seconds"])
     return {"wall_seconds": wall, "train_seconds": train, "outside_seconds": wall - train}
 

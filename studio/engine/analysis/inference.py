@@ -77,7 +77,7 @@ def load_run(path: str | Path, weights: str = "model") -> LoadedRun:
     }[weights]
     if not file.exists() and weights == "model":
         file = run / "checkpoints" / "best.safetensors"  # a run killed before it finished
-    model = TextClassifier(spec)
+    model = TextClassifier(spec, random_rows=0)  # the saved weights replace these
     try:
         model.load_state_dict(load_weights(file))
     except RuntimeError as exc:

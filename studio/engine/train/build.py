@@ -94,7 +94,10 @@ def build_model(
     """
     fused = uses_fused_table(config)
     sparse = not fused and not config.model.freeze_embeddings and group is None
-    model = TextClassifier(spec, sparse=sparse).to(device)
+    # the vocabulary's rows start as fastText's do; the hashed bigram and n-gram rows at
+    # zero: a 2M-bucket table no longer waits 1 s for random numbers, and a bucket that no
+    # training document filled adds nothing to a prediction (README, "Performance")
+    model = TextClassifier(spec, sparse=sparse, random_rows=encoder.vocab_size).to(device)
     found = init_pretrained(model, config, encoder)
     if config.model.freeze_embeddings or fused:
         model.embedding.weight.requires_grad_(False)

@@ -52,13 +52,17 @@ class TextClassifier(nn.Module):
     trained row shared by every out-of-vocabulary token.
     """
 
-    def __init__(self, spec: ModelSpec, sparse: bool = False) -> None:
+    def __init__(
+        self, spec: ModelSpec, sparse: bool = False, random_rows: int | None = None
+    ) -> None:
         super().__init__()
         self.spec = spec
-        # fastText's initialisation, written once (the default normal_ init would be thrown
-        # away: a measurable cost for tables of millions of rows)
-        weight = torch.empty(spec.num_embeddings, spec.embed_dim)
-        nn.init.uniform_(weight, -1.0 / spec.embed_dim, 1.0 / spec.embed_dim)
+        # fastText's initialisation for the first ``random_rows`` rows (None: all), written
+        # once; the rest start at zero (see build_model)
+        rows = spec.num_embeddings if random_rows is None else min(random_rows, spec.num_embeddings)
+        weight = torch.zeros(spec.num_embeddings, spec.embed_dim)
+        if rows:
+            nn.init.uniform_(weight[:rows], -1.0 / spec.embed_dim, 1.0 / spec.embed_dim)
         self.embedding = nn.EmbeddingBag(
             spec.num_embeddings,
             spec.embed_dim,
