@@ -149,3 +149,25 @@ def test_bench_needs_a_test_split(
     cfg.write_text("[data]\ntest_fraction = 0.0\n")
     assert main(["bench", str(topics_csv), "--config", str(cfg)]) == 2
     assert "test split" in capsys.readouterr().err
+
+
+def test_speed_suite_reports_throughput_and_time_outside_training(
+    topics_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from studio.bench.speed import BIG_BUCKETS, FASTTEXT, STUDIO
+
+    code = main(["bench", str(topics_csv), "--suite", "speed", "--repeats", "1", "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    rows = report["rows"]
+    assert rows[STUDIO]["docs_per_second"] > 0 and rows[STUDIO]["test_accuracy"] > 0.8
+    for name in ("studio train, default buckets", f"studio train, {BIG_BUCKETS:,} buckets"):
+        r = rows[name]  # a fresh `studio train` process on the cached dataset
+        assert r["wall_seconds"] > r["train_seconds"] > 0
+        assert r["outside_seconds"] == pytest.approx(r["wall_seconds"] - r["train_seconds"])
+    if fasttext_available():
+        assert rows[FASTTEXT]["docs_per_second"] > 0
+        ratio = report["ratios"]["studio / fastText docs/s per epoch"]
+        assert ratio == pytest.approx(
+            rows[STUDIO]["docs_per_second"] / rows[FASTTEXT]["docs_per_second"]
+        )

@@ -34,10 +34,11 @@ class FitContext:
     valid_docs: np.ndarray | None = None  # document indices of the validation split
     val_probs: np.ndarray | None = None  # [n_valid, n_labels] after the latest epoch
 
-    def cpu_state(self) -> dict[str, torch.Tensor]:
-        """A detached CPU copy of the model weights (for checkpoints)."""
+    def cpu_state(self, copy: bool = True) -> dict[str, torch.Tensor]:
+        """The model weights on the CPU, detached: a copy, or (``copy=False``) the live
+        tensors where they are on the CPU already."""
         return {
             # a torch.compile'd module names its weights "_orig_mod.*": save plain names
-            k.replace("_orig_mod.", ""): v.detach().to("cpu", copy=True)
+            k.replace("_orig_mod.", ""): v.detach().to("cpu", copy=copy)
             for k, v in self.model.state_dict().items()
         }

@@ -125,11 +125,9 @@ def fit(
 
 class FitLoop:
     """The state of one fit and its parts: step, epoch, validation, checkpoints, stopping.
-
-    ``run`` goes over the epochs; ``train_epoch`` over one epoch's batches; ``train_step``
-    is one optimisation step. The losses of the steps are kept on the device and read back
-    every ``log_every`` steps (``flush``), so a step never waits for the host.
-    """
+    ``run`` goes over the epochs, ``train_epoch`` over one epoch's batches (``train_steps``:
+    several at once on the Hogwild threads). Step losses stay on the device and are read
+    back every ``log_every`` steps (``flush``), so a step never waits for the host."""
 
     def __init__(
         self,
@@ -199,7 +197,7 @@ class FitLoop:
         for cb in self.callbacks:
             cb.on_fit_start(self.ctx, info)
         # the state at the start of the next epoch, to redo it after running out of memory
-        self.rollback = resume if resume is not None else self.capture(0)
+        self.rollback = resume if resume is not None else self.capture(0, keep=False)
         self.model.train()
         if self.patience_ran_out(self.history[-1].epoch if self.history else 0):
             self.status = "early_stopped"  # resumed after the patience ran out
@@ -358,7 +356,7 @@ class FitLoop:
             return False
         event = self.validate(epoch, float(epoch_loss) / max(epoch_steps, 1))
         self.history.append(event)
-        self.rollback = self.capture(epoch)
+        self.rollback = self.capture(epoch, keep=self.restore_best and event.is_best)
         if event.is_best:
             self.best = event
             if self.restore_best:
@@ -451,15 +449,16 @@ class FitLoop:
 
     # -- checkpoints -----------------------------------------------------------------------
 
-    def capture(self, epoch: int) -> TrainState:
-        """The loop's state now, copied to the CPU (a checkpoint, or a rollback point)."""
+    def capture(self, epoch: int, keep: bool = True) -> TrainState:
+        """The loop's state now, on the CPU: a checkpoint, a rollback point. On CPU without
+        ``keep`` the live weights (sinks write them at once; CPU never rolls back, see oom)."""
         meter, table, device = self.meter, self.table, self.device
         return TrainState(
             epoch=epoch,
             step=self.step,
             batch_size=self.batch_size,
             total_steps=self.total_steps,
-            weights=self.ctx.cpu_state(),
+            weights=self.ctx.cpu_state(copy=keep or device.type != "cpu"),
             optimizers=[optimizer_state_cpu(o) for o in self.optimizers],
             table_state=None if table is None else table.state.detach().to("cpu", copy=True),
             np_rng=dict(self.rng.bit_generator.state),
