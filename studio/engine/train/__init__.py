@@ -1,7 +1,9 @@
 """Training: the model and the loop, and everything it needs while it runs.
 
 ``fit`` and its :class:`~.loop.FitLoop` (:mod:`.loop`) run on pieces built by :mod:`.build`
-(model, encoder, splits), :mod:`.losses`, :mod:`.optim` (optimisers, schedule, clipping),
+(model, encoder, splits), :mod:`.recipe` (the per-dataset defaults: n-grams, batch size),
+:mod:`.losses`, :mod:`.optim` (optimisers, schedule, clipping; Adam(W) in :mod:`.adam`),
+:mod:`.step` (a step's forward), :mod:`.hogwild` (several CPU threads on one table),
 :mod:`.validation` and :mod:`.progress` (meters, reported steps). Around them: events and
 context for callbacks (:mod:`.events`, :mod:`.context`), control and the stop file, batching
 and memory-mapped data (:mod:`.batching`, :mod:`.mapped`), the fused table optimiser
