@@ -33,7 +33,7 @@ from studio.engine.train.table_optim import RowwiseAdagrad
 if TYPE_CHECKING:
     from studio.engine.train.model import TextClassifier
 
-AUTO_MAX_THREADS = 8  # beyond this the GIL-held part of a step would dominate
+AUTO_MAX_THREADS = 8  # a cap: the GIL-held part of a step grows with the threads (measured on 2)
 AUTO_MIN_STEPS = 100  # steps per epoch below which one thread is kept (and runs reproduce)
 STEPS_PER_THREAD = 8  # steps each thread takes between two waits for the others
 
