@@ -63,9 +63,10 @@ class RowwiseAdagrad:
         every rank; the gradients are gathered), so the replicas of the table stay equal.
         ``may_pad``: whether ``ids`` may hold ``<pad>`` (None: look).
         """
-        bag = bag_of(ids, offsets)
+        counts = doc_lengths(ids, offsets)
+        bag = bag_of(ids, offsets, counts)
         if self.row_weight is None and not has_pad(ids, may_pad):
-            self._apply_unweighted(ids, offsets, bag, grad)
+            self._apply_unweighted(ids, counts, bag, grad)
             return
         scale = (ids != PAD_ID).float()  # a row's share of its document's gradient
         if self.row_weight is not None:
@@ -80,7 +81,7 @@ class RowwiseAdagrad:
         self.weight.index_add_(0, ids, grad.index_select(0, bag).mul_(step.unsqueeze(1)))
 
     def _apply_unweighted(
-        self, ids: torch.Tensor, offsets: torch.Tensor, bag: torch.Tensor, grad: torch.Tensor
+        self, ids: torch.Tensor, counts: torch.Tensor, bag: torch.Tensor, grad: torch.Tensor
     ) -> None:
         """:meth:`apply` when every row of a document has the same share (no weights, no pad).
 
@@ -89,7 +90,6 @@ class RowwiseAdagrad:
         per-id temporary is made twice (measured: 2.3x the general path's speed on CPU).
         """
         if self.pooling == "mean":
-            counts = torch.diff(offsets, append=offsets.new_tensor([ids.numel()]))
             grad = grad / counts.clamp_min(1).unsqueeze(1).to(grad.dtype)
         self.state.index_add_(0, ids, grad.pow(2).mean(dim=1).index_select(0, bag))
         step = self.state.index_select(0, ids).sqrt_().add_(self.eps).reciprocal_()
@@ -97,12 +97,18 @@ class RowwiseAdagrad:
         self.weight.index_add_(0, ids, grad.index_select(0, bag).mul_(step.unsqueeze(1)))
 
 
-def bag_of(ids: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
-    """The document (bag) index of every id of a flat ``ids`` + ``offsets`` batch."""
-    n = ids.numel()
-    counts = torch.diff(offsets, append=offsets.new_tensor([n]))
+def doc_lengths(ids: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+    """The number of ids of each document of a flat ``ids`` + ``offsets`` batch."""
+    return torch.diff(offsets, append=offsets.new_tensor([ids.numel()]))
+
+
+def bag_of(
+    ids: torch.Tensor, offsets: torch.Tensor, counts: torch.Tensor | None = None
+) -> torch.Tensor:
+    """The document (bag) index of every id (``counts``: :func:`doc_lengths`, if known)."""
+    counts = doc_lengths(ids, offsets) if counts is None else counts
     return torch.repeat_interleave(
-        torch.arange(len(offsets), device=ids.device), counts, output_size=n
+        torch.arange(len(offsets), device=ids.device), counts, output_size=ids.numel()
     )
 
 
