@@ -8,19 +8,18 @@ explorer's neighbour search and the word2vec / projector exports use these vecto
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from studio.engine.data.text_encoder import TextEncoder
 from studio.engine.data.tokenize import PAD, SPECIALS
+from studio.engine.data.word_vectors import word_vectors
 from studio.engine.runs.checkpoint import load_weights
-from studio.engine.runs.layout import read_json
+from studio.engine.runs.layout import SNAPSHOTS_DIR, read_json
 from studio.errors import RunError, StudioError
 
 if TYPE_CHECKING:
@@ -31,25 +30,6 @@ def embedding_matrix(run: LoadedRun) -> np.ndarray:
     """A float32 copy of the vocabulary's rows ``[vocab_size, dim]`` (no n-gram buckets)."""
     weight = run.model.embedding.weight.detach()[: run.encoder.vocab_size]
     return np.array(weight.float().cpu().numpy(), dtype=np.float32, copy=True)
-
-
-def word_vectors(weight: torch.Tensor, encoder: TextEncoder) -> np.ndarray:
-    """``[vocab_size, dim]`` float32: each token's vector, composed with its n-grams' rows
-    when the encoder has them (fastText's word vectors); otherwise, and for ``<pad>`` and
-    ``<unk>``, the token's own row."""
-    table = weight.detach().float().cpu()
-    own = table[: encoder.vocab_size]
-    if encoder.subwords is None:
-        return np.array(own.numpy(), dtype=np.float32, copy=True)
-    rows, offsets = encoder.subword_rows(encoder.tokens)
-    sums = F.embedding_bag(
-        torch.from_numpy(rows.astype(np.int64)),
-        table,
-        torch.from_numpy(offsets[:-1]),
-        mode="sum",
-    )  # a token without n-grams (the specials) sums to 0
-    counts = torch.from_numpy(np.diff(offsets)).to(table.dtype).unsqueeze(1)
-    return np.array(((own + sums) / (1.0 + counts)).numpy(), dtype=np.float32)
 
 
 def vocabulary_vectors(run: LoadedRun) -> np.ndarray:
@@ -71,56 +51,6 @@ def frequent_token_ids(run: LoadedRun, n: int) -> np.ndarray:
     """Ids ``2 .. n + 1`` (words: the ``n`` most frequent tokens), clipped to the vocabulary."""
     first = len(SPECIALS)
     return np.arange(first, max(first, min(first + max(n, 0), run.encoder.vocab_size)))
-
-
-def available_methods() -> list[str]:
-    """Projection methods usable here: ``pca`` always, ``umap`` when umap-learn is installed."""
-    methods = ["pca"]
-    if importlib.util.find_spec("umap") is not None:
-        methods.append("umap")
-    return methods
-
-
-def project_2d(vectors: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarray:
-    """``[n, 2]`` float32 coordinates of ``vectors`` ``[n, dim]``.
-
-    PCA is exact and deterministic (eigenvectors of the covariance; each component's sign
-    makes its largest-magnitude loading positive). UMAP needs the ``umap-learn`` package.
-    """
-    x = np.asarray(vectors, dtype=np.float64)
-    if x.ndim != 2:
-        raise ValueError(f"vectors must be 2-D, got shape {x.shape}")
-    if method == "pca":
-        return _pca(x)
-    if method == "umap":
-        try:
-            import umap  # type: ignore[import-not-found]
-        except ImportError:
-            raise StudioError("UMAP needs the 'umap-learn' package") from None
-        if len(x) < 4:
-            return _pca(x)
-        reducer = umap.UMAP(
-            n_components=2, random_state=seed, n_neighbors=min(15, len(x) - 1), metric="cosine"
-        )
-        return np.asarray(reducer.fit_transform(x.astype(np.float32)), dtype=np.float32)
-    raise StudioError(f"unknown projection {method!r}; expected one of pca, umap")
-
-
-def _pca(x: np.ndarray) -> np.ndarray:
-    n, dim = x.shape
-    out = np.zeros((n, 2), dtype=np.float32)
-    if n < 2 or dim == 0:
-        return out
-    centred = x - x.mean(axis=0)
-    cov = centred.T @ centred
-    _, vectors = np.linalg.eigh(cov)  # eigenvalues ascending
-    k = min(2, dim)
-    components = vectors[:, ::-1][:, :k]
-    biggest = np.abs(components).argmax(axis=0)
-    signs = np.sign(components[biggest, np.arange(k)])
-    components = components * np.where(signs == 0, 1.0, signs)
-    out[:, :k] = centred @ components
-    return out
 
 
 @torch.inference_mode()
@@ -259,3 +189,26 @@ def matrix_from_checkpoint(run_dir: str | Path, vocab_size: int) -> np.ndarray:
     if table is None:
         raise RunError(f"{path}: no embedding.weight")
     return np.array(table[:vocab_size].float().numpy(), dtype=np.float32, copy=True)
+
+
+def epoch_snapshots(run_dir: str | Path) -> tuple[list[int], list[np.ndarray]]:
+    """The epochs with a snapshot (ascending) and each one's float32 ``[n, dim]`` vectors of
+    token ids ``2 .. n + 1`` (see :mod:`studio.engine.train.snapshots`); empty lists for a
+    run written before snapshots existed."""
+    folder = Path(run_dir) / SNAPSHOTS_DIR
+    epochs: list[int] = []
+    frames: list[np.ndarray] = []
+    for path in sorted(folder.glob("epoch-*.safetensors")):
+        try:
+            epoch = int(path.stem.split("-", 1)[1])
+        except ValueError:
+            continue
+        vectors = load_weights(path).get("vectors")
+        if vectors is None:
+            raise RunError(f"{path}: no vectors")
+        epochs.append(epoch)
+        frames.append(np.array(vectors.float().numpy(), dtype=np.float32))
+    if frames:  # a vocabulary smaller than SNAPSHOT_WORDS gives every frame the same rows
+        n = min(len(f) for f in frames)
+        frames = [f[:n] for f in frames]
+    return epochs, frames

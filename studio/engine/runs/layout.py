@@ -28,6 +28,9 @@ log = logging.getLogger("studio")
 
 RUN_FILE = "run.json"
 METRICS_FILE = "metrics.jsonl"
+SNAPSHOTS_DIR = "snapshots"  # per epoch: the frequent words' vectors (the projector's frames)
+#: Words (ids 2 .. SNAPSHOT_WORDS + 1, the most frequent) whose vectors each epoch keeps
+SNAPSHOT_WORDS: Final = 2000
 STOP_FILE = "STOP"  # created by another process (the window, a shell) to stop the run
 
 #: ``run.json``'s ``settings``: each key and the ``section.field`` of the run's config it

@@ -25,6 +25,7 @@ from studio.engine.runs.layout import (
 from studio.engine.train.context import FitContext
 from studio.engine.train.events import Callback, EpochEnd, FitResult, FitStart, StepEnd
 from studio.engine.train.resume import TrainState, checkpoint_history, save_train_state
+from studio.engine.train.snapshots import save_snapshot
 from studio.engine.train.threshold import validation_threshold
 from studio.errors import RunError
 
@@ -203,6 +204,7 @@ class RunRecorder(Callback):
             save_weights(checkpoints / "last.safetensors", state, meta)
             if event.is_best:
                 save_weights(checkpoints / "best.safetensors", state, meta)
+        save_snapshot(ctx, self.run_dir, event.epoch)
         self._last = (event.step, event.epoch)
         if event.is_best:
             self._best = self._last

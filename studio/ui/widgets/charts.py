@@ -110,12 +110,21 @@ class BarChart(PaletteAwareWidget):
 
 
 class HistogramChart(PaletteAwareWidget):
-    """A step-mode histogram of tokens per document."""
+    """A step-mode histogram of tokens per document, drawn up to a high percentile.
+
+    Real data has outliers (one 14,000-token document among 64k of ~60) that would squeeze
+    every other bar into the first; values above the ``clip_percentile`` are counted in a
+    note under the chart instead of being drawn.
+    """
+
+    #: Values above this percentile are left out of the bars (and counted in the note).
+    CLIP_PERCENTILE: Final = 99.0
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._counts = np.empty(0, dtype=np.int64)
         self._edges = np.empty(0, dtype=np.float64)
+        self._clipped = (0, 0.0, 0.0)
         self.plot = pg.PlotWidget(self)
         item = self.plot.getPlotItem()
         item.setLabel("bottom", "tokens per document")
@@ -123,21 +132,38 @@ class HistogramChart(PaletteAwareWidget):
         item.showGrid(x=True, y=True, alpha=0.15)
         self.curve = pg.PlotDataItem(stepMode="center", fillLevel=0)
         item.addItem(self.curve)
+        self.note = QLabel(self)
+        self.note.setWordWrap(True)
+        self.note.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.note)
         name_after_attributes(self)
         self._finish_init()
 
     def set_data(self, values: np.ndarray | Sequence[float], bins: int = 40) -> None:
-        """Histogram of the finite ``values`` in ``bins`` bins."""
+        """Histogram of the finite ``values`` up to the clip percentile, in ``bins`` bins."""
         arr = np.asarray(values, dtype=np.float64).ravel()
         arr = arr[np.isfinite(arr)]
+        self._clipped = (0, 0.0, 0.0)
+        self.note.hide()
         if arr.size == 0:
             self._counts = np.empty(0, dtype=np.int64)
             self._edges = np.empty(0, dtype=np.float64)
             self.curve.setData(np.empty(0), np.empty(0))
             return
+        limit = float(np.percentile(arr, self.CLIP_PERCENTILE))
+        above = arr > limit
+        if above.any():
+            self._clipped = (int(above.sum()), limit, float(arr.max()))
+            arr = arr[~above]
+            n, limit, top = self._clipped
+            self.note.setText(
+                f"{n:,} longer documents ({100 - self.CLIP_PERCENTILE:g}%: over {limit:,.0f} "
+                f"tokens, up to {top:,.0f}) are not drawn"
+            )
+            self.note.show()
         self._counts, self._edges = np.histogram(arr, bins=bins)
         self.curve.setData(self._edges, self._counts)
         self.plot.getPlotItem().enableAutoRange()
@@ -145,6 +171,10 @@ class HistogramChart(PaletteAwareWidget):
     def histogram(self) -> tuple[np.ndarray, np.ndarray]:
         """``(counts, edges)`` as last drawn."""
         return self._counts, self._edges
+
+    def clipped(self) -> tuple[int, float, float]:
+        """``(documents not drawn, the longest drawn, the longest of all)``; zeros if none."""
+        return self._clipped
 
     def _apply_palette(self) -> None:
         pal = self.palette()

@@ -11,7 +11,7 @@ from typing import Final
 
 from PySide6.QtGui import QColor, QPalette
 
-__all__ = ["DARK_BELOW", "error_color", "is_dark"]
+__all__ = ["DARK_BELOW", "category_colors", "error_color", "is_dark"]
 
 #: A ``Window`` colour with a lightness below this makes the palette dark.
 DARK_BELOW: Final = 128
@@ -28,3 +28,14 @@ def is_dark(palette: QPalette) -> bool:
 def error_color(palette: QPalette) -> QColor:
     """A red for error text that reads on ``palette``'s window colour."""
     return QColor(*(_ERROR_DARK if is_dark(palette) else _ERROR_LIGHT))
+
+
+def category_colors(n: int, palette: QPalette) -> list[QColor]:
+    """``n`` class colours from a Glasbey palette (colorcet), built so that neighbouring
+    entries stay apart even past 50 classes: category10's first ten, then maximally
+    distinct hues; lighter ones on a dark window. Past 256 classes the colours repeat."""
+    import colorcet
+
+    name = "glasbey_light" if is_dark(palette) else "glasbey_category10"
+    hexes = colorcet.palette[name]
+    return [QColor(hexes[i % len(hexes)]) for i in range(max(n, 0))]

@@ -16,16 +16,15 @@ from studio.config import DataConfig, StudioConfig, TokenizerConfig
 from studio.engine import train_run
 from studio.engine.analysis.embeddings import (
     NeighbourIndex,
-    available_methods,
     embedding_matrix,
     frequent_token_ids,
     matrix_from_checkpoint,
     neighbours,
-    project_2d,
     token_classes,
 )
 from studio.engine.analysis.explain import explain
 from studio.engine.analysis.inference import LoadedRun, evaluate_run, load_run
+from studio.engine.analysis.projection import available_methods, project_2d
 from studio.engine.analysis.report import (
     SplitPredictions,
     cell_examples,

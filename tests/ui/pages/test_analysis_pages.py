@@ -125,10 +125,10 @@ def test_playground_predicts_as_you_type(qtbot, run_dir: Path) -> None:  # type:
 def test_explorer_projects_finds_neighbours_and_refreshes_pins(qtbot, run_dir: Path) -> None:  # type: ignore[no-untyped-def]
     page = ExplorerPage()
     qtbot.addWidget(page)
-    page.count.setValue(30)
+    page.controls.count.setValue(30)
     page.set_run(str(run_dir))
     qtbot.waitUntil(lambda: len(page.points) > 0, timeout=TIMEOUT)
-    assert len(page.points) == len(page.scatter.data) <= 30
+    assert len(page.points) == len(page.map_plot.scatter.data) <= 30
     page.search.setText("goal")
     qtbot.waitUntil(lambda: page.neighbours.count() == 10, timeout=TIMEOUT)
     assert all(page.neighbours.item(i).text().split()[-1] != "goal" for i in range(10))

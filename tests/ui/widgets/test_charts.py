@@ -77,7 +77,8 @@ def test_histogram_chart_is_step_mode(qtbot: QtBot) -> None:
     values = np.random.default_rng(4).lognormal(3.0, 0.8, size=5000)
     chart.set_data(values, bins=25)
     counts, edges = chart.histogram()
-    assert counts.sum() == 5000 and len(edges) == 26
+    clipped, longest_drawn, longest = chart.clipped()
+    assert counts.sum() + clipped == 5000 and len(edges) == 26 and clipped == 50
     x, y = chart.curve.getOriginalDataset()
     np.testing.assert_array_equal(x, edges)
     np.testing.assert_array_equal(y, counts)
@@ -86,3 +87,23 @@ def test_histogram_chart_is_step_mode(qtbot: QtBot) -> None:
     assert chart.plot.getPlotItem().getAxis("bottom").labelText == "tokens per document"
     chart.set_data(np.array([]))
     assert chart.curve.getOriginalDataset() == (None, None)
+    assert chart.clipped() == (0, 0.0, 0.0) and chart.note.isHidden()
+
+
+def test_histogram_clips_outliers_and_counts_them_in_a_note(qtbot: QtBot) -> None:
+    chart = HistogramChart()
+    qtbot.addWidget(chart)
+    chart.show()
+    rng = np.random.default_rng(5)
+    lengths = np.concatenate([rng.integers(20, 120, size=9_990), [14_000, 9_000] + [3_000] * 8])
+    chart.set_data(lengths, bins=40)
+    counts, edges = chart.histogram()
+    n, drawn_up_to, top = chart.clipped()
+    assert n == (lengths > np.percentile(lengths, 99)).sum() and n >= 10
+    assert counts.sum() == len(lengths) - n
+    assert edges[-1] == drawn_up_to < 200  # the bars span the typical lengths, not 14,000
+    assert top == 14_000
+    assert chart.note.isVisible() and f"{n:,} longer documents" in chart.note.text()
+    assert "14,000" in chart.note.text()
+    chart.set_data(np.full(100, 7.0))  # no outliers: nothing clipped, no note
+    assert chart.clipped() == (0, 0.0, 0.0) and not chart.note.isVisible()
