@@ -273,3 +273,20 @@ def confidently_wrong(pred: SplitPredictions, k: int = 50) -> list[Example]:
 
 def _join(names: tuple[str, ...], mask: np.ndarray) -> str:
     return ", ".join(names[i] for i in np.flatnonzero(mask))
+
+
+def top_confusions(confusion: np.ndarray, k: int = 20) -> list[tuple[int, int, int, float]]:
+    """The ``k`` largest off-diagonal cells, most documents first: ``(true, predicted,
+    count, share of the true class's documents)``; cells with no documents are left out."""
+    m = np.asarray(confusion, dtype=np.int64)
+    off = m.copy()
+    np.fill_diagonal(off, 0)
+    flat = np.argsort(-off, axis=None, kind="stable")[: max(k, 0)]
+    sums = m.sum(axis=1)
+    out = []
+    for cell in flat:
+        t, p = divmod(int(cell), m.shape[1])
+        if off[t, p] <= 0:
+            break
+        out.append((t, p, int(off[t, p]), float(off[t, p] / sums[t])))
+    return out

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pyqtgraph as pg
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -17,11 +16,8 @@ from PySide6.QtCore import (
     Slot,
 )
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPushButton,
     QSplitter,
     QTableView,
     QTabWidget,
@@ -30,9 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from studio.ui.widgets.baseline_view import BaselineView
+from studio.ui.widgets.confusion_matrix import ConfusionMatrix
 from studio.ui.widgets.image_export import ask_and_save, save_widget_image
 from studio.ui.widgets.naming import name_after_attributes
-from studio.ui.widgets.plot_style import style_plot
 from studio.ui.workers.tasks import TaskRunner
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -98,22 +94,6 @@ def _table(model: RowsModel) -> QTableView:
     return view
 
 
-class ConfusionImage(pg.ImageItem):
-    """The heatmap; clicking a cell emits its (true, predicted) indices."""
-
-    sig_cell_clicked = Signal(int, int)
-
-    def mouseClickEvent(self, ev: Any) -> None:
-        pos = ev.pos()
-        image = self.image
-        if image is None:
-            return
-        col, row = int(pos.x()), int(pos.y())
-        if 0 <= row < image.shape[1] and 0 <= col < image.shape[0]:
-            ev.accept()
-            self.sig_cell_clicked.emit(row, col)
-
-
 class EvaluationPage(QWidget):
     """Shows the latest evaluation; fed by the main window (epoch ends, reopened runs)."""
 
@@ -130,26 +110,16 @@ class EvaluationPage(QWidget):
         self.summary.setText(
             "Train a model, or open a run from the Runs page, to see how good it is."
         )
-        self.normalize = QCheckBox("Row-normalised")
-        self.normalize.setToolTip("Show each true class's row as shares (recall on the diagonal)")
-        self.normalize.toggled.connect(self._draw_matrix)
-        self.save_button = QPushButton("Save image…")
-        self.save_button.clicked.connect(self._save_dialog)
+        self.matrix = ConfusionMatrix()
+        self.matrix.sig_cell_clicked.connect(self._cell_clicked)
+        self.matrix.save_button.clicked.connect(self._save_dialog)
+        self.plot, self.image, self.normalize = (
+            self.matrix.plot,
+            self.matrix.image,
+            self.matrix.normalize,
+        )
 
-        self.plot = pg.PlotWidget()
-        self.plot.setMenuEnabled(True)
-        self.plot.invertY(True)
-        self.plot.setAspectLocked(False)
-        self.plot.setLabel("left", "true label")
-        self.plot.setLabel("bottom", "predicted label")
-        self.image = ConfusionImage()
-        self.image.sig_cell_clicked.connect(self._cell_clicked)
-        self.image.setColorMap(pg.colormap.get("viridis"))
-        self.plot.addItem(self.image)
-        style_plot(self.plot, self.palette())
-        self._cell_text: list[pg.TextItem] = []
-
-        self.class_model = RowsModel(["label", "precision", "recall", "F1", "support"], self)
+        self.class_model = RowsModel(["#", "label", "precision", "recall", "F1", "support"], self)
         self.class_table = _table(self.class_model)
         self.example_model = RowsModel(["text", "true", "predicted", "confidence"], self)
         self.example_table = _table(self.example_model)
@@ -159,6 +129,13 @@ class EvaluationPage(QWidget):
             view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
             view.horizontalHeader().setStretchLastSection(False)
         self.examples_title = QLabel("Click a cell of the matrix to list its examples.")
+        self.confusions_model = RowsModel(["true", "predicted", "documents", "share of true"], self)
+        self.confusions_table = _table(self.confusions_model)
+        self.confusions_table.setToolTip(
+            "The largest mistakes; double-click a row for its examples"
+        )
+        self.confusions_table.doubleClicked.connect(self._confusion_chosen)
+        self.confusions_table.sortByColumn(2, Qt.SortOrder.DescendingOrder)  # largest first
 
         tabs = QTabWidget()
         tabs.addTab(self.class_table, "Per class")
@@ -168,22 +145,14 @@ class EvaluationPage(QWidget):
         ex_layout.addWidget(self.examples_title)
         ex_layout.addWidget(self.example_table)
         tabs.addTab(examples, "Cell examples")
+        tabs.addTab(self.confusions_table, "Top confusions")
         tabs.addTab(self.wrong_table, "Most confidently wrong")
         self.baseline_view = BaselineView()
         tabs.addTab(self.baseline_view, "TF-IDF baseline")
         self.detail_tabs = tabs
 
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        bar = QHBoxLayout()
-        bar.addWidget(self.normalize)
-        bar.addStretch(1)
-        bar.addWidget(self.save_button)
-        left_layout.addLayout(bar)
-        left_layout.addWidget(self.plot, 1)
         splitter = QSplitter()
-        splitter.addWidget(left)
+        splitter.addWidget(self.matrix)
         splitter.addWidget(tabs)
         splitter.setSizes([600, 600])
         layout = QVBoxLayout(self)
@@ -289,46 +258,34 @@ class EvaluationPage(QWidget):
             f"<b>{r.weighted_f1:.3f}</b>"
         )
         self.class_model.set_rows(
-            [(c.name, c.precision, c.recall, c.f1, c.support) for c in r.per_class]
-        )
+            [(i + 1, c.name, c.precision, c.recall, c.f1, c.support)
+             for i, c in enumerate(r.per_class)]
+        )  # fmt: skip
         self.wrong_model.set_rows(wrong_rows)
         self._draw_matrix()
 
-    @Slot()
     def _draw_matrix(self) -> None:
         r = self.report
         if r is None or r.confusion is None:
-            self.image.clear()
+            self.matrix.clear()
+            self.confusions_model.set_rows([])
             return
-        from studio.engine.analysis.report import normalise_rows
+        from studio.engine.analysis.report import top_confusions
 
-        m = normalise_rows(r.confusion) if self.normalize.isChecked() else r.confusion.astype(float)
-        self.image.setImage(m.T, autoLevels=False, levels=(0.0, max(float(m.max()), 1e-9)))
         names = [c.name for c in r.per_class]
-        n = len(names)
-        step = max(1, n // 25)  # stays readable with 50 classes
-        left = [(i + 0.5, names[i][:24]) for i in range(0, n, step)]
-        # the bottom axis has little room per column: short names, full ones on the left
-        width = max(3, 60 // max(n, 1))
-        bottom = [(i + 0.5, names[i] if len(names[i]) <= width else names[i][: width - 1] + "…")
-                  for i in range(0, n, step)]  # fmt: skip
-        self.plot.getAxis("bottom").setTicks([bottom])
-        self.plot.getAxis("left").setTicks([left])
-        for item in self._cell_text:
-            self.plot.removeItem(item)
-        self._cell_text = []
-        if n <= 15:
-            for t in range(n):
-                for p in range(n):
-                    value = m[t, p]
-                    text = f"{value:.2f}" if self.normalize.isChecked() else f"{int(value)}"
-                    item = pg.TextItem(
-                        text, color="w" if value < 0.6 * m.max() else "k", anchor=(0.5, 0.5)
-                    )
-                    item.setPos(p + 0.5, t + 0.5)
-                    self.plot.addItem(item)
-                    self._cell_text.append(item)
-        self.plot.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
+        self.matrix.set_confusion(r.confusion, names)
+        self.confusions_model.set_rows(
+            [(names[t], names[p], n, share) for t, p, n, share in top_confusions(r.confusion, 30)]
+        )
+
+    @Slot(QModelIndex)
+    def _confusion_chosen(self, index: QModelIndex) -> None:
+        row = index.model().index(index.row(), 0)
+        true_name = index.model().data(row)
+        pred_name = index.model().data(index.model().index(index.row(), 1))
+        names = [c.name for c in self.report.per_class] if self.report is not None else []
+        if true_name in names and pred_name in names:
+            self.show_cell(names.index(true_name), names.index(pred_name))
 
     @Slot(int, int)
     def _cell_clicked(self, true_index: int, pred_index: int) -> None:

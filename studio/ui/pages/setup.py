@@ -10,11 +10,13 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -29,6 +31,7 @@ from studio.config import (
     config_to_dict,
     dumps_config,
     load_config,
+    matching_preset,
     save_config,
 )
 from studio.errors import ConfigError, StudioError
@@ -64,6 +67,14 @@ def _spin(low: int, high: int, value: int, tip: str, step: int = 1) -> QSpinBox:
     box.setGroupSeparatorShown(True)
     box.setToolTip(tip)
     box.setAccelerated(True)
+    return box
+
+
+def _form(title: str, *rows: tuple[str, QWidget]) -> QGroupBox:
+    box = QGroupBox(title)
+    form = QFormLayout(box)
+    for label, widget in rows:
+        form.addRow(label, widget)
     return box
 
 
@@ -182,49 +193,61 @@ class SetupPage(QWidget):
         self.load_button.clicked.connect(self.load_dialog)
 
     def _build_layout(self) -> None:
-        card = QGroupBox("Embedding")
-        f = QFormLayout(card)
-        f.addRow("Vocabulary size", self.vocab_size)
-        f.addRow("Embedding dimension", self.embed_dim)
-        f.addRow("Batch size", self.batch_size)
-        f.addRow("Device", self.devices)
-        more = QGroupBox("Training")
-        g = QFormLayout(more)
-        g.addRow("Preset", self.preset)
-        g.addRow("Epochs", self.epochs)
-        g.addRow("Learning rate", self.learning_rate)
-        g.addRow("Optimiser", self.optimizer)
-        g.addRow("Schedule", self.schedule)
-        g.addRow("Class weights", self.class_weights)
-        g.addRow("Hidden layers", self.hidden_layers)
-        g.addRow("Bigram buckets", self.ngram_buckets)
-        g.addRow("Tokenizer", self.tokenizer)
-        g.addRow("Character n-grams", self.char_ngrams)
-        g.addRow("Char n-gram buckets", self.char_buckets)
-        g.addRow("Pooling", self.pooling)
-        g.addRow("Weighting", self.weighting)
-        g.addRow("Seed", self.seed)
-        g.addRow("Validation split", self.valid_split)
+        """Three columns of groups sized to their fields, the device and estimate under the
+        first two, the file buttons last: no column runs half empty at 1280 px."""
+        embedding = _form(
+            "Embedding",
+            ("Vocabulary size", self.vocab_size),
+            ("Embedding dimension", self.embed_dim),
+            ("Hidden layers", self.hidden_layers),
+            ("Pooling", self.pooling),
+            ("Weighting", self.weighting),
+        )
+        tokens = _form(
+            "Tokens",
+            ("Tokenizer", self.tokenizer),
+            ("Bigram buckets", self.ngram_buckets),
+            ("Character n-grams", self.char_ngrams),
+            ("Char n-gram buckets", self.char_buckets),
+        )
+        training = _form(
+            "Training",
+            ("Preset", self.preset),
+            ("Epochs", self.epochs),
+            ("Batch size", self.batch_size),
+            ("Learning rate", self.learning_rate),
+            ("Optimiser", self.optimizer),
+            ("Schedule", self.schedule),
+            ("Class weights", self.class_weights),
+            ("Seed", self.seed),
+            ("Validation split", self.valid_split),
+        )
+        device = _form("Device", ("Device", self.devices))
+        device.layout().addWidget(self.estimate_label)
         buttons = QHBoxLayout()
         buttons.addWidget(self.load_button)
         buttons.addWidget(self.save_button)
         buttons.addStretch(1)
-        left = QVBoxLayout()
-        left.addWidget(card)
-        left.addWidget(self.estimate_label)
-        left.addWidget(self.error_label)
-        left.addStretch(1)
-        left.addLayout(buttons)
-        for w in (card, more, self.estimate_label, self.error_label):
-            w.setMinimumWidth(440)
-            w.setMaximumWidth(560)
-        layout = QHBoxLayout(self)
-        layout.addLayout(left)
-        layout.addWidget(more)
+        grid = QGridLayout()
+        grid.addWidget(embedding, 0, 0)
+        grid.addWidget(tokens, 0, 1)
+        grid.addWidget(training, 0, 2, 2, 1)
+        grid.addWidget(device, 1, 0, 1, 2)
+        grid.addWidget(self.error_label, 2, 0, 1, 3)
+        for column in range(3):
+            grid.setColumnStretch(column, 1)
+        for box in (embedding, tokens, training, device):
+            box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        grid.setAlignment(embedding, Qt.AlignmentFlag.AlignTop)
+        grid.setAlignment(tokens, Qt.AlignmentFlag.AlignTop)
+        grid.setAlignment(training, Qt.AlignmentFlag.AlignTop)
+        layout = QVBoxLayout(self)
+        layout.addLayout(grid)
         layout.addStretch(1)
+        layout.addLayout(buttons)
 
     def _connect_fields(self) -> None:
-        """Every field re-validates; touching a preset's field switches the preset to custom."""
+        """Every field re-validates (and the preset label follows the values)."""
         for box in (
             self.vocab_size,
             self.embed_dim,
@@ -244,11 +267,6 @@ class SetupPage(QWidget):
             combo.currentIndexChanged.connect(self._changed)
         self.char_ngrams.sig_changed.connect(self._changed)
         self.hidden_layers.textChanged.connect(self._changed)
-        self._preset_widgets: tuple[QWidget, ...] = (
-            self.vocab_size, self.embed_dim, self.batch_size, self.epochs, self.learning_rate,
-            self.optimizer, self.schedule, self.hidden_layers, self.ngram_buckets, self.tokenizer,
-            self.char_ngrams, self.char_buckets, self.pooling, self.weighting,
-        )  # fmt: skip
         self.preset.currentTextChanged.connect(self._preset_chosen)
         self.devices.sig_device_changed.connect(self._changed)
 
@@ -408,23 +426,25 @@ class SetupPage(QWidget):
         if self._applying:
             return
         self._sync_enabled()
-        sender = self.sender()
-        if sender in self._preset_widgets and self.preset.currentText() != "custom":
-            self.preset.blockSignals(True)
-            self.preset.setCurrentText("custom")
-            self.preset.blockSignals(False)
         try:
             config = self.config()
         except StudioError as exc:
             self._set_valid(False, str(exc))
             return
+        preset = matching_preset(config)  # the preset the values are, whatever was picked
+        if preset != self.preset.currentText():
+            self.preset.blockSignals(True)
+            self.preset.setCurrentText(preset)
+            self.preset.blockSignals(False)
+            config = config.with_overrides(model={"preset": preset})
         self._set_valid(True, "")
         self._show_estimate(config)
         self.sig_vocab_size.emit(config.tokenizer.vocab_size)
 
     @Slot(str)
     def _preset_chosen(self, name: str) -> None:
-        if name == "custom":
+        if name == "custom":  # a label, not a setting: it reads what the values are
+            self._changed()
             return
         base = StudioConfig()
         if name == "seed":

@@ -64,7 +64,7 @@ class WorkerThread(QObject, Generic[W]):
     thread ends even while the GUI thread is blocked waiting for it); ``on_stop`` asks the
     worker to stop (set an event, request a stop) and runs before every quit.
 
-    When the thread has ended, the worker is deleted (on its thread), :attr:`sig_finished`
+    When the thread has ended, the worker is deleted (on the GUI thread), :attr:`sig_finished`
     is emitted, and this object deletes itself (with the QThread) from the event loop.
     """
 
@@ -89,7 +89,11 @@ class WorkerThread(QObject, Generic[W]):
             thread.started.connect(entry)
         for signal in quit_on:
             signal.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        thread.finished.connect(worker.deleteLater)  # on the thread, as it ends
+        # As the thread ends, the worker moves back to the GUI thread and is deleted there
+        # (in _finish). Deleting it on its own thread deadlocks now and then: ~QObject holds
+        # Qt's signal-slot lock while PySide looks up Python overrides (it needs the GIL),
+        # and the GUI thread, holding the GIL, may be waiting for that lock in a connect().
+        thread.finished.connect(partial(_move_home, worker), Qt.ConnectionType.DirectConnection)
         thread.finished.connect(self._on_thread_finished)
         self._thread = thread
         self._worker: W | None = worker
@@ -175,12 +179,21 @@ class WorkerThread(QObject, Generic[W]):
         if self._state == "done":
             return
         self._state = "done"
-        self._worker = None  # deleted on its thread as it ended (or never moved there)
+        worker, self._worker = self._worker, None
+        if worker is not None:  # back on the GUI thread (or never moved from it)
+            worker.deleteLater()
         self.sig_finished.emit()
         self.deleteLater()
 
 
 # --------------------------------------------------------------------------- newest wins
+
+
+def _move_home(worker: QObject) -> None:
+    """On the ending thread: hand the worker back to the application's thread."""
+    app = QCoreApplication.instance()
+    if app is not None:
+        worker.moveToThread(app.thread())
 
 
 def _drop(_request_id: int, _value: object) -> None:

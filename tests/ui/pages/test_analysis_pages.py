@@ -100,8 +100,36 @@ def test_confusion_matrix_stays_readable_with_fifty_classes(qtbot) -> None:  # t
     page.set_predictions(pred, lambda i: f"doc {i}", "synthetic")
     qtbot.waitUntil(lambda: page.report is not None, timeout=TIMEOUT)
     ticks = page.plot.getAxis("bottom")._tickLevels[0]
-    assert len(ticks) <= 26
-    assert page.image.image.shape == (50, 50) and page._cell_text == []
+    left = page.plot.getAxis("left")._tickLevels[0]
+    assert len(ticks) <= 26 and len(left) <= 26
+    # past 20 classes: numbered columns (named in the per-class table's "#"), row shares
+    assert [label for _, label in ticks][:3] == ["1", "3", "5"]
+    assert page.class_model.rows[0][:2] == (1, "class-0")
+    assert page.normalize.isChecked()
+    np.testing.assert_allclose(page.image.image.sum(axis=0), 1.0, rtol=1e-6)
+    assert page.image.image.shape == (50, 50) and page.matrix._cell_text == []
+    # hovering a cell names it in full
+    text = page.matrix.cell_text(3, 7)
+    count = int(page.report.confusion[3, 7])
+    assert "true: 4 class-3" in text and "predicted: 8 class-7" in text
+    assert f"{count:,} documents" in text
+    # the top confusions, largest first, and a double-click lists that cell's examples
+    rows = page.confusions_model.rows
+    assert rows and [r[2] for r in rows] == sorted((r[2] for r in rows), reverse=True)
+    off = page.report.confusion.copy()
+    np.fill_diagonal(off, 0)
+    assert rows[0][2] == off.max() and all(r[0] != r[1] for r in rows)
+    proxy = page.confusions_table.model()  # as the user sees it: largest first
+    shown = [proxy.data(proxy.index(0, c)) for c in range(3)]
+    assert int(shown[2]) == rows[0][2]
+    page.confusions_table.doubleClicked.emit(proxy.index(0, 0))
+    qtbot.waitUntil(lambda: page.example_model.rowCount() == rows[0][2], timeout=TIMEOUT)
+    assert {(r[1], r[2]) for r in page.example_model.rows} == {(shown[0], shown[1])}
+    # a choice the user makes is kept for the next report
+    page.normalize.setChecked(False)
+    page.set_predictions(pred, lambda i: f"doc {i}", "synthetic again")
+    qtbot.waitUntil(lambda: "again" in page.summary.text(), timeout=TIMEOUT)
+    assert not page.normalize.isChecked()
     page.shutdown()
 
 

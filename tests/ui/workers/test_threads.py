@@ -75,7 +75,8 @@ def test_a_one_shot_worker_runs_off_the_gui_thread_and_everything_is_deleted(
     assert got == ["done"]  # the worker's last signal arrives before sig_finished
     assert worker.ran_on is not None and worker.ran_on is not QThread.currentThread()
     assert thread.is_done() and not thread.is_running() and thread.worker is None
-    assert not shiboken6.isValid(worker)  # deleted on its thread as it ended
+    # back on the GUI thread as its thread ended, then deleted there (deleteLater)
+    qtbot.waitUntil(lambda: not shiboken6.isValid(worker), timeout=TIMEOUT)
     qtbot.waitUntil(lambda: not shiboken6.isValid(thread), timeout=TIMEOUT)  # deleteLater
     assert thread.shutdown()  # idempotent, even gone
 
