@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal, Slot
+from PySide6.QtCore import QSettings, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -23,15 +24,20 @@ from studio.config import SAMPLE_DATASET, load_config_text
 from studio.errors import StudioError
 from studio.ui.menus import (
     ABOUT,
+    ABOUT_TEXT,
+    DATASET_FILTER,
     LOAD,
     OPEN,
     OPEN_FOLDER,
     PAUSE,
+    PAUSE_TIP_DISTRIBUTED,
     QUIT,
     SAVE,
+    SHORTCUTS,
     STOP,
     TRAIN,
     TUNE,
+    Command,
     MenuItem,
     build_menus,
     build_toolbar,
@@ -51,19 +57,14 @@ from studio.ui.widgets.banner import ErrorBanner
 from studio.ui.widgets.export_dialog import ask_export_target
 from studio.ui.widgets.naming import name_after_attributes
 from studio.ui.widgets.recent_menu import RecentMenu
+from studio.ui.widgets.shortcuts_dialog import ShortcutsDialog, window_shortcuts
+from studio.ui.widgets.window_state import restore_window, save_window
 from studio.ui.workers.device_selection import DeviceSelection
 from studio.ui.workers.payloads import EpochDone, RunEnded, RunFailed, RunFinished, StepsBatch
 from studio.ui.workers.tasks import TaskRunner
 from studio.ui.workers.training import TrainingController
 
 RECENT_MENU = "Open &recent"
-PAUSE_TIP_DISTRIBUTED = (
-    "Pause is not available for a run of several processes: its ranks train in step. "
-    "Stop it instead; a stopped run keeps what it has learned."
-)
-DATASET_FILTER = (
-    "Datasets (*.csv *.tsv *.tab *.jsonl *.ndjson *.json *.txt *.parquet *.pq);;All files (*)"
-)
 
 
 class MainWindow(QMainWindow):
@@ -121,9 +122,9 @@ class MainWindow(QMainWindow):
         self._last_result: RunEnded | None = None
         self._evaluation_notice = False
         self._devices_requested = False
+        name_after_attributes(self)  # before restoring: splitters are keyed by names
         self._restore_settings()
         self._update_actions()
-        name_after_attributes(self)
 
     # -- construction ------------------------------------------------------------------
     def _make_actions(self) -> None:
@@ -140,6 +141,10 @@ class MainWindow(QMainWindow):
         self.load_action = make_action(self, LOAD, self.setup_page.load_dialog)
         self.quit_action = make_action(self, QUIT, self.close)
         self.about_action = make_action(self, ABOUT, self.about)
+        self.shortcuts_action = make_action(self, SHORTCUTS, self.show_shortcuts)
+        for i in range(self.tabs.count()):  # Alt+1 .. Alt+8: the pages, in tab order
+            go = Command(f"page{i + 1}", self.tabs.tabText(i), "Show this page", f"Alt+{i + 1}")
+            self.addAction(make_action(self, go, partial(self.tabs.setCurrentIndex, i)))
         self.export_action = make_action(self, export_command(), self.export_dialog)
         self.toolbar = build_toolbar(
             self, [self.open_action, None, self.train_action, self.pause_action, self.stop_action]
@@ -152,7 +157,8 @@ class MainWindow(QMainWindow):
             self.load_action, self.save_action, self.export_action, None, self.quit_action,
         ]  # fmt: skip
         menus: list[tuple[str, list[MenuItem]]] = [
-            ("&File", file), ("&Training", training), ("&Help", [self.about_action]),
+            ("&File", file), ("&Training", training),
+            ("&Help", [self.shortcuts_action, self.about_action]),
         ]  # fmt: skip
         recent_menu = build_menus(self.menuBar(), menus)[RECENT_MENU]
         self.recent_datasets = RecentMenu(recent_menu, self.settings)
@@ -409,11 +415,7 @@ class MainWindow(QMainWindow):
 
     # -- window ------------------------------------------------------------------------
     def _restore_settings(self) -> None:
-        geometry = self.settings.value("geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1200, 800)
+        restore_window(self.settings, self, self.tabs)
         setup = self.settings.value("lastSetup", "")
         if isinstance(setup, str) and setup:
             with contextlib.suppress(StudioError):  # an outdated saved setup: keep defaults
@@ -441,14 +443,13 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About Embedding Studio",
-            f"<h3>Embedding Studio {__version__}</h3>"
-            "<p>Train text classifiers with a learned embedding table, on CPU, CUDA or MPS, "
-            "and watch them learn.</p><p>The same engine runs headless as <code>studio</code> "
-            "on the command line.</p>",
-        )
+        QMessageBox.about(self, "About Embedding Studio", ABOUT_TEXT.format(__version__))
+
+    @Slot()
+    def show_shortcuts(self) -> None:
+        """Help → Keyboard shortcuts: every shortcut, read from the actions and buttons."""
+        pages = {self.tabs.widget(i): self.tabs.tabText(i) for i in range(self.tabs.count())}
+        ShortcutsDialog(window_shortcuts(self, pages), self).exec()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.controller.is_running() or self.tune_page.is_running():
@@ -460,7 +461,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self.shutdown()
-        self.settings.setValue("geometry", self.saveGeometry())
+        save_window(self.settings, self, self.tabs)
         self.settings.setValue("lastSetup", self.setup_page.config_text())
         self.settings.setValue("deviceSelection", self.setup_page.device_selection().key())
         event.accept()

@@ -78,6 +78,12 @@ SAVE: Final = Command(
 LOAD: Final = Command("load", "&Load setup…", "Load a setup TOML file")
 QUIT: Final = Command("quit", "&Quit", "Quit", QKeySequence.StandardKey.Quit)
 ABOUT: Final = Command("about", "&About Embedding Studio", "About")
+SHORTCUTS: Final = Command(
+    "shortcuts",
+    "&Keyboard shortcuts",
+    "Every shortcut of the window",
+    QKeySequence.StandardKey.HelpContents,
+)
 
 
 def export_command() -> Command:
@@ -134,3 +140,19 @@ def build_menus(
             else:
                 menu.addAction(item)
     return submenus
+
+
+PAUSE_TIP_DISTRIBUTED = (
+    "Pause is not available for a run of several processes: its ranks train in step. "
+    "Stop it instead; a stopped run keeps what it has learned."
+)
+DATASET_FILTER = (
+    "Datasets (*.csv *.tsv *.tab *.jsonl *.ndjson *.json *.txt *.parquet *.pq);;All files (*)"
+)
+
+
+ABOUT_TEXT = (
+    "<h3>Embedding Studio {}</h3><p>Train text classifiers with a learned embedding table, on "
+    "CPU, CUDA or MPS, and watch them learn.</p><p>The same engine runs headless as "
+    "<code>studio</code> on the command line.</p>"
+)

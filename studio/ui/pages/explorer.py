@@ -132,7 +132,7 @@ class ExplorerPage(QWidget):
         inner.addWidget(self.splitter, 1)
         self.empty = EmptyState(
             "No model to explore yet",
-            "Train a model (<b>Training → Train</b>, Ctrl+T) or open a finished run from the "
+            "Train a model (<b>Training → Train</b>, Ctrl+Return) or open a finished run from the "
             "<b>Runs</b> page; its embedding table appears here as a map you can search, "
             "select and animate.",
         )

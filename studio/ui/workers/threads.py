@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Generic, TypeVar
 
+import shiboken6
 from PySide6.QtCore import (
     QCoreApplication,
     QObject,
@@ -180,7 +181,7 @@ class WorkerThread(QObject, Generic[W]):
             return
         self._state = "done"
         worker, self._worker = self._worker, None
-        if worker is not None:  # back on the GUI thread (or never moved from it)
+        if worker is not None and shiboken6.isValid(worker):  # on the GUI thread by now
             worker.deleteLater()
         self.sig_finished.emit()
         self.deleteLater()
@@ -192,7 +193,7 @@ class WorkerThread(QObject, Generic[W]):
 def _move_home(worker: QObject) -> None:
     """On the ending thread: hand the worker back to the application's thread."""
     app = QCoreApplication.instance()
-    if app is not None:
+    if app is not None and shiboken6.isValid(worker):  # not deleted by its owner already
         worker.moveToThread(app.thread())
 
 
