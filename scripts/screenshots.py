@@ -14,13 +14,32 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import QObject, QSettings, QTimer, Slot
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from studio.ui.app import make_app
 from studio.ui.main_window import MainWindow
 
 PAGES = ["dataset", "setup", "training", "evaluation", "playground", "embeddings", "runs", "tune"]
+
+
+def dark_palette() -> QPalette:
+    """A dark Fusion palette (window #353535, base #2a2a2a, light text)."""
+    pal = QPalette()
+    roles = QPalette.ColorRole
+    for role, value in (
+        (roles.Window, "#353535"), (roles.WindowText, "#e6e6e6"), (roles.Base, "#2a2a2a"),
+        (roles.AlternateBase, "#323232"), (roles.Text, "#e6e6e6"), (roles.Button, "#3c3c3c"),
+        (roles.ButtonText, "#e6e6e6"), (roles.Highlight, "#2f65ca"),
+        (roles.HighlightedText, "#ffffff"), (roles.ToolTipBase, "#2a2a2a"),
+        (roles.ToolTipText, "#e6e6e6"), (roles.PlaceholderText, "#9a9a9a"),
+        (roles.Link, "#6cb6ff"),
+    ):  # fmt: skip
+        pal.setColor(role, QColor(value))
+    for role in (roles.Text, roles.WindowText, roles.ButtonText):
+        pal.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7a7a7a"))
+    return pal
 
 
 class Tour(QObject):
@@ -67,11 +86,26 @@ class Tour(QObject):
     def _projected(self, result: object) -> None:
         if isinstance(result, tuple) and result and result[0] == "projection":
             QTimer.singleShot(300, self._rest)
+        elif isinstance(result, tuple) and result and result[0] == "frames":
+            QTimer.singleShot(300, self._animated)
 
     @Slot()
     def _rest(self) -> None:
         for i in (5, 6, 7):
             self.grab(i)
+        explorer = self.window.explorer_page
+        self.window.tabs.setCurrentWidget(explorer)
+        explorer.pin_tokens(explorer.points[10:16])  # a few frequent words, labelled
+        explorer.animate()
+
+    @Slot()
+    def _animated(self) -> None:
+        explorer = self.window.explorer_page
+        explorer.player.slider.setValue(0)  # the first epoch, aligned onto the last
+        QApplication.processEvents()
+        path = self.out / f"{self.prefix}6-embeddings-epoch1.png"
+        self.window.grab().save(str(path))
+        print(path, flush=True)
         self.window.close()
 
 
@@ -87,8 +121,8 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     app = make_app()
     app.setStyle("Fusion")
-    scheme = Qt.ColorScheme.Dark if args.theme == "dark" else Qt.ColorScheme.Light
-    app.styleHints().setColorScheme(scheme)
+    if args.theme == "dark":  # what a dark desktop theme hands the window
+        app.setPalette(dark_palette())
     tmp = tempfile.TemporaryDirectory()
     settings = QSettings(str(Path(tmp.name) / "studio.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings=settings, runs_dir=str(Path(tmp.name) / "runs"))

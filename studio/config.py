@@ -495,9 +495,8 @@ def save_config(config: StudioConfig, path: str | Path) -> None:
 
 __all__ = [
     "CLASS_WEIGHT_MODES",
-    "SEED_PRESET",
     "PRESET_KEYS",
-    "matching_preset",
+    "SEED_PRESET",
     "CharNgrams",
     "ClassWeights",
     "ConfigError",
@@ -513,5 +512,6 @@ __all__ = [
     "dumps_config",
     "load_config",
     "load_config_text",
+    "matching_preset",
     "save_config",
 ]

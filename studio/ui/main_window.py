@@ -58,6 +58,7 @@ from studio.ui.widgets.export_dialog import ask_export_target
 from studio.ui.widgets.naming import name_after_attributes
 from studio.ui.widgets.recent_menu import RecentMenu
 from studio.ui.widgets.shortcuts_dialog import ShortcutsDialog, window_shortcuts
+from studio.ui.widgets.tooltips import add_range_tips
 from studio.ui.widgets.window_state import restore_window, save_window
 from studio.ui.workers.device_selection import DeviceSelection
 from studio.ui.workers.payloads import EpochDone, RunEnded, RunFailed, RunFinished, StepsBatch
@@ -123,6 +124,7 @@ class MainWindow(QMainWindow):
         self._evaluation_notice = False
         self._devices_requested = False
         name_after_attributes(self)  # before restoring: splitters are keyed by names
+        add_range_tips(self)
         self._restore_settings()
         self._update_actions()
 
@@ -448,7 +450,11 @@ class MainWindow(QMainWindow):
     @Slot()
     def show_shortcuts(self) -> None:
         """Help → Keyboard shortcuts: every shortcut, read from the actions and buttons."""
-        pages = {self.tabs.widget(i): self.tabs.tabText(i) for i in range(self.tabs.count())}
+        pages: dict[QWidget, str] = {}
+        for i in range(self.tabs.count()):
+            page = self.tabs.widget(i)
+            if page is not None:
+                pages[page] = self.tabs.tabText(i)
         ShortcutsDialog(window_shortcuts(self, pages), self).exec()
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -471,12 +477,9 @@ class MainWindow(QMainWindow):
         self.controller.shutdown()
         self.dataset_page.shutdown()
         for page in (
-            self.evaluation_page,
-            self.playground_page,
-            self.explorer_page,
-            self.runs_page,
+            self.evaluation_page, self.playground_page, self.explorer_page, self.runs_page,
             self.tune_page,
-        ):
+        ):  # fmt: skip
             page.shutdown()
         self.export_tasks.shutdown()
         self.setup_page.shutdown()

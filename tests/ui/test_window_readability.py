@@ -95,6 +95,35 @@ def test_every_setting_says_what_it_does_and_its_range(setup_page: SetupPage) ->
     assert silent == []
 
 
+def test_every_setting_in_the_window_has_a_tip_and_numbers_their_range(
+    window: MainWindow,
+) -> None:
+    from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QSpinBox
+
+    from studio.ui.widgets.tooltips import range_text
+
+    fields = [
+        w
+        for cls in (QAbstractSpinBox, QComboBox, QLineEdit, QCheckBox)
+        for w in window.findChildren(cls)
+        if not isinstance(w.parent(), QAbstractSpinBox | QComboBox)
+    ]
+    assert len(fields) >= 40
+    silent = [w.objectName() for w in fields if not _tip_of(w)]
+    assert silent == []
+    spins = window.findChildren(QSpinBox) + window.findChildren(QDoubleSpinBox)
+    unranged = [
+        b.objectName()
+        for b in spins
+        if range_text(b) not in b.toolTip()
+        and f"{b.minimum():g} to" not in b.toolTip()
+        and " to " not in b.toolTip().split(".")[0]
+    ]
+    assert unranged == []
+    assert "range 0 to 5,000,000" in window.setup_page.vocab_size.toolTip()
+    assert "0 = by data" in window.setup_page.batch_size.toolTip()
+
+
 def _tip_of(widget: QAbstractSpinBox | QComboBox | QLineEdit) -> str:
     w = widget
     while w is not None and not w.toolTip():

@@ -121,6 +121,7 @@ class EvaluationPage(QWidget):
 
         self.class_model = RowsModel(["#", "label", "precision", "recall", "F1", "support"], self)
         self.class_table = _table(self.class_model)
+        self.class_table.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # by "#", as the axes
         self.example_model = RowsModel(["text", "true", "predicted", "confidence"], self)
         self.example_table = _table(self.example_model)
         self.wrong_model = RowsModel(["text", "true", "predicted", "confidence"], self)

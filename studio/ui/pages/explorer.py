@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import csv
 import html
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFileDialog,
@@ -27,7 +28,7 @@ from studio.ui.widgets.empty_state import EmptyState, with_empty_state
 from studio.ui.widgets.epoch_player import EpochPlayer
 from studio.ui.widgets.naming import name_after_attributes
 from studio.ui.widgets.projection_controls import ProjectionControls
-from studio.ui.widgets.projector_plot import ProjectorPlot
+from studio.ui.widgets.projector_plot import ProjectorPlot, Tool
 from studio.ui.widgets.token_panels import TokenPanels
 from studio.ui.workers.tasks import TaskRunner
 from studio.ui.workers.threads import Job
@@ -78,17 +79,18 @@ class ExplorerPage(QWidget):
         self.class_list.sig_shown.connect(self.map_plot.set_visible_classes)
         self.tools = QButtonGroup(self)
         tool_row = QHBoxLayout()
-        for name, tip in (
+        tools: tuple[tuple[Tool, str], ...] = (
             ("pan", "Drag to pan, wheel to zoom (P)"),
             ("box", "Drag a box to select the tokens in it (B)"),
             ("lasso", "Draw around the tokens to select (L)"),
-        ):
+        )
+        for name, tip in tools:
             button = QPushButton(name.capitalize())
             button.setCheckable(True)
             button.setToolTip(tip)
             button.setShortcut(name[0].upper())
             button.setObjectName(f"{name}_tool")
-            button.toggled.connect(lambda on, n=name: on and self.map_plot.set_tool(n))
+            button.toggled.connect(partial(self._tool_toggled, name))
             self.tools.addButton(button)
             tool_row.addWidget(button)
             if name == "pan":
@@ -144,6 +146,10 @@ class ExplorerPage(QWidget):
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.status)
         self.back_button.hide()
+
+    def _tool_toggled(self, name: Tool, on: bool) -> None:
+        if on:
+            self.map_plot.set_tool(name)
 
     # -- public ------------------------------------------------------------------------
     def set_run(self, run_dir: str, project: bool = True) -> None:
@@ -352,7 +358,6 @@ class ExplorerPage(QWidget):
             self._map = (xy, classes, tokens)
             self.labels = labels
             self._show_map()
-            self.class_list.set_classes(labels, self.map_plot.colors, _counts(classes, len(labels)))
             self.status.setText(
                 f"{len(tokens):,} most frequent tokens, coloured by the label each one most "
                 "supports on its own. Hover a point for its token; Box or Lasso to select."
@@ -363,6 +368,7 @@ class ExplorerPage(QWidget):
             self.player.set_epochs(epochs)
             self.back_button.show()
             self._show_frame(len(maps) - 1)
+            self._list_classes(classes)
             self.status.setText(
                 f"{len(tokens):,} most frequent words over {len(epochs)} epochs, each map "
                 "aligned onto the last; press Play."
@@ -390,8 +396,21 @@ class ExplorerPage(QWidget):
         xy, classes, tokens = self._map
         self.points = tokens
         self.map_plot.set_points(xy, classes, tokens, len(self.labels))
-        self.map_plot.set_visible_classes(self.class_list.shown() or set(range(len(self.labels))))
+        self._list_classes(classes)
         self._mark_pinned()
+
+    def _list_classes(self, classes: Any) -> None:
+        """The class list's counts are those of the points shown (the map or the frames)."""
+        shown = self.class_list.shown()
+        self.class_list.set_classes(
+            self.labels, self.map_plot.colors, _counts(classes, len(self.labels))
+        )
+        if shown and shown != set(range(len(self.labels))):  # keep what the user hid
+            for r in range(self.class_list.classes.count()):
+                item = self.class_list.classes.item(r)
+                if r not in shown:
+                    item.setCheckState(Qt.CheckState.Unchecked)
+        self.map_plot.set_visible_classes(self.class_list.shown())
 
     @Slot(int)
     def _show_frame(self, index: int) -> None:

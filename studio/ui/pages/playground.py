@@ -86,6 +86,12 @@ def _fragments(block: QTextBlock) -> Iterator[QTextFragment]:
         it += 1
 
 
+EMPTY_INPUT = (
+    "Type or paste a text on the left: the model's labels and each token's part in the "
+    "decision appear as you type."
+)
+
+
 class PlaygroundPage(QWidget):
     """Predictions update as you type (debounced), computed off the GUI thread."""
 
@@ -199,6 +205,13 @@ class PlaygroundPage(QWidget):
         run_path = self.current_run()
         text = self.input.toPlainText()
         if not run_path:
+            return
+        if not text.strip():  # nothing to classify: say so, rather than score ""
+            self.prediction_tasks.cancel()
+            self.last_explanation = None
+            self.chart.set_data([], [])
+            self.tokens.clear()
+            self.status.setText(EMPTY_INPUT)
             return
         cache = self._cache
 

@@ -223,7 +223,9 @@ class SetupPage(QWidget):
             ("Validation split", self.valid_split),
         )
         device = _form("Device", ("Device", self.devices))
-        device.layout().addWidget(self.estimate_label)
+        form = device.layout()
+        assert isinstance(form, QFormLayout)
+        form.addRow(self.estimate_label)
         buttons = QHBoxLayout()
         buttons.addWidget(self.load_button)
         buttons.addWidget(self.save_button)
@@ -234,6 +236,7 @@ class SetupPage(QWidget):
         grid.addWidget(training, 0, 2, 2, 1)
         grid.addWidget(device, 1, 0, 1, 2)
         grid.addWidget(self.error_label, 2, 0, 1, 3)
+        grid.addLayout(buttons, 3, 0, 1, 3)
         for column in range(3):
             grid.setColumnStretch(column, 1)
         for box in (embedding, tokens, training, device):
@@ -244,7 +247,6 @@ class SetupPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         layout.addStretch(1)
-        layout.addLayout(buttons)
 
     def _connect_fields(self) -> None:
         """Every field re-validates (and the preset label follows the values)."""

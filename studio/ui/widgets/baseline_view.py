@@ -102,7 +102,9 @@ class BaselineView(QWidget):
         self.baseline_features = QComboBox()
         for key, label in FEATURES:
             self.baseline_features.addItem(label, key)
+        self.baseline_features.setToolTip("The TF-IDF features the baseline is fitted on")
         self.baseline_split = QComboBox()
+        self.baseline_split.setToolTip("Which split the baseline and the model are scored on")
         for split in SPLITS:
             self.baseline_split.addItem(f"{split} split", split)
         self.cancel_button = QPushButton("Cancel")

@@ -14,6 +14,7 @@ from typing import Any, Final
 import numpy as np  # noqa: TID253  (built after the window is up)
 import pyqtgraph as pg
 from PySide6.QtCore import Signal, Slot
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from studio.ui.widgets.naming import name_after_attributes
@@ -78,6 +79,9 @@ class ConfusionMatrix(PaletteAwareWidget):
         self.plot.invertY(True)
         self.plot.setLabel("left", "true label")
         self.plot.setLabel("bottom", "predicted label")
+        # draw row names while they fill up to 95% of the axis (pyqtgraph's default stops
+        # at a fraction of that, leaving most rows of a 58-class matrix unnamed)
+        self.plot.getAxis("left").setStyle(textFillLimits=[(0, 0.95)])
         self.image = ConfusionImage()
         self.image.sig_cell_clicked.connect(self.sig_cell_clicked)
         self.image.sig_cell_hovered.connect(self._on_hover)
@@ -149,7 +153,10 @@ class ConfusionMatrix(PaletteAwareWidget):
             left = [(i + 0.5, f"{i + 1} {self._names[i][:20]}") for i in range(0, n, step)]
             bottom = [(i + 0.5, str(i + 1)) for i in range(0, n, -(-n // 25))]
         self.plot.getAxis("bottom").setTicks([bottom])
-        self.plot.getAxis("left").setTicks([left])
+        axis = self.plot.getAxis("left")
+        axis.setTicks([left])
+        metrics = QFontMetrics(self.plot.font())
+        axis.setWidth(max(metrics.horizontalAdvance(text) for _, text in left) + 28)
         self.plot.setLabel("bottom", "predicted label" + (" (#)" if n > NAMED_UP_TO else ""))
         self._draw_cell_text(m)
         self.plot.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)

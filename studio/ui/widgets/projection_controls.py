@@ -69,9 +69,9 @@ class ProjectionControls(QWidget):
             "UMAP minimum distance (0 to 0.99): how tightly points may pack; low values "
             "give dense clusters"
         )
-        self.metric = QComboBox()
-        self.metric.addItems(list(METRICS))
-        self.metric.setToolTip("How UMAP measures closeness between vectors (cosine is usual)")
+        self.distance = QComboBox()
+        self.distance.addItems(list(METRICS))
+        self.distance.setToolTip("How UMAP measures closeness between vectors (cosine is usual)")
         self.project_button = QPushButton("Project")
         self.project_button.setToolTip("Compute the map with these settings (Ctrl+Shift+P)")
         self.project_button.setShortcut("Ctrl+Shift+P")
@@ -91,7 +91,7 @@ class ProjectionControls(QWidget):
             ("", self.method),
             ("Neighbours", self.neighbours),
             ("Min. distance", self.min_dist),
-            ("Metric", self.metric),
+            ("Metric", self.distance),
         ):
             if text:
                 label = QLabel(text)
@@ -100,7 +100,7 @@ class ProjectionControls(QWidget):
                 if widget is not self.count:
                     self._umap_widgets.append(label)
             layout.addWidget(widget)
-        self._umap_widgets += [self.neighbours, self.min_dist, self.metric]
+        self._umap_widgets += [self.neighbours, self.min_dist, self.distance]
         layout.addWidget(self.project_button)
         layout.addWidget(self.stop_button)
         layout.addWidget(self.progress)
@@ -118,7 +118,7 @@ class ProjectionControls(QWidget):
             "method": self.method.currentText().lower(),
             "neighbours": self.neighbours.value(),
             "min_dist": round(self.min_dist.value(), 4),
-            "metric": self.metric.currentText(),
+            "metric": self.distance.currentText(),
         }
 
     def set_limit(self, vocabulary: int) -> None:

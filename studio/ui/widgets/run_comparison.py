@@ -130,6 +130,7 @@ class RunComparison(QWidget):
 
     def _build_plot(self) -> QWidget:
         self.metric_combo = QComboBox()
+        self.metric_combo.setToolTip("Which curve of the selected runs to overlay")
         for key, label, _axis, _per_step in METRICS:
             self.metric_combo.addItem(label, key)
         self.compare_note = QLabel()

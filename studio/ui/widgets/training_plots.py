@@ -113,7 +113,9 @@ class TrainingPlots(PaletteAwareWidget):
         self._smoothing_value = QLabel(self)
         self._smoothing_value.setMinimumWidth(self.fontMetrics().horizontalAdvance("0.00") + 4)
         self.log_y_check = QCheckBox("Log y", self)
+        self.log_y_check.setToolTip("Draw the loss on a log scale")
         self.x_axis_combo = QComboBox(self)
+        self.x_axis_combo.setToolTip("What the x axis counts: steps, epochs or wall time")
         self.x_axis_combo.addItems(list(X_MODES))
 
         controls = QHBoxLayout()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import random
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -473,11 +474,15 @@ def test_project_2d_pca() -> None:
     assert "pca" in available_methods()
 
 
-@pytest.mark.skipif(importlib.util.find_spec("umap") is not None, reason="umap-learn installed")
-def test_umap_without_the_package_is_a_clear_error() -> None:
+def test_umap_without_the_package_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "umap" else real(name, *a)
+    )
+    monkeypatch.setitem(sys.modules, "umap", None)  # `import umap` raises ImportError
     assert "umap" not in available_methods()
     with pytest.raises(StudioError, match="umap-learn"):
-        project_2d(np.zeros((10, 3)), "umap")
+        project_2d(np.zeros((40, 3)), "umap")
 
 
 def test_embedding_matrix_frequent_ids_and_token_classes(train: Callable[..., Path]) -> None:

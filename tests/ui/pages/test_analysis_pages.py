@@ -13,7 +13,7 @@ from studio.config import DataConfig, StudioConfig
 from studio.ui.main_window import MainWindow
 from studio.ui.pages.evaluation import EvaluationPage
 from studio.ui.pages.explorer import ExplorerPage
-from studio.ui.pages.playground import PlaygroundPage
+from studio.ui.pages.playground import EMPTY_INPUT, PlaygroundPage
 from studio.ui.workers.tasks import TaskRunner
 from tests.conftest import write_topics_csv
 
@@ -147,6 +147,9 @@ def test_playground_predicts_as_you_type(qtbot, run_dir: Path) -> None:  # type:
     assert [t.oov for t in e.tokens] == [False, False, True]
     assert "line-through" in page.tokens.toHtml()
     assert "exact" in page.status.text()
+    page.input.clear()  # nothing typed: no prediction for "", a hint instead
+    qtbot.waitUntil(lambda: page.status.text() == EMPTY_INPUT, timeout=TIMEOUT)
+    assert page.chart.labels() == [] and page.last_explanation is None
     page.shutdown()
 
 
@@ -154,6 +157,7 @@ def test_explorer_projects_finds_neighbours_and_refreshes_pins(qtbot, run_dir: P
     page = ExplorerPage()
     qtbot.addWidget(page)
     page.controls.count.setValue(30)
+    page.controls.method.setCurrentText("PCA")  # UMAP has its own test (test_projector)
     page.set_run(str(run_dir))
     qtbot.waitUntil(lambda: len(page.points) > 0, timeout=TIMEOUT)
     assert len(page.points) == len(page.map_plot.scatter.data) <= 30

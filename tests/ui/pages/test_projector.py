@@ -141,7 +141,7 @@ def test_umap_settings_go_to_the_projection(page: ExplorerPage, qtbot: QtBot) ->
     assert c.neighbours.isEnabled() and c.min_dist.isEnabled()
     c.neighbours.setValue(5)
     c.min_dist.setValue(0.3)
-    c.metric.setCurrentText("euclidean")
+    c.distance.setCurrentText("euclidean")
     assert c.values() == {
         "count": c.count.value(),
         "method": "umap",

@@ -77,7 +77,7 @@ def test_histogram_chart_is_step_mode(qtbot: QtBot) -> None:
     values = np.random.default_rng(4).lognormal(3.0, 0.8, size=5000)
     chart.set_data(values, bins=25)
     counts, edges = chart.histogram()
-    clipped, longest_drawn, longest = chart.clipped()
+    clipped, _, _ = chart.clipped()
     assert counts.sum() + clipped == 5000 and len(edges) == 26 and clipped == 50
     x, y = chart.curve.getOriginalDataset()
     np.testing.assert_array_equal(x, edges)

@@ -1,0 +1,103 @@
+"""The projector at 100,000 points: projection time, and frame time while panning.
+
+Run:  QT_QPA_PLATFORM=offscreen python tests/bench/bench_projector.py [--points 100000]
+          [--repeats 20] [--no-umap]
+
+Vectors: ``--points`` 64-d float32 rows around 50 random centres (a stand-in for a trained
+table's words; UMAP's cost depends on the count and the dimension, not on what the rows mean).
+
+* projection: PCA, then UMAP with the page's defaults (15 neighbours, min. distance 0.1,
+  cosine), timed once each through :func:`studio.engine.analysis.projection.project`; the
+  first UMAP in a fresh install also pays numba's compilation (cached on disk afterwards);
+* ``set_points``: the page's call that loads the map (colours, per-point tokens);
+* pan frame: the view moves by 5% and the plot widget repaints (``viewport().repaint()``,
+  a forced synchronous paint), ``--repeats`` times; median and max;
+* hover lookup: ``ScatterPlotItem.pointsAt`` at random places, as a mouse move does;
+* lasso: :func:`points_in_polygon` for a 64-corner polygon over all the points.
+
+The target: panning stays under 33 ms a frame (30 fps) at 100k points.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def _vectors(n: int, dim: int = 64, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(scale=3.0, size=(50, dim))
+    classes = rng.integers(0, 50, n)
+    return (centres[classes] + rng.normal(size=(n, dim))).astype(np.float32), classes
+
+
+def _timed(fn: object) -> tuple[float, object]:
+    t = time.perf_counter()
+    out = fn()  # type: ignore[operator]
+    return time.perf_counter() - t, out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--points", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--no-umap", action="store_true")
+    args = parser.parse_args()
+
+    from PySide6.QtCore import QPointF
+    from PySide6.QtWidgets import QApplication
+
+    from studio.engine.analysis.projection import ProjectionSettings, project
+    from studio.ui.widgets.projector_plot import ProjectorPlot, points_in_polygon
+
+    app = QApplication(sys.argv[:1])
+    x, classes = _vectors(args.points)
+    seconds, xy = _timed(lambda: project(x))
+    print(f"PCA of {args.points:,} x 64: {seconds:.2f} s")
+    if not args.no_umap:
+        seconds, xy = _timed(lambda: project(x, ProjectionSettings("umap")))
+        print(f"UMAP of {args.points:,} x 64 (15 neighbours, cosine): {seconds:.1f} s")
+    plot = ProjectorPlot()
+    plot.resize(1000, 700)
+    plot.show()
+    tokens = [f"w{i}" for i in range(args.points)]
+    seconds, _ = _timed(lambda: plot.set_points(xy, classes, tokens, 50))
+    app.processEvents()
+    print(f"set_points: {seconds * 1000:.0f} ms")
+    view, frames = plot.plot.getViewBox(), []
+    width = float(np.ptp(np.asarray(xy)[:, 0]))
+    for _ in range(args.repeats):
+        view.translateBy(x=0.05 * width)
+        t = time.perf_counter()
+        plot.plot.viewport().repaint()
+        frames.append(time.perf_counter() - t)
+    print(
+        f"pan frame: median {statistics.median(frames) * 1000:.1f} ms, "
+        f"max {max(frames) * 1000:.1f} ms over {args.repeats}"
+    )
+    rng = np.random.default_rng(1)
+    lo, hi = np.asarray(xy).min(axis=0), np.asarray(xy).max(axis=0)
+    hovers = []
+    for _ in range(args.repeats):
+        p = lo + rng.random(2) * (hi - lo)
+        t = time.perf_counter()
+        plot.scatter.pointsAt(QPointF(float(p[0]), float(p[1])))
+        hovers.append(time.perf_counter() - t)
+    print(f"hover lookup: median {statistics.median(hovers) * 1000:.1f} ms")
+    angle = np.linspace(0, 2 * np.pi, 64, endpoint=False)
+    polygon = (lo + hi) / 2 + np.stack([np.cos(angle), np.sin(angle)], 1) * (hi - lo) / 4
+    seconds, inside = _timed(lambda: points_in_polygon(np.asarray(xy), polygon))
+    print(f"lasso (64 corners): {seconds * 1000:.0f} ms, {int(np.sum(inside)):,} selected")
+    plot.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
