@@ -7,8 +7,9 @@ Vectors: ``--points`` 64-d float32 rows around 50 random centres (a stand-in for
 table's words; UMAP's cost depends on the count and the dimension, not on what the rows mean).
 
 * projection: PCA, then UMAP with the page's defaults (15 neighbours, min. distance 0.1,
-  cosine), timed once each through :func:`studio.engine.analysis.projection.project`; the
-  first UMAP in a fresh install also pays numba's compilation (cached on disk afterwards);
+  cosine, no seed: the layout on every core), timed once each through
+  :func:`studio.engine.analysis.projection.project`; the first UMAP in a fresh install
+  also pays numba's compilation (cached on disk afterwards);
 * ``set_points``: the page's call that loads the map (colours, per-point tokens);
 * pan frame: the view moves by 5% and the plot widget repaints (``viewport().repaint()``,
   a forced synchronous paint), ``--repeats`` times; median and max;
@@ -62,7 +63,7 @@ def main() -> int:
     seconds, xy = _timed(lambda: project(x))
     print(f"PCA of {args.points:,} x 64: {seconds:.2f} s")
     if not args.no_umap:
-        seconds, xy = _timed(lambda: project(x, ProjectionSettings("umap")))
+        seconds, xy = _timed(lambda: project(x, ProjectionSettings("umap", seed=None)))
         print(f"UMAP of {args.points:,} x 64 (15 neighbours, cosine): {seconds:.1f} s")
     plot = ProjectorPlot()
     plot.resize(1000, 700)

@@ -113,12 +113,15 @@ class HistogramChart(PaletteAwareWidget):
     """A step-mode histogram of tokens per document, drawn up to a high percentile.
 
     Real data has outliers (one 14,000-token document among 64k of ~60) that would squeeze
-    every other bar into the first; values above the ``clip_percentile`` are counted in a
-    note under the chart instead of being drawn.
+    every other bar into the first. When the longest value is over ``OUTLIER_FACTOR`` times
+    the ``CLIP_PERCENTILE``, values above that percentile are counted in a note under the
+    chart instead of being drawn; a tail without such outliers is drawn whole.
     """
 
-    #: Values above this percentile are left out of the bars (and counted in the note).
+    #: Values above this percentile are left out of the bars (and counted in the note) ...
     CLIP_PERCENTILE: Final = 99.0
+    #: ... when the longest value is over this many times that percentile.
+    OUTLIER_FACTOR: Final = 3.0
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -155,7 +158,7 @@ class HistogramChart(PaletteAwareWidget):
             return
         limit = float(np.percentile(arr, self.CLIP_PERCENTILE))
         above = arr > limit
-        if above.any():
+        if above.any() and arr.max() > self.OUTLIER_FACTOR * limit:
             self._clipped = (int(above.sum()), limit, float(arr.max()))
             arr = arr[~above]
             n, limit, top = self._clipped

@@ -112,13 +112,15 @@ class ProjectionControls(QWidget):
         self.set_running(False)
 
     def values(self) -> dict[str, Any]:
-        """The request: ``count`` and the keyword arguments of ProjectionSettings."""
+        """The request: ``count`` and the keyword arguments of ProjectionSettings (no seed:
+        UMAP then uses every core)."""
         return {
             "count": self.count.value(),
             "method": self.method.currentText().lower(),
             "neighbours": self.neighbours.value(),
             "min_dist": round(self.min_dist.value(), 4),
             "metric": self.distance.currentText(),
+            "seed": None,  # UMAP on every core; a map need not repeat bit for bit
         }
 
     def set_limit(self, vocabulary: int) -> None:
