@@ -369,9 +369,17 @@ class ExplorerPage(QWidget):
             self.back_button.show()
             self._show_frame(len(maps) - 1)
             self._list_classes(classes)
+            known = set(tokens)
+            missing = [t for t in self.pinned_tokens if t not in known]
+            outside = (
+                f" Not in the snapshots (only the {len(tokens):,} most frequent words are kept "
+                f"each epoch): {html.escape(', '.join(missing[:10]))}."
+                if missing
+                else ""
+            )
             self.status.setText(
                 f"{len(tokens):,} most frequent words over {len(epochs)} epochs, each map "
-                "aligned onto the last; press Play."
+                f"aligned onto the last; press Play.{outside}"
             )
         elif kind == "no-frames":
             self.status.setText(

@@ -115,7 +115,7 @@ def test_hidden_classes_are_not_selected_and_the_list_filters(page: ExplorerPage
 
 
 def test_epochs_animate_aligned_frames_from_the_snapshots(page: ExplorerPage, qtbot: QtBot) -> None:
-    page.pin_tokens(["goal", "match"])
+    page.pin_tokens(["goal", "match", "qwertyuiop"])
     with qtbot.waitSignal(page.projection_tasks.sig_result, timeout=TIMEOUT):
         page.animate()
     assert page._frames is not None
@@ -127,6 +127,7 @@ def test_epochs_animate_aligned_frames_from_the_snapshots(page: ExplorerPage, qt
     assert page.player.label.text() == "epoch 1 of 3"
     pinned = {tokens[i] for i in page.map_plot.pinned}
     assert pinned == {"goal", "match"} & set(tokens)
+    assert "Not in the snapshots" in page.status.text() and "qwertyuiop" in page.status.text()
     with qtbot.waitSignal(page.player.sig_frame, timeout=TIMEOUT) as blocker:
         page.player.play_button.setChecked(True)
     assert blocker.args == [1]
