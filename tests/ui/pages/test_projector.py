@@ -136,7 +136,30 @@ def test_epochs_animate_aligned_frames_from_the_snapshots(page: ExplorerPage, qt
     assert page.map_plot.tokens == page.points and page.back_button.isHidden()
 
 
-def test_umap_settings_go_to_the_projection(page: ExplorerPage, qtbot: QtBot) -> None:
+def test_umap_settings_go_to_the_projection(
+    page: ExplorerPage, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's wiring: settings in, progress shown, Stop works. UMAP itself is the
+    engine test's (test_projection.py); here a stand-in reports as umap-learn does, so
+    the test does not wait for numba's first compilation (a minute in a fresh install)."""
+    import threading
+
+    from studio.engine.analysis import projection
+
+    seen: list[object] = []
+    release = threading.Event()
+
+    def fake_project(vectors, settings, progress, cancelled):  # type: ignore[no-untyped-def]
+        seen.append(settings)
+        progress(None, "nearest neighbours")
+        progress(0.5, "layout")
+        release.wait(30)
+        if cancelled():
+            raise projection.ProjectionCancelled("projection stopped")
+        progress(1.0, "layout")
+        return projection.pca_2d(vectors)[:, ::-1].copy()
+
+    monkeypatch.setattr(projection, "project", fake_project)
     c = page.controls
     c.method.setCurrentText("UMAP")
     assert c.neighbours.isEnabled() and c.min_dist.isEnabled()
@@ -151,14 +174,24 @@ def test_umap_settings_go_to_the_projection(page: ExplorerPage, qtbot: QtBot) ->
         "metric": "euclidean",
         "seed": None,  # unseeded: the layout on every core
     }
-    progress: list[object] = []
-    page.projection_tasks.sig_partial.connect(progress.append)
     before = page.map_plot.xy.copy()
-    with qtbot.waitSignal(page.projection_tasks.sig_result, timeout=120_000):
+    with qtbot.waitSignal(page.projection_tasks.sig_partial, timeout=TIMEOUT):
         page.project()
-        assert c.stop_button.isVisible() and not c.project_button.isEnabled()
+    assert c.stop_button.isVisible() and not c.project_button.isEnabled()
+    qtbot.waitUntil(lambda: c.progress.maximum() == 100 and c.progress.value() == 50)
+    assert c.phase.text() == "layout"
+    with qtbot.waitSignal(page.projection_tasks.sig_result, timeout=TIMEOUT):
+        release.set()
+    assert seen == [projection.ProjectionSettings("umap", 5, 0.3, "euclidean", None)]
     assert not c.stop_button.isVisible() and c.project_button.isEnabled()
-    assert any(isinstance(p, tuple) and p[1] == "layout" for p in progress)
-    assert page.map_plot.xy.shape == before.shape and not np.allclose(page.map_plot.xy, before)
+    np.testing.assert_allclose(page.map_plot.xy, before[:, ::-1])
+    # Stop while it runs: the map keeps what it had
+    release.clear()
+    with qtbot.waitSignal(page.projection_tasks.sig_partial, timeout=TIMEOUT):
+        page.project()
+    c.stop_button.click()
+    release.set()
+    assert "stopped" in page.status.text() and not c.stop_button.isVisible()
+    np.testing.assert_allclose(page.map_plot.xy, before[:, ::-1])
     c.method.setCurrentText("PCA")
     assert not c.neighbours.isEnabled()
