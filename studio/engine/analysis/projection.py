@@ -139,7 +139,9 @@ def _umap(
         raise StudioError("UMAP needs the 'umap-learn' package (pip install umap-learn)") from None
     if cancelled():
         raise ProjectionCancelled("projection stopped")
-    progress(None, "nearest neighbours")
+    # umap-learn's numba code is compiled in each process on its first map (about 40 s on
+    # 2 cores, measured); later maps of the session start at once
+    progress(None, "nearest neighbours (the first UMAP of a session compiles for ~40 s)")
     counter = _EpochCounter(progress, cancelled)
     reducer = umap.UMAP(
         n_components=2,

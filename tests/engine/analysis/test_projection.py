@@ -73,7 +73,8 @@ def test_umap_keeps_clusters_apart_reports_progress_and_can_be_stopped() -> None
     assert (labels[d.argmin(axis=1)] == labels).mean() > 0.95
     fractions = [f for f, phase in seen if phase == "layout" and f is not None]
     assert fractions and fractions == sorted(fractions) and fractions[-1] == 1.0
-    assert [p for f, p in seen if f is None][:2] == ["loading umap-learn", "nearest neighbours"]
+    phases = [p for f, p in seen if f is None][:2]
+    assert phases[0] == "loading umap-learn" and phases[1].startswith("nearest neighbours")
     calls = {"n": 0}
 
     def stop_after_a_few() -> bool:
