@@ -14,7 +14,7 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 import tomli_w
 import tomllib
@@ -340,30 +340,6 @@ SEED_PRESET: dict[str, dict[str, Any]] = {
 Embedding(10000, 128) -> GlobalAveragePooling1D -> Dense(128, relu) -> Dense(classes)."""
 
 
-#: The settings a preset decides (section, key): the Setup page's preset reads the name of
-#: the preset whose values these all equal, and "custom" once one differs.
-PRESET_KEYS: Final = (
-    ("tokenizer", "kind"), ("tokenizer", "vocab_size"), ("tokenizer", "ngram_buckets"),
-    ("tokenizer", "char_ngrams"), ("tokenizer", "char_buckets"), ("model", "embed_dim"),
-    ("model", "hidden"), ("model", "pooling"), ("model", "weighting"), ("train", "epochs"),
-    ("train", "batch_size"), ("train", "lr"), ("train", "optimizer"), ("train", "schedule"),
-)  # fmt: skip
-
-
-def matching_preset(config: StudioConfig) -> str:
-    """``"default"`` or ``"seed"`` when every :data:`PRESET_KEYS` setting of ``config``
-    equals that preset's, else ``"custom"``."""
-
-    def values(c: StudioConfig) -> tuple[Any, ...]:
-        return tuple(getattr(getattr(c, section), key) for section, key in PRESET_KEYS)
-
-    mine = values(config)
-    for name in ("default", "seed"):
-        if values(apply_preset(StudioConfig(), name)) == mine:
-            return name
-    return "custom"
-
-
 def apply_preset(config: StudioConfig, preset: str) -> StudioConfig:
     """Return ``config`` with the named preset's settings applied."""
     if preset == "seed":
@@ -495,7 +471,6 @@ def save_config(config: StudioConfig, path: str | Path) -> None:
 
 __all__ = [
     "CLASS_WEIGHT_MODES",
-    "PRESET_KEYS",
     "SEED_PRESET",
     "CharNgrams",
     "ClassWeights",
@@ -512,6 +487,5 @@ __all__ = [
     "dumps_config",
     "load_config",
     "load_config_text",
-    "matching_preset",
     "save_config",
 ]

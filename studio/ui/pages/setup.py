@@ -31,10 +31,10 @@ from studio.config import (
     config_to_dict,
     dumps_config,
     load_config,
-    matching_preset,
     save_config,
 )
 from studio.errors import ConfigError, StudioError
+from studio.presets import matching_preset
 from studio.ui.widgets.char_ngrams import CharNgramRange
 from studio.ui.widgets.device_picker import DevicePicker
 from studio.ui.widgets.memory_estimate import estimate, estimate_text
@@ -241,9 +241,7 @@ class SetupPage(QWidget):
             grid.setColumnStretch(column, 1)
         for box in (embedding, tokens, training, device):
             box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        grid.setAlignment(embedding, Qt.AlignmentFlag.AlignTop)
-        grid.setAlignment(tokens, Qt.AlignmentFlag.AlignTop)
-        grid.setAlignment(training, Qt.AlignmentFlag.AlignTop)
+            grid.setAlignment(box, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         layout.addStretch(1)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
+from studio.config import DataConfig, StudioConfig
 from studio.ui.pages.setup import SetupPage
+from tests.conftest import write_topics_csv
 
 
 @pytest.fixture
@@ -17,3 +20,17 @@ def setup_page(qtbot: QtBot) -> Iterator[SetupPage]:
     qtbot.addWidget(widget)
     yield widget
     widget.shutdown()
+
+
+@pytest.fixture(scope="session")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished 4-epoch run on 900 topic documents (words only), shared by the pages."""
+    from studio.engine import train_run
+
+    root = tmp_path_factory.mktemp("trained")
+    data = write_topics_csv(root / "topics.csv", n=900)
+    config = StudioConfig(data=DataConfig(path=str(data))).with_overrides(
+        train={"epochs": 4, "lr": 0.05}, tokenizer={"ngram_buckets": 0, "char_ngrams": (0, 0)}
+    )
+    result = train_run(config, runs_dir=root / "runs", cache_dir=root / "cache")
+    return Path(str(result.run_dir))

@@ -6,31 +6,15 @@ import threading
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PySide6.QtGui import QImage
 
-from studio.config import DataConfig, StudioConfig
 from studio.ui.main_window import MainWindow
 from studio.ui.pages.evaluation import EvaluationPage
 from studio.ui.pages.explorer import ExplorerPage
 from studio.ui.pages.playground import EMPTY_INPUT, PlaygroundPage
 from studio.ui.workers.tasks import TaskRunner
-from tests.conftest import write_topics_csv
 
 TIMEOUT = 60_000
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from studio.engine import train_run
-
-    root = tmp_path_factory.mktemp("trained")
-    data = write_topics_csv(root / "topics.csv", n=900)
-    config = StudioConfig(data=DataConfig(path=str(data))).with_overrides(
-        train={"epochs": 4, "lr": 0.05}, tokenizer={"ngram_buckets": 0, "char_ngrams": (0, 0)}
-    )
-    result = train_run(config, runs_dir=root / "runs", cache_dir=root / "cache")
-    return Path(str(result.run_dir))
 
 
 def test_task_runner_runs_off_the_gui_thread_and_the_newest_wins(qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -11,25 +11,10 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from studio.config import DataConfig, StudioConfig
 from studio.ui.pages.explorer import ExplorerPage
 from studio.ui.widgets.projector_plot import points_in_polygon
-from tests.conftest import write_topics_csv
 
 TIMEOUT = 60_000
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from studio.engine import train_run
-
-    root = tmp_path_factory.mktemp("projector")
-    data = write_topics_csv(root / "topics.csv", n=900)
-    config = StudioConfig(data=DataConfig(path=str(data))).with_overrides(
-        train={"epochs": 3, "lr": 0.05}, tokenizer={"ngram_buckets": 0, "char_ngrams": (0, 0)}
-    )
-    result = train_run(config, runs_dir=root / "runs", cache_dir=root / "cache")
-    return Path(str(result.run_dir))
 
 
 @pytest.fixture
@@ -120,11 +105,11 @@ def test_epochs_animate_aligned_frames_from_the_snapshots(page: ExplorerPage, qt
         page.animate()
     assert page._frames is not None
     epochs, maps, _classes, tokens = page._frames
-    assert epochs == [1, 2, 3] and len(maps) == 3
-    assert page.player.isEnabled() and page.player.label.text() == "epoch 3 of 3"
+    assert epochs == [1, 2, 3, 4] and len(maps) == 4
+    assert page.player.isEnabled() and page.player.label.text() == "epoch 4 of 4"
     page.player.slider.setValue(0)
     np.testing.assert_allclose(page.map_plot.xy, maps[0])
-    assert page.player.label.text() == "epoch 1 of 3"
+    assert page.player.label.text() == "epoch 1 of 4"
     pinned = {tokens[i] for i in page.map_plot.pinned}
     assert pinned == {"goal", "match"} & set(tokens)
     assert "Not in the snapshots" in page.status.text() and "qwertyuiop" in page.status.text()
