@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from studio.cli.label_issues import cmd_label_issues
 from studio.cli.train import cmd_train
 from studio.cli.tune import cmd_tune
 from studio.config import SAMPLE_DATA, DataConfig, StudioConfig, load_config
@@ -328,4 +329,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "devices": cmd_devices,
     "bench": cmd_bench,
     "export": cmd_export,
+    "label-issues": cmd_label_issues,
 }

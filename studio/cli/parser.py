@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from studio import __version__
+from studio.cli.label_issues import add_label_issues
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         add(sub)
     _add_export(sub)
     _add_tune(sub)
+    add_label_issues(sub)
     return p
 
 

@@ -53,7 +53,7 @@ def _budget(args: argparse.Namespace) -> Budget | None:
     return Budget(trials=args.trials, seconds=seconds)
 
 
-def _base_config(args: argparse.Namespace) -> StudioConfig:
+def base_config(args: argparse.Namespace) -> StudioConfig:
     """The config every trial starts from: --config (or the defaults), DATA, columns, seed."""
     config = load_config(args.config) if args.config else StudioConfig()
     data = {"path": args.data, "text_column": args.text_col, "label_column": args.label_col,
@@ -89,7 +89,7 @@ def _open_study(args: argparse.Namespace, budget: Budget | None) -> Path:
                 f"--resume: the study keeps its own data and settings; leave out {names}"
             )
         return resolve_study(args.resume, args.runs_dir)
-    base = _base_config(args)
+    base = base_config(args)
     settings = TuneSettings(
         objective=args.objective or "accuracy",
         seed=base.train.seed,

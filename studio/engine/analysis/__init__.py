@@ -1,8 +1,9 @@
 """Analysis: what a trained run does and how well.
 
-Owns loading a trained run, inference, evaluation reports, per-token explanations and
-the embedding explorer's neighbours and projections. Builds on ``engine.train`` (the
-model) and ``engine.data``; never on export.
+Owns loading a trained run, inference, evaluation reports, per-token explanations, the
+embedding explorer's neighbours and projections (:mod:`.projection`), and label issues
+found by cross-validation (:mod:`.label_issues`). Builds on ``engine.train`` (the model,
+and the fold models' training) and ``engine.data``; never on export.
 """
 
 from __future__ import annotations
