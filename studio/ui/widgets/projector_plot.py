@@ -163,7 +163,8 @@ class ProjectorPlot(PaletteAwareWidget):
             data=self.tokens,
             brush=[brushes[c] for c in self.classes],
         )
-        self.scatter.setPointsVisible(self.visible)
+        if not self.visible.all():  # new points start visible: skip a second pass over 100k
+            self.scatter.setPointsVisible(self.visible)
         self.selected = self.selected[self.selected < len(self.xy)]
         self.pinned = self.pinned[self.pinned < len(self.xy)]
         self._draw_marks()
