@@ -450,12 +450,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def show_shortcuts(self) -> None:
         """Help → Keyboard shortcuts: every shortcut, read from the actions and buttons."""
-        pages: dict[QWidget, str] = {}
-        for i in range(self.tabs.count()):
-            page = self.tabs.widget(i)
-            if page is not None:
-                pages[page] = self.tabs.tabText(i)
-        ShortcutsDialog(window_shortcuts(self, pages), self).exec()
+        ShortcutsDialog(window_shortcuts(self, self.tabs), self).exec()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.controller.is_running() or self.tune_page.is_running():

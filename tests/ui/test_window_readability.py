@@ -66,8 +66,7 @@ def test_size_splitters_and_last_tab_survive_a_restart(
 
 
 def test_help_lists_every_shortcut_and_pages_have_their_own(window: MainWindow) -> None:
-    pages = {window.tabs.widget(i): window.tabs.tabText(i) for i in range(window.tabs.count())}
-    rows = window_shortcuts(window, pages)
+    rows = window_shortcuts(window, window.tabs)
     keys = {r[0] for r in rows}
     actions = (window.open_action, window.train_action, window.stop_action, window.quit_action)
     for action in actions:  # (a standard key can be empty on the offscreen platform)

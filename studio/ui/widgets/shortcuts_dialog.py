@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -17,7 +18,7 @@ from PySide6.QtWidgets import (
 __all__ = ["ShortcutsDialog", "window_shortcuts"]
 
 
-def _page_of(widget: QWidget, pages: dict[QWidget, str]) -> str:
+def _page_of(widget: QWidget, pages: dict[QWidget | None, str]) -> str:
     w: QWidget | None = widget
     while w is not None:
         if w in pages:
@@ -26,8 +27,10 @@ def _page_of(widget: QWidget, pages: dict[QWidget, str]) -> str:
     return "everywhere"
 
 
-def window_shortcuts(window: QWidget, pages: dict[QWidget, str]) -> list[tuple[str, str, str]]:
-    """``(keys, what it does, where)`` for every action and button with a shortcut."""
+def window_shortcuts(window: QWidget, tabs: QTabWidget) -> list[tuple[str, str, str]]:
+    """``(keys, what it does, where)`` for every action and button with a shortcut; where
+    is the tab a button is on, or "everywhere"."""
+    pages = {tabs.widget(i): tabs.tabText(i) for i in range(tabs.count())}
     rows: list[tuple[str, str, str]] = []
     for action in window.findChildren(QAction):
         for key in action.shortcuts():
