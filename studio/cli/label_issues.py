@@ -37,13 +37,13 @@ def cmd_label_issues(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from studio.console import table
-    from studio.engine.analysis.label_issues import find_issues, out_of_fold
+    from studio.engine.analysis.label_issues import find_issues, main_file_config, out_of_fold
     from studio.engine.data.prepare import prepare_dataset
     from studio.engine.runs.layout import default_cache_dir
 
     if args.folds < 2:  # before preparing the data, which can take a while
         raise StudioError(f"--folds must be at least 2, got {args.folds}")
-    config = base_config(args)
+    config = main_file_config(base_config(args))
     err = Console(stderr=True)
     start = time.perf_counter()
     prepared = prepare_dataset(config.data, config.tokenizer, cache_dir=default_cache_dir())
@@ -58,7 +58,7 @@ def cmd_label_issues(args: argparse.Namespace) -> int:
         print(json.dumps({
             "data": config.data.path, "folds": args.folds, "documents": prepared.n_docs,
             "flagged": len(issues), "seconds": round(seconds, 2),
-            "issues": [i.__dict__ for i in issues],
+            "issues": [i.as_json() for i in issues],
         }))  # fmt: skip
         return 0
     rows = [

@@ -11,9 +11,11 @@ fold models live in a temporary folder and are removed afterwards.
 from __future__ import annotations
 
 import tempfile
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +29,14 @@ from studio.engine.train.events import Callback
 from studio.engine.train.session import train_run
 from studio.errors import StudioError
 
-__all__ = ["LabelIssue", "OutOfFold", "assign_folds", "find_issues", "out_of_fold"]
+__all__ = [
+    "LabelIssue",
+    "OutOfFold",
+    "assign_folds",
+    "find_issues",
+    "main_file_config",
+    "out_of_fold",
+]
 
 #: ``on_fold(k, folds)``: fold ``k`` (1-based) is about to train.
 FoldStart = Callable[[int, int], None]
@@ -49,9 +58,38 @@ class LabelIssue:
     doc: int
     line: int  # its line in the source file (as the readers number lines)
     text: str
-    given: str  # multi-label: the labels joined with ", "
-    suggested: str
+    given_labels: tuple[str, ...]  # one label, or a multi-label document's labels
+    suggested_labels: tuple[str, ...]  # the out-of-fold model's choice
     quality: float  # cleanlab's label quality score, 0 (surely wrong) to 1
+
+    @property
+    def given(self) -> str:
+        return ", ".join(self.given_labels)
+
+    @property
+    def suggested(self) -> str:
+        return ", ".join(self.suggested_labels)
+
+    def as_json(self) -> dict[str, object]:
+        """For ``--json`` and the review file: labels as text, and as lists when multi-label."""
+        return {
+            "doc": self.doc, "line": self.line, "text": self.text, "given": self.given,
+            "suggested": self.suggested, "quality": self.quality,
+            "given_labels": list(self.given_labels),
+            "suggested_labels": list(self.suggested_labels),
+        }  # fmt: skip
+
+
+def main_file_config(config: StudioConfig) -> StudioConfig:
+    """``config`` reading only ``data.path``: label issues point at lines of one file, so a
+    separate validation or test file is left out (the folds make their own splits)."""
+    data = config.data
+    if data.valid_path is None and data.test_path is None:
+        return config
+    share = data.valid_fraction or 0.1
+    return config.with_overrides(
+        data={"valid_path": None, "test_path": None, "valid_fraction": share}
+    )
 
 
 def _strata(prepared: PreparedDataset) -> np.ndarray:
@@ -130,29 +168,46 @@ def find_issues(oof: OutOfFold) -> list[LabelIssue]:
     p = oof.prepared
     names = p.label_names
     if p.multi_label:
-        from cleanlab.multilabel_classification.filter import find_label_issues
-        from cleanlab.multilabel_classification.rank import get_label_quality_scores
-
-        given = [list(np.flatnonzero(row)) for row in np.asarray(p.targets)]
-        flagged = find_label_issues(
-            labels=given, pred_probs=oof.probs, return_indices_ranked_by="self_confidence"
-        )
-        quality = get_label_quality_scores(given, oof.probs)
-        suggested = [", ".join(names[j] for j in np.flatnonzero(r >= 0.5)) for r in oof.probs]
-        given_text = [", ".join(names[j] for j in g) for g in given]
+        given: Any = [list(np.flatnonzero(row)) for row in np.asarray(p.targets)]
+        suggested = [_chosen(row, names) for row in oof.probs]
+        given_labels = [tuple(names[j] for j in g) for g in given]
     else:
-        from cleanlab.filter import find_label_issues
-        from cleanlab.rank import get_label_quality_scores
-
-        labels = np.asarray(p.targets, dtype=np.int64)
-        flagged = find_label_issues(
-            labels=labels, pred_probs=oof.probs, return_indices_ranked_by="self_confidence"
-        )
-        quality = get_label_quality_scores(labels, oof.probs)
-        suggested = [names[j] for j in oof.probs.argmax(axis=1)]
-        given_text = [names[j] for j in labels]
+        given = np.asarray(p.targets, dtype=np.int64)
+        suggested = [(names[j],) for j in oof.probs.argmax(axis=1)]
+        given_labels = [(names[j],) for j in given]
+    flagged, quality = _confident_learning(given, oof.probs, p.multi_label)
     return [
-        LabelIssue(int(i), int(p.lines[i]), p.text(int(i)), given_text[i], suggested[i],
+        LabelIssue(int(i), int(p.lines[i]), p.text(int(i)), given_labels[i], suggested[i],
                    float(quality[i]))
         for i in flagged
     ]  # fmt: skip
+
+
+def _confident_learning(
+    given: Any, probs: np.ndarray, multi_label: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """cleanlab's flagged documents (most likely wrong first) and quality scores. One
+    process (``n_jobs=1``: no pool forked from a process with threads, such as the window);
+    its warning that a tiny class may hide issues is dropped (the ranking stands)."""
+    if multi_label:
+        from cleanlab.multilabel_classification.filter import find_label_issues
+        from cleanlab.multilabel_classification.rank import get_label_quality_scores
+    else:
+        from cleanlab.filter import find_label_issues  # type: ignore[assignment]
+        from cleanlab.rank import get_label_quality_scores  # type: ignore[assignment]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="May not flag all label issues")
+        flagged = find_label_issues(
+            labels=given, pred_probs=probs, return_indices_ranked_by="self_confidence",
+            n_jobs=1,
+        )  # fmt: skip
+    return np.asarray(flagged), np.asarray(get_label_quality_scores(given, probs))
+
+
+def _chosen(probs: np.ndarray, names: Sequence[str]) -> tuple[str, ...]:
+    """A multi-label suggestion: every label at 0.5 or more, else the likeliest one (a
+    document keeps at least one label)."""
+    picked = np.flatnonzero(probs >= 0.5)
+    if len(picked) == 0:
+        picked = np.array([int(probs.argmax())])
+    return tuple(names[int(j)] for j in picked)

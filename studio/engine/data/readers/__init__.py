@@ -13,10 +13,12 @@ from pathlib import Path
 from studio.errors import DatasetError
 
 from ._columns import detect_columns
+from ._csv import iter_lines as csv_lines
 from ._csv import raise_field_limit, read_csv, sniff_delimiter, tsv_is_quoted
 from ._detect import FORMATS, detect_format, resolve_format
+from ._fasttext import PREFIX as FASTTEXT_PREFIX
 from ._fasttext import read_fasttext
-from ._folder import read_folder
+from ._folder import class_files, read_folder
 from ._jsonl import jsonl_cell, read_jsonl
 from ._parquet import parquet_cell, read_parquet
 from ._stream import CHUNK_CHARS, CHUNK_DOCS, STREAM_FORMATS, Chunk, iter_chunks
@@ -26,11 +28,14 @@ from ._types import RawDataset
 __all__ = [
     "CHUNK_CHARS",
     "CHUNK_DOCS",
+    "FASTTEXT_PREFIX",
     "FORMATS",
     "STREAM_FORMATS",
     "Chunk",
     "RawDataset",
+    "class_files",
     "codec_name",
+    "csv_lines",
     "detect_columns",
     "detect_format",
     "iter_chunks",

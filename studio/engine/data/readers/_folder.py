@@ -26,18 +26,16 @@ def _name(entry: Path) -> str:
     return entry.name
 
 
-def read_folder(path: Path, encoding: str | None) -> RawDataset:
-    """Read a folder: label = subfolder name, one document per ``.txt`` file inside it."""
+def class_files(path: Path) -> list[tuple[Path, list[Path]]]:
+    """The class subfolders of ``path`` (sorted by name) and the ``.txt`` files in each, in
+    the order :func:`read_folder` numbers the documents (from 1)."""
     classes = [entry for entry in _listdir(path) if entry.is_dir()]
     if not classes:
         raise DatasetError(
             "no class subfolders found (expected one subfolder of .txt files per class)",
             path=path,
         )
-    texts: list[str] = []
-    labels: list[tuple[str, ...]] = []
-    lines: list[int] = []
-    names: list[str] = []
+    found: list[tuple[Path, list[Path]]] = []
     for folder in classes:
         files = [
             entry
@@ -46,6 +44,17 @@ def read_folder(path: Path, encoding: str | None) -> RawDataset:
         ]
         if not files:
             raise DatasetError("class folder holds no .txt files", path=folder)
+        found.append((folder, files))
+    return found
+
+
+def read_folder(path: Path, encoding: str | None) -> RawDataset:
+    """Read a folder: label = subfolder name, one document per ``.txt`` file inside it."""
+    texts: list[str] = []
+    labels: list[tuple[str, ...]] = []
+    lines: list[int] = []
+    names: list[str] = []
+    for folder, files in class_files(path):
         label = (folder.name.strip(),)
         for file in files:
             texts.append(read_text(file, encoding))
