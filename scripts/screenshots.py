@@ -21,7 +21,10 @@ from PySide6.QtWidgets import QApplication
 from studio.ui.app import make_app
 from studio.ui.main_window import MainWindow
 
-PAGES = ["dataset", "setup", "training", "evaluation", "playground", "embeddings", "runs", "tune"]
+PAGES = [
+    "dataset", "setup", "training", "evaluation", "playground", "embeddings", "runs", "tune",
+    "label-issues",
+]  # fmt: skip
 
 
 def dark_palette() -> QPalette:
@@ -106,6 +109,26 @@ class Tour(QObject):
         path = self.out / f"{self.prefix}6-embeddings-epoch1.png"
         self.window.grab().save(str(path))
         print(path, flush=True)
+        page = self.window.label_issues_page
+        page.sig_running.connect(self._found)
+        self.window.tabs.setCurrentWidget(page)
+        page.find_issues()
+
+    @Slot(bool)
+    def _found(self, running: bool) -> None:
+        if not running:
+            QTimer.singleShot(1500, self._reviewed)  # the saved review is read back
+
+    @Slot()
+    def _reviewed(self) -> None:
+        page = self.window.label_issues_page
+        table = page.issues_table
+        for row, button in ((0, page.accept_button), (1, page.accept_button),
+                            (2, page.keep_button), (3, page.exclude_button)):  # fmt: skip
+            table.selectRow(row)
+            button.click()
+        table.selectRow(4)
+        self.grab(self.window.tabs.indexOf(page))
         self.window.close()
 
 

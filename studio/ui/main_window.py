@@ -11,7 +11,6 @@ from PySide6.QtCore import QSettings, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QTabWidget,
@@ -20,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio import __version__
-from studio.config import SAMPLE_DATASET, load_config_text
+from studio.config import SAMPLE_DATASET, StudioConfig, load_config_text
 from studio.errors import StudioError
 from studio.ui.menus import (
     ABOUT,
@@ -48,21 +47,23 @@ from studio.ui.menus import (
 from studio.ui.pages.dataset import DatasetPage
 from studio.ui.pages.evaluation import EvaluationPage
 from studio.ui.pages.explorer import ExplorerPage
+from studio.ui.pages.label_issues import LabelIssuesPage
 from studio.ui.pages.playground import PlaygroundPage
 from studio.ui.pages.runs import RunsPage
 from studio.ui.pages.setup import SetupPage
-from studio.ui.pages.training import TrainingPage, format_seconds
+from studio.ui.pages.training import TrainingPage
 from studio.ui.pages.tune import TunePage
 from studio.ui.widgets.banner import ErrorBanner
-from studio.ui.widgets.export_dialog import ask_export_target
+from studio.ui.widgets.export_dialog import RunExporter, ask_export_target
 from studio.ui.widgets.naming import name_after_attributes
 from studio.ui.widgets.recent_menu import RecentMenu
 from studio.ui.widgets.shortcuts_dialog import ShortcutsDialog, window_shortcuts
+from studio.ui.widgets.status_readout import TrainingReadout
 from studio.ui.widgets.tooltips import add_range_tips
 from studio.ui.widgets.window_state import restore_window, save_window
 from studio.ui.workers.device_selection import DeviceSelection
 from studio.ui.workers.payloads import EpochDone, RunEnded, RunFailed, RunFinished, StepsBatch
-from studio.ui.workers.tasks import TaskRunner
+from studio.ui.workers.review_tasks import RetrainRequest
 from studio.ui.workers.training import TrainingController
 
 RECENT_MENU = "Open &recent"
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self.explorer_page = ExplorerPage()
         self.runs_page = RunsPage()
         self.tune_page = TunePage()
+        self.label_issues_page = LabelIssuesPage()
         self.tabs = QTabWidget()
         self.tabs.addTab(self.dataset_page, "1 · Dataset")
         self.tabs.addTab(self.setup_page, "2 · Setup")
@@ -102,13 +104,15 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.explorer_page, "Embeddings")
         self.tabs.addTab(self.runs_page, "Runs")
         self.tabs.addTab(self.tune_page, "Tune")
-        self.export_tasks = TaskRunner("export_tasks", self)
-        self.export_tasks.sig_result.connect(self._on_exported)
-        self.export_tasks.sig_error.connect(self._on_export_failed)
+        self.tabs.addTab(self.label_issues_page, "Label issues")
+        self.exporter = RunExporter(self)
+        self.exporter.sig_exported.connect(self._on_exported)
+        self.exporter.sig_failed.connect(self._on_export_failed)
         self.playground_page.set_runs_dir(runs_dir)
         if runs_dir:
             self.runs_page.set_runs_dir(runs_dir)
         self.active_run: str | None = None
+        self._compare_with: str | None = None  # a run trained on its corrected labels ends
         self.banner = ErrorBanner()
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -118,7 +122,8 @@ class MainWindow(QMainWindow):
 
         self.controller = TrainingController(self)
         self._make_actions()
-        self._make_status_bar()
+        self.readout = TrainingReadout(self.statusBar())
+        self.statusBar().showMessage("Ready")
         self._connect()
         self._last_result: RunEnded | None = None
         self._evaluation_notice = False
@@ -144,7 +149,7 @@ class MainWindow(QMainWindow):
         self.quit_action = make_action(self, QUIT, self.close)
         self.about_action = make_action(self, ABOUT, self.about)
         self.shortcuts_action = make_action(self, SHORTCUTS, self.show_shortcuts)
-        for i in range(self.tabs.count()):  # Alt+1 .. Alt+8: the pages, in tab order
+        for i in range(self.tabs.count()):  # Alt+1 .. Alt+9: the pages, in tab order
             go = Command(f"page{i + 1}", self.tabs.tabText(i), "Show this page", f"Alt+{i + 1}")
             self.addAction(make_action(self, go, partial(self.tabs.setCurrentIndex, i)))
         self.export_action = make_action(self, export_command(), self.export_dialog)
@@ -166,14 +171,6 @@ class MainWindow(QMainWindow):
         self.recent_datasets = RecentMenu(recent_menu, self.settings)
         self.recent_datasets.sig_open.connect(self.open_path)
 
-    def _make_status_bar(self) -> None:
-        self.speed_label = QLabel()
-        self.time_label = QLabel()
-        self.gpu_label = QLabel()
-        for w in (self.gpu_label, self.speed_label, self.time_label):
-            self.statusBar().addPermanentWidget(w)
-        self.statusBar().showMessage("Ready")
-
     def _connect(self) -> None:
         self.dataset_page.sig_loaded.connect(self._on_dataset_loaded)
         self.dataset_page.sig_failed.connect(self._on_dataset_failed)
@@ -184,6 +181,9 @@ class MainWindow(QMainWindow):
         self.runs_page.sig_open_run.connect(self.open_run)
         self.tune_page.sig_start_requested.connect(self.start_tuning)
         self.tune_page.sig_running.connect(self._update_actions)
+        self.label_issues_page.sig_running.connect(self._update_actions)
+        self.label_issues_page.sig_retrain_requested.connect(self.retrain)
+        self.evaluation_page.sig_pair_selected.connect(self.label_issues_page.filter_pair)
         self.tabs.currentChanged.connect(self._on_tab)
 
     # -- dataset -----------------------------------------------------------------------
@@ -225,13 +225,13 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     # -- training ----------------------------------------------------------------------
+    def is_busy(self) -> bool:
+        """A model trains: a run, a study's trial or the label-issue finder's folds."""
+        jobs = (self.controller, self.tune_page, self.label_issues_page)
+        return any(job.is_running() for job in jobs)
+
     def can_train(self) -> bool:
-        return (
-            not self.controller.is_running()
-            and not self.tune_page.is_running()
-            and self.dataset_page.is_ready()
-            and self.setup_page.is_valid()
-        )
+        return not self.is_busy() and self.dataset_page.is_ready() and self.setup_page.is_valid()
 
     @Slot()
     def start_training(self) -> None:
@@ -242,9 +242,23 @@ class MainWindow(QMainWindow):
         except StudioError as exc:
             self.banner.show_error(str(exc))
             return
+        self.settings.setValue("lastSetup", self.setup_page.config_text())
+        self._compare_with = None
+        self._train(config)
+
+    @Slot(object)
+    def retrain(self, request: RetrainRequest) -> None:
+        """Train a reviewed run's setup on its corrected copy; the Runs page compares the
+        two runs when it ends."""
+        if self.is_busy():
+            self.statusBar().showMessage("A model is training: retrain when it ends", 5000)
+            return
+        self._compare_with = request.compare_with
+        self._train(request.config)
+
+    def _train(self, config: StudioConfig) -> None:
         self.banner.hide()
         selection = self.setup_page.device_selection()
-        self.settings.setValue("lastSetup", self.setup_page.config_text())
         self.settings.setValue("deviceSelection", selection.key())
         worker = self.controller.start(config, self.runs_dir, selection)
         page = self.training_page
@@ -306,25 +320,13 @@ class MainWindow(QMainWindow):
         self.sig_training_update.emit(u)
         if u.notice:
             self.statusBar().showMessage(u.notice, 15000)
-        if u.docs_per_second is not None:
-            self.speed_label.setText(f"{u.docs_per_second:,.0f} docs/s")
-            self.time_label.setText(
-                f"elapsed {format_seconds(u.elapsed or 0.0)} · ETA {format_seconds(u.eta or 0.0)}"
-            )
-        if u.gpu_memory is not None:
-            self.gpu_label.setText(f"GPU memory {u.gpu_memory / 2**20:,.0f} MiB")
+        self.readout.show(u)
 
     @Slot(object)
     def _on_epoch(self, e: EpochDone) -> None:
         """Evaluation and pinned neighbours follow the run at each epoch end."""
-        p = e.predictions
-        if p is not None:
-            from studio.engine.analysis.report import predictions_from_arrays
-
-            predictions = predictions_from_arrays(
-                p.probs, p.y_true, p.doc_ids, p.label_names, p.multi_label
-            )
-            self.evaluation_page.set_predictions(predictions, p.prepared.text, f"epoch {e.epoch}")
+        if e.predictions is not None:
+            self.evaluation_page.show_epoch(e.predictions, e.epoch)
         if e.run_dir:
             self.explorer_page.on_epoch_end(e.run_dir)
 
@@ -336,6 +338,7 @@ class MainWindow(QMainWindow):
         self.playground_page.refresh_runs()
         self.playground_page.select_run(run_dir)
         self.explorer_page.set_run(run_dir)
+        self.label_issues_page.set_run(run_dir)
         self.tabs.setCurrentWidget(self.evaluation_page)
 
     @Slot()
@@ -348,20 +351,12 @@ class MainWindow(QMainWindow):
             self.export_run(*target)
 
     def export_run(self, fmt: str, out: str) -> None:
-        run = self.active_run
-        if not run:
-            return
+        if self.active_run:
+            self.statusBar().showMessage(f"Exporting {fmt}…")
+            self.exporter.export(self.active_run, fmt, out)
 
-        def work() -> str:
-            from studio.engine.export import export_run
-
-            return str(export_run(run, fmt, out))
-
-        self.statusBar().showMessage(f"Exporting {fmt}…")
-        self.export_tasks.submit(work)
-
-    @Slot(object)
-    def _on_exported(self, path: object) -> None:
+    @Slot(str)
+    def _on_exported(self, path: str) -> None:
         self.statusBar().showMessage(f"Exported {path}", 10000)
 
     @Slot(str, str)
@@ -379,10 +374,15 @@ class MainWindow(QMainWindow):
                 self.active_run, project=self.tabs.currentWidget() is self.explorer_page
             )
             self.runs_page.refresh()
+            self.label_issues_page.set_run(self.active_run)
+            if self._compare_with:  # trained on corrected labels: beside the reviewed run
+                self.runs_page.select_when_listed([self._compare_with, self.active_run])
+                self.tabs.setCurrentWidget(self.runs_page)
             if result.epochs:
                 # the saved model: the best epoch's weights when early stopping restored them
                 self.evaluation_page.show_run(self.active_run)
                 self._evaluation_notice = False
+        self._compare_with = None
         self.statusBar().showMessage(f"Training {result.status.replace('_', ' ')}", 10000)
 
     @Slot(object)
@@ -453,7 +453,7 @@ class MainWindow(QMainWindow):
         ShortcutsDialog(window_shortcuts(self, self.tabs), self).exec()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.controller.is_running() or self.tune_page.is_running():
+        if self.is_busy():
             answer = QMessageBox.question(
                 self, "Training in progress",
                 "A model is training. Stop it and quit? The run folder keeps what was saved.",
@@ -473,10 +473,10 @@ class MainWindow(QMainWindow):
         self.dataset_page.shutdown()
         for page in (
             self.evaluation_page, self.playground_page, self.explorer_page, self.runs_page,
-            self.tune_page,
+            self.tune_page, self.label_issues_page,
         ):  # fmt: skip
             page.shutdown()
-        self.export_tasks.shutdown()
+        self.exporter.shutdown()
         self.setup_page.shutdown()
 
     @Slot(int)

@@ -207,7 +207,7 @@ def test_a_failed_export_says_export_failed(
 
     monkeypatch.setattr("studio.engine.export.export_run", refuse)
     window.active_run = str(tmp_path / "runs" / "some-run")
-    with qtbot.waitSignal(window.export_tasks.sig_error, timeout=30_000):
+    with qtbot.waitSignal(window.exporter.tasks.sig_error, timeout=30_000):
         window.export_run("onnx", str(tmp_path / "model.onnx"))
     text = window.banner.label.text()
     assert window.banner.isVisible()

@@ -21,6 +21,7 @@ import numpy as np
 
 from studio.config import StudioConfig
 from studio.engine.analysis.inference import load_run
+from studio.engine.analysis.label_review import LabelIssue
 from studio.engine.analysis.report import predict_split
 from studio.engine.data.dataset import PreparedDataset
 from studio.engine.data.split import stratified_split
@@ -49,35 +50,6 @@ class OutOfFold:
     probs: np.ndarray  # float32 [n_docs, n_labels]
     fold: np.ndarray  # int64 [n_docs]: the fold each document was held out in (0-based)
     prepared: PreparedDataset
-
-
-@dataclass(frozen=True)
-class LabelIssue:
-    """One document whose given label the out-of-fold model doubts."""
-
-    doc: int
-    line: int  # its line in the source file (as the readers number lines)
-    text: str
-    given_labels: tuple[str, ...]  # one label, or a multi-label document's labels
-    suggested_labels: tuple[str, ...]  # the out-of-fold model's choice
-    quality: float  # cleanlab's label quality score, 0 (surely wrong) to 1
-
-    @property
-    def given(self) -> str:
-        return ", ".join(self.given_labels)
-
-    @property
-    def suggested(self) -> str:
-        return ", ".join(self.suggested_labels)
-
-    def as_json(self) -> dict[str, object]:
-        """For ``--json`` and the review file: labels as text, and as lists when multi-label."""
-        return {
-            "doc": self.doc, "line": self.line, "text": self.text, "given": self.given,
-            "suggested": self.suggested, "quality": self.quality,
-            "given_labels": list(self.given_labels),
-            "suggested_labels": list(self.suggested_labels),
-        }  # fmt: skip
 
 
 def main_file_config(config: StudioConfig) -> StudioConfig:

@@ -1,6 +1,7 @@
 """A run's label review, kept beside the run in ``label-issues/``: what the finder flagged
 (``issues.json``) and what the user decided about each document (``decisions.json``,
-rewritten as each decision is made). The dataset itself is never written to.
+rewritten as each decision is made). The dataset itself is never written to. Reading and
+writing the review needs no torch (the window does it on its GUI thread).
 
 Decisions are keyed by the document's line in the dataset file (as the readers number
 them), so they stay right when the issues are found again on the same file. Both files
@@ -18,26 +19,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from studio.config import StudioConfig
-from studio.engine.analysis.label_issues import (
-    FoldStart,
-    LabelIssue,
-    find_issues,
-    main_file_config,
-    out_of_fold,
-)
 from studio.engine.atomic import write_text_atomic
-from studio.engine.train.control import TrainControl
-from studio.engine.train.events import Callback
 from studio.errors import StudioError
 
 if TYPE_CHECKING:
+    from studio.engine.analysis.label_issues import FoldStart
     from studio.engine.data.corrected import Corrected
+    from studio.engine.train.control import TrainControl
+    from studio.engine.train.events import Callback
 
 __all__ = [
     "ACTIONS",
     "REVIEW_DIR",
     "Action",
     "Findings",
+    "LabelIssue",
     "corrected_name",
     "corrections",
     "dataset_fingerprint",
@@ -52,6 +48,35 @@ REVIEW_DIR = "label-issues"
 Action = Literal["accept", "keep", "exclude"]
 ACTIONS: tuple[Action, ...] = ("accept", "keep", "exclude")
 _VERSION = 1
+
+
+@dataclass(frozen=True)
+class LabelIssue:
+    """One document whose given label the out-of-fold model doubts."""
+
+    doc: int
+    line: int  # its line in the source file (as the readers number lines)
+    text: str
+    given_labels: tuple[str, ...]  # one label, or a multi-label document's labels
+    suggested_labels: tuple[str, ...]  # the out-of-fold model's choice
+    quality: float  # cleanlab's label quality score, 0 (surely wrong) to 1
+
+    @property
+    def given(self) -> str:
+        return ", ".join(self.given_labels)
+
+    @property
+    def suggested(self) -> str:
+        return ", ".join(self.suggested_labels)
+
+    def as_json(self) -> dict[str, object]:
+        """For ``--json`` and the review file: labels as text, and as lists when multi-label."""
+        return {
+            "doc": self.doc, "line": self.line, "text": self.text, "given": self.given,
+            "suggested": self.suggested, "quality": self.quality,
+            "given_labels": list(self.given_labels),
+            "suggested_labels": list(self.suggested_labels),
+        }  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -118,6 +143,7 @@ def find_and_save(
     ``run_dir``; earlier decisions are kept when the dataset is unchanged, else dropped."""
     import time
 
+    from studio.engine.analysis.label_issues import find_issues, main_file_config, out_of_fold
     from studio.engine.data.prepare import prepare_dataset
     from studio.engine.runs.layout import default_cache_dir
 
@@ -233,6 +259,7 @@ def write_reviewed(
     config: StudioConfig, findings: Findings, decisions: Mapping[int, Action], out: str | Path
 ) -> Corrected:
     """The corrected copy of the reviewed dataset (refused when the file changed since)."""
+    from studio.engine.analysis.label_issues import main_file_config
     from studio.engine.data.corrected import write_corrected
 
     data = main_file_config(config).data

@@ -156,9 +156,26 @@ def _umap(
         force_approximation_algorithm=True,
         tqdm_kwds={"file": counter, "disable": False, "mininterval": 0.1, "ascii": True},
     )
-    xy = reducer.fit_transform(x.astype(np.float32))
+    try:
+        xy = reducer.fit_transform(x.astype(np.float32))
+    except ProjectionCancelled:
+        _release_tqdm_lock()
+        raise
     progress(1.0, "layout")
     return np.asarray(xy, dtype=np.float32)
+
+
+def _release_tqdm_lock() -> None:
+    """Free tqdm's process-wide lock if this thread still holds it. A stop raises from the
+    bar's file inside ``tqdm.refresh()``, which acquires that lock without a try/finally:
+    left held, every later bar in the process (the next UMAP map) would wait forever."""
+    from tqdm import tqdm
+
+    for inner in reversed(getattr(tqdm.get_lock(), "locks", [])):
+        semlock = getattr(inner, "_semlock", None)  # multiprocessing.RLock
+        mine = semlock._is_mine() if semlock is not None else inner._is_owned()
+        if mine:
+            inner.release()
 
 
 def procrustes(source: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -99,6 +99,8 @@ class EvaluationPage(QWidget):
 
     sig_cell_selected = Signal(int, int)
     """A confusion-matrix cell was clicked: (true label index, predicted label index)."""
+    sig_pair_selected = Signal(str, str)
+    """The same click by names: (true label, predicted label)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -174,6 +176,15 @@ class EvaluationPage(QWidget):
         compare waits for a saved run (:meth:`show_run`)."""
         self.baseline_view.clear_run()
         self._show_predictions(predictions, text_of, title)
+
+    def show_epoch(self, p: Any, epoch: int) -> None:
+        """Show a training epoch's ``EpochPredictions`` (validation split, model unsaved)."""
+        from studio.engine.analysis.report import predictions_from_arrays
+
+        predictions = predictions_from_arrays(
+            p.probs, p.y_true, p.doc_ids, p.label_names, p.multi_label
+        )
+        self.set_predictions(predictions, p.prepared.text, f"epoch {epoch}")
 
     def _show_predictions(
         self, predictions: Any, text_of: Callable[[int], str], title: str
@@ -291,6 +302,9 @@ class EvaluationPage(QWidget):
     @Slot(int, int)
     def _cell_clicked(self, true_index: int, pred_index: int) -> None:
         self.sig_cell_selected.emit(true_index, pred_index)
+        if self.report is not None:
+            names = [c.name for c in self.report.per_class]
+            self.sig_pair_selected.emit(names[true_index], names[pred_index])
         self.show_cell(true_index, pred_index)
 
     def show_cell(self, true_index: int, pred_index: int) -> None:

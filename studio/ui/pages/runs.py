@@ -53,6 +53,7 @@ from studio.ui.widgets.naming import name_after_attributes
 from studio.ui.widgets.palette import error_color
 from studio.ui.widgets.run_comparison import RunComparison
 from studio.ui.widgets.run_dialogs import ask_new_name, confirm, delete_question
+from studio.ui.workers.run_folders import delete_runs
 from studio.ui.workers.runs_watcher import RunsWatcher
 from studio.ui.workers.threads import WorkerThread
 
@@ -268,6 +269,11 @@ class RunsPage(QWidget):
         )
         self.runs_table.selectionModel().select(selection, flags)
 
+    def select_when_listed(self, paths: list[str | Path]) -> None:
+        """List the folder again, then select exactly ``paths`` (e.g. two runs to compare)."""
+        self.refresh()
+        self._pending_select = [str(path) for path in paths]
+
     def curve(self, path: str | Path) -> pg.PlotDataItem | None:
         """The plotted curve of a selected run (None when it is not plotted)."""
         return self.comparison.curve(str(path))
@@ -317,19 +323,11 @@ class RunsPage(QWidget):
         runs = self.selected_runs()
         if not runs:
             return
-        from studio.engine.runs.manage import delete_run, trash_available
+        from studio.engine.runs.manage import trash_available
 
         if not self._confirm(delete_question([run.name for run in runs], trash_available())):
             return
-        errors = []
-        deleted: set[str] = set()
-        for run in runs:
-            try:
-                delete_run(run.path, to_trash=True, runs_dir=self._runs_dir)
-            except StudioError as exc:
-                errors.append(str(exc))
-            else:
-                deleted.add(str(run.path))
+        deleted, errors = delete_runs([run.path for run in runs], self._runs_dir)
         self._show_error("\n".join(errors))
         if deleted:
             keep = [path for path in self._selected_paths() if path not in deleted]

@@ -16,15 +16,9 @@ from PySide6.QtWidgets import (
 
 from studio.ui.widgets.image_export import ask_and_save, save_widget_image
 from studio.ui.widgets.naming import name_after_attributes
+from studio.ui.widgets.status_readout import format_seconds
 from studio.ui.widgets.training_plots import TrainingPlots
 from studio.ui.workers.payloads import EpochDone, RunFailed, RunFinished, RunStarted, StepsBatch
-
-
-def format_seconds(s: float) -> str:
-    s = max(round(s), 0)
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
 
 
 class TrainingPage(QWidget):

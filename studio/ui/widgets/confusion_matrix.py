@@ -64,8 +64,12 @@ class ConfusionMatrix(PaletteAwareWidget):
 
     sig_cell_clicked = Signal(int, int)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, rows: str = "true label",
+        columns: str = "predicted label",
+    ) -> None:  # fmt: skip
         super().__init__(parent)
+        self._columns = columns
         self.normalize = QCheckBox("Row-normalised")
         self.normalize.setToolTip(
             "Colour each true class's row by shares (recall on the diagonal), so small "
@@ -77,8 +81,8 @@ class ConfusionMatrix(PaletteAwareWidget):
         self.plot = pg.PlotWidget(self)
         self.plot.setMenuEnabled(True)
         self.plot.invertY(True)
-        self.plot.setLabel("left", "true label")
-        self.plot.setLabel("bottom", "predicted label")
+        self.plot.setLabel("left", rows)
+        self.plot.setLabel("bottom", columns)
         # draw row names while they fill up to 95% of the axis (pyqtgraph's default stops
         # at a fraction of that, leaving most rows of a 58-class matrix unnamed)
         self.plot.getAxis("left").setStyle(textFillLimits=[(0, 0.95)])
@@ -157,7 +161,7 @@ class ConfusionMatrix(PaletteAwareWidget):
         axis.setTicks([left])
         metrics = QFontMetrics(self.plot.font())
         axis.setWidth(max(metrics.horizontalAdvance(text) for _, text in left) + 28)
-        self.plot.setLabel("bottom", "predicted label" + (" (#)" if n > NAMED_UP_TO else ""))
+        self.plot.setLabel("bottom", self._columns + (" (#)" if n > NAMED_UP_TO else ""))
         self._draw_cell_text(m)
         self.plot.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
 

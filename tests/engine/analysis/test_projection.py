@@ -3,6 +3,7 @@ alignment, and the per-epoch snapshots a run writes for the animation."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +84,23 @@ def test_umap_keeps_clusters_apart_reports_progress_and_can_be_stopped() -> None
 
     with pytest.raises(ProjectionCancelled):
         project(x, ProjectionSettings("umap", neighbours=10), None, stop_after_a_few)
+    # the stop leaves tqdm's process-wide lock free (tqdm's refresh() holds it without a
+    # try/finally around our file's write), so the next map, on any thread, does not hang
+    from tqdm import tqdm
+
+    locks = tqdm.get_lock().locks
+    got: list[bool] = []
+
+    def take_and_give_back() -> None:
+        got.extend(lk.acquire(timeout=5) for lk in locks)
+        for lk, taken in zip(reversed(locks), reversed(got), strict=True):
+            if taken:
+                lk.release()
+
+    probe = threading.Thread(target=take_and_give_back)
+    probe.start()
+    probe.join()
+    assert got == [True] * len(locks)
 
 
 def test_few_points_fall_back_to_pca() -> None:
