@@ -3,8 +3,8 @@
 The engine tells the study's progress through a :class:`~studio.engine.tune.events.TuneCallback`
 on the tuning thread; the bridge here turns each hook into one Qt signal carrying a frozen
 payload (a few signals per epoch: no throttling is needed). Stop goes through the engine's
-:class:`TrainControl` (thread-safe), never through Qt; the thread itself is a
-:class:`~studio.ui.workers.threads.WorkerThread`.
+:class:`TrainControl` (thread-safe), never through Qt; start, stop and shutdown are
+:class:`~studio.ui.workers.stoppable.StoppableJob`'s.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from studio.config import StudioConfig
 from studio.errors import StudioError
 from studio.ui.workers.payloads import RunFailed
-from studio.ui.workers.threads import WorkerThread
+from studio.ui.workers.stoppable import StoppableJob
 
 if TYPE_CHECKING:
     from studio.engine.train.control import TrainControl
@@ -217,57 +217,18 @@ class TuneWorker(QObject):
             raise
 
 
-class TuneController(QObject):
-    """Owns one tuning session: start, stop, and a clean shutdown."""
-
-    sig_running = Signal(bool)
-    """True when a session starts, False when its thread has finished."""
+class TuneController(StoppableJob[TuneWorker]):
+    """Owns one tuning session: start, stop (ends the running trial as stopped, and the
+    session with it), and a clean shutdown."""
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._run: WorkerThread[TuneWorker] | None = None
-        self._control: TrainControl | None = None
-        self.shutdown_timeout_ms = 5000
-        """How long :meth:`shutdown` waits for the running trial to stop."""
-
-    def is_running(self) -> bool:
-        return self._run is not None
+        super().__init__("tune_thread", parent)
 
     def start(self, request: TuneRequest) -> TuneWorker:
         """Start a session; connect to the returned worker's signals before control returns
         to the event loop (the study begins from there, so no signal is missed)."""
-        if self._run is not None:
-            raise RuntimeError("a study is already running")
-        from studio.engine.train.control import TrainControl  # torch-free module
-
-        control = self._control = TrainControl()
-        worker = TuneWorker(request, control)
-        run = WorkerThread(
-            worker, "tune_thread", self, entry=worker.run,
-            quit_on=(worker.sig_finished, worker.sig_failed), on_stop=control.request_stop,
-        )  # fmt: skip
-        run.sig_finished.connect(self._on_thread_finished)
-        self._run = run
-        run.start(deferred=True)
-        self.sig_running.emit(True)
-        return worker
-
-    @Slot()
-    def stop(self) -> None:
-        """End the running trial as stopped, and the session with it."""
-        if self._control is not None:
-            self._control.request_stop()
-
-    def shutdown(self, timeout_ms: int | None = None) -> bool:
-        """Stop the session and wait for its thread; True when none is left."""
-        if self._run is None:
-            return True
-        return self._run.shutdown(self.shutdown_timeout_ms if timeout_ms is None else timeout_ms)
-
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        if self._run is None:
-            return
-        self._run = None
-        self._control = None
-        self.sig_running.emit(False)
+        return self._start_worker(
+            lambda control: TuneWorker(request, control),
+            lambda w: w.run,
+            lambda w: (w.sig_finished, w.sig_failed),
+        )
