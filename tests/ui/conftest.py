@@ -12,13 +12,20 @@ from studio.ui.main_window import MainWindow
 from tests.conftest import write_topics_csv
 
 
-@pytest.fixture
-def window(qtbot, tmp_path: Path) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+def make_window(qtbot, tmp_path: Path) -> MainWindow:  # type: ignore[no-untyped-def]
+    """A shown window whose settings and runs live in ``tmp_path`` (a second one made
+    with the same ``tmp_path`` is the same user opening the app again)."""
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     win = MainWindow(settings=settings, runs_dir=str(tmp_path / "runs"))
     qtbot.addWidget(win)
     win.resize(1200, 800)
     win.show()
+    return win
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    win = make_window(qtbot, tmp_path)
     yield win
     win.shutdown()
 

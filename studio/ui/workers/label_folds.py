@@ -3,9 +3,8 @@ ranking, saved beside the run (``studio.engine.analysis.label_review.find_and_sa
 
 The engine's hooks run on that thread; the bridge here turns them into signals carrying
 frozen payloads: one when a fold starts, one per epoch (the per-fold curves), and the
-overall progress at most ten times a second (throttled here, at the source). Stop goes
-through the engine's :class:`TrainControl`; the thread is a
-:class:`~studio.ui.workers.threads.WorkerThread`.
+overall progress at most ten times a second (throttled here, at the source). Start, stop
+and shutdown are :class:`~studio.ui.workers.stoppable.StoppableJob`'s.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from studio.config import StudioConfig
 from studio.errors import StudioError
 from studio.ui.workers.payloads import RunFailed
-from studio.ui.workers.threads import WorkerThread
+from studio.ui.workers.stoppable import StoppableJob
 
 if TYPE_CHECKING:
     from studio.engine.train.control import TrainControl
@@ -115,52 +114,17 @@ class FoldsWorker(QObject):
             self.sig_failed.emit(RunFailed(message, traceback.format_exc()))
 
 
-class FoldsController(QObject):
+class FoldsController(StoppableJob[FoldsWorker]):
     """Owns one finder run at a time: start, stop, and a clean shutdown."""
 
-    sig_running = Signal(bool)
-    """True when a run starts, False when its thread has finished."""
-
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._run: WorkerThread[FoldsWorker] | None = None
-        self._control: TrainControl | None = None
-
-    def is_running(self) -> bool:
-        return self._run is not None
+        super().__init__("label_folds_thread", parent)
 
     def start(self, request: FoldsRequest) -> FoldsWorker:
         """Start; connect to the returned worker before control returns to the event loop
         (the work begins from there, so no signal is missed)."""
-        if self._run is not None:
-            raise RuntimeError("the label-issue finder is already running")
-        from studio.engine.train.control import TrainControl  # torch-free module
-
-        control = self._control = TrainControl()
-        worker = FoldsWorker(request, control)
-        run = WorkerThread(
-            worker, "label_folds_thread", self, entry=worker.run,
-            quit_on=(worker.sig_finished, worker.sig_failed), on_stop=control.request_stop,
-        )  # fmt: skip
-        run.sig_finished.connect(self._on_thread_finished)
-        self._run = run
-        run.start(deferred=True)
-        self.sig_running.emit(True)
-        return worker
-
-    @Slot()
-    def stop(self) -> None:
-        if self._control is not None:
-            self._control.request_stop()
-
-    def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Stop and wait for the thread; True when none is left."""
-        return True if self._run is None else self._run.shutdown(timeout_ms)
-
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        if self._run is None:
-            return
-        self._run = None
-        self._control = None
-        self.sig_running.emit(False)
+        return self._start_worker(
+            lambda control: FoldsWorker(request, control),
+            lambda w: w.run,
+            lambda w: (w.sig_finished, w.sig_failed),
+        )

@@ -8,11 +8,9 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
 from studio.config import DataConfig, StudioConfig, load_config
@@ -20,6 +18,7 @@ from studio.engine.data.readers import read_dataset
 from studio.ui.main_window import MainWindow
 from studio.ui.pages.label_issues import LabelIssuesPage
 from tests.engine.analysis.test_label_issues import FAST, _noisy_copy
+from tests.ui.conftest import make_window
 
 
 @pytest.fixture(autouse=True)
@@ -49,22 +48,6 @@ def run(noisy_run: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(noisy_run, tmp_path / "runs" / noisy_run.name))
 
 
-def _window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(settings=settings, runs_dir=str(tmp_path / "runs"))
-    qtbot.addWidget(win)
-    win.resize(1300, 850)
-    win.show()
-    return win
-
-
-@pytest.fixture
-def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
-    win = _window(qtbot, tmp_path)
-    yield win
-    win.shutdown()
-
-
 def _find(qtbot: QtBot, page: LabelIssuesPage, folds: int = 3) -> None:
     qtbot.waitUntil(page.find_button.isEnabled, timeout=30_000)
     page.folds.setValue(folds)
@@ -78,7 +61,7 @@ def _digest(path: str) -> str:
 
 
 def test_decisions_survive_closing_the_window(qtbot: QtBot, tmp_path: Path, run: Path) -> None:
-    win = _window(qtbot, tmp_path)
+    win = make_window(qtbot, tmp_path)
     win.open_run(str(run))
     page = win.label_issues_page
     _find(qtbot, page)
@@ -102,7 +85,7 @@ def test_decisions_survive_closing_the_window(qtbot: QtBot, tmp_path: Path, run:
     assert {int(k): v for k, v in saved["decisions"].items()} == decided
     win.close()
 
-    again = _window(qtbot, tmp_path)
+    again = make_window(qtbot, tmp_path)
     again.open_run(str(run))
     reopened = again.label_issues_page
     qtbot.waitUntil(lambda: reopened.model.rowCount() == flagged, timeout=30_000)
