@@ -157,12 +157,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from studio.engine.runs.layout import default_runs_dir, list_runs
+    from studio.engine.runs.layout import default_runs_dir
+    from studio.engine.runs.listing import list_runs, resume_hint
 
     runs_dir = Path(args.runs_dir) if args.runs_dir else default_runs_dir()
     runs = list_runs(runs_dir)
     if args.json:
-        print(json.dumps([{**r.__dict__, "path": str(r.path)} for r in runs]))
+        listed = [{**r.__dict__, "path": str(r.path), "resume": resume_hint(r)} for r in runs]
+        print(json.dumps(listed))
         return 0
     from rich.console import Console
 
@@ -178,7 +180,11 @@ def cmd_runs(args: argparse.Namespace) -> int:
         for r in runs
     ]  # fmt: skip
     cols = ["run", "status", "started", "dataset", "vocab", "dim", "batch", "epochs", "val acc"]
-    Console().print(table(f"{len(runs)} runs in {runs_dir}", cols, rows))
+    console = Console()
+    console.print(table(f"{len(runs)} runs in {runs_dir}", cols, rows))
+    for r in runs:
+        if r.status == "killed":  # died without a word: say how to go on
+            console.print(f"{r.name}: its process died; {resume_hint(r)}", markup=False)
     return 0
 
 

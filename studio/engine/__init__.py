@@ -33,7 +33,7 @@ _EXPORTS = {
     "read_dataset": "data.readers",
     "RunInfo": "runs.layout",
     "default_runs_dir": "runs.layout",
-    "list_runs": "runs.layout",
+    "list_runs": "runs.listing",
     "train_run": "train.session",
     "fit": "train.loop",
 }
@@ -77,7 +77,8 @@ if TYPE_CHECKING:
     from studio.engine.analysis.inference import LoadedRun, evaluate_run, load_run
     from studio.engine.data.prepare import PreparedDataset, prepare_dataset
     from studio.engine.data.readers import RawDataset, read_dataset
-    from studio.engine.runs.layout import RunInfo, default_runs_dir, list_runs
+    from studio.engine.runs.layout import RunInfo, default_runs_dir
+    from studio.engine.runs.listing import list_runs
     from studio.engine.train.context import FitContext
     from studio.engine.train.control import TrainControl
     from studio.engine.train.devices import DeviceInfo, list_devices, resolve_device

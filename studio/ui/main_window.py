@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QFileDialog,
     QMainWindow,
     QMessageBox,
     QTabWidget,
@@ -18,12 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio import __version__
-from studio.config import SAMPLE_DATASET, StudioConfig, load_config_text
+from studio.config import SAMPLE_DATASET, StudioConfig, load_config, load_config_text
 from studio.errors import StudioError
 from studio.ui.menus import (
     ABOUT,
-    ABOUT_TEXT,
     DATASET_FILTER,
     LOAD,
     OPEN,
@@ -43,6 +39,7 @@ from studio.ui.menus import (
     export_command,
     icon,
     make_action,
+    show_about,
 )
 from studio.ui.pages.dataset import DatasetPage
 from studio.ui.pages.evaluation import EvaluationPage
@@ -56,6 +53,7 @@ from studio.ui.pages.tune import TunePage
 from studio.ui.widgets.banner import ErrorBanner
 from studio.ui.widgets.export_dialog import RunExporter, ask_export_target
 from studio.ui.widgets.naming import name_after_attributes
+from studio.ui.widgets.open_dialogs import ask_dataset_file, ask_dataset_folder
 from studio.ui.widgets.recent_menu import RecentMenu
 from studio.ui.widgets.shortcuts_dialog import ShortcutsDialog, window_shortcuts
 from studio.ui.widgets.status_readout import TrainingReadout
@@ -105,15 +103,15 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.runs_page, "Runs")
         self.tabs.addTab(self.tune_page, "Tune")
         self.tabs.addTab(self.label_issues_page, "Label issues")
-        self.exporter = RunExporter(self)
-        self.exporter.sig_exported.connect(self._on_exported)
-        self.exporter.sig_failed.connect(self._on_export_failed)
         self.playground_page.set_runs_dir(runs_dir)
         if runs_dir:
             self.runs_page.set_runs_dir(runs_dir)
         self.active_run: str | None = None
         self._compare_with: str | None = None  # a run trained on its corrected labels ends
         self.banner = ErrorBanner()
+        self.exporter = RunExporter(self)
+        self.exporter.sig_exported.connect(self._on_exported)
+        self.exporter.sig_failed.connect(partial(self.banner.show_error, title="Export failed"))
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(self.banner)
@@ -147,7 +145,7 @@ class MainWindow(QMainWindow):
         self.save_action = make_action(self, SAVE, self.setup_page.save_dialog)
         self.load_action = make_action(self, LOAD, self.setup_page.load_dialog)
         self.quit_action = make_action(self, QUIT, self.close)
-        self.about_action = make_action(self, ABOUT, self.about)
+        self.about_action = make_action(self, ABOUT, partial(show_about, self))
         self.shortcuts_action = make_action(self, SHORTCUTS, self.show_shortcuts)
         for i in range(self.tabs.count()):  # Alt+1 .. Alt+9: the pages, in tab order
             go = Command(f"page{i + 1}", self.tabs.tabText(i), "Show this page", f"Alt+{i + 1}")
@@ -179,6 +177,7 @@ class MainWindow(QMainWindow):
         self.setup_page.sig_vocab_size.connect(self.dataset_page.set_vocab_size)
         self.controller.sig_running.connect(self._on_running)
         self.runs_page.sig_open_run.connect(self.open_run)
+        self.runs_page.sig_resume_run.connect(self.resume_run)
         self.tune_page.sig_start_requested.connect(self.start_tuning)
         self.tune_page.sig_running.connect(self._update_actions)
         self.label_issues_page.sig_running.connect(self._update_actions)
@@ -195,18 +194,13 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_dialog(self) -> None:
-        last = self.settings.value("lastDataset", str(SAMPLE_DATASET))
-        start = str(Path(str(last)).parent)
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open dataset", start, DATASET_FILTER,
-        )  # fmt: skip
-        if path:
+        last = str(self.settings.value("lastDataset", str(SAMPLE_DATASET)))
+        if path := ask_dataset_file(self, last, DATASET_FILTER):
             self.open_path(path)
 
     @Slot()
     def open_folder_dialog(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open a folder of class subfolders")
-        if path:
+        if path := ask_dataset_folder(self):
             self.open_path(path)
 
     @Slot(str)
@@ -248,19 +242,34 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def retrain(self, request: RetrainRequest) -> None:
-        """Train a reviewed run's setup on its corrected copy; the Runs page compares the
-        two runs when it ends."""
+        """Train a reviewed run's setup on its corrected copy; then compare the two runs."""
         if self.is_busy():
             self.statusBar().showMessage("A model is training: retrain when it ends", 5000)
             return
         self._compare_with = request.compare_with
         self._train(request.config)
 
-    def _train(self, config: StudioConfig) -> None:
+    @Slot(str)
+    def resume_run(self, run_dir: str) -> None:
+        """Continue a killed or stopped run in its own folder from its last checkpoint."""
+        if self.is_busy():
+            self.statusBar().showMessage("A model is training: resume when it ends", 5000)
+            return
+        try:
+            config = load_config(Path(run_dir) / "config.toml")
+        except StudioError as exc:
+            self.banner.show_error(str(exc))
+            return
+        self._compare_with = None
+        self._train(config, resume_dir=run_dir)
+
+    def _train(self, config: StudioConfig, resume_dir: str | None = None) -> None:
         self.banner.hide()
         selection = self.setup_page.device_selection()
         self.settings.setValue("deviceSelection", selection.key())
-        worker = self.controller.start(config, self.runs_dir, selection)
+        if resume_dir is not None:  # a run resumes in one process, on its own device
+            selection = DeviceSelection(config.device.device)
+        worker = self.controller.start(config, self.runs_dir, selection, resume_dir)
         page = self.training_page
         page.on_launching(selection.describe(), selection.nproc)
         if selection.distributed:
@@ -359,10 +368,6 @@ class MainWindow(QMainWindow):
     def _on_exported(self, path: str) -> None:
         self.statusBar().showMessage(f"Exported {path}", 10000)
 
-    @Slot(str, str)
-    def _on_export_failed(self, message: str, details: str) -> None:
-        self.banner.show_error(message, details, title="Export failed")
-
     @Slot(object)
     def _on_finished(self, result: RunFinished) -> None:
         self._last_result = result
@@ -428,10 +433,8 @@ class MainWindow(QMainWindow):
 
     def load_initial(self, path: str | None = None) -> None:
         """The dataset to show first: ``path``, the last one used, or the bundled sample."""
-        last = self.settings.value("lastDataset", "")
-        known = str(last) if last and Path(str(last)).exists() else str(SAMPLE_DATASET)
-        candidate = path or known
-        self.open_path(candidate)
+        last = str(self.settings.value("lastDataset", ""))
+        self.open_path(path or (last if last and Path(last).exists() else str(SAMPLE_DATASET)))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls() and not self.controller.is_running():
@@ -442,10 +445,6 @@ class MainWindow(QMainWindow):
         if urls:
             self.open_path(urls[0].toLocalFile())
             event.acceptProposedAction()
-
-    @Slot()
-    def about(self) -> None:
-        QMessageBox.about(self, "About Embedding Studio", ABOUT_TEXT.format(__version__))
 
     @Slot()
     def show_shortcuts(self) -> None:
@@ -482,15 +481,13 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _on_tab(self, index: int) -> None:
         """A page that shows stored data brings it up to date when it becomes current."""
-        shown: dict[QWidget, Callable[[], None]] = {
-            self.explorer_page: self.explorer_page.ensure_projection,
-            self.playground_page: self.playground_page.ensure_runs_listed,
-            self.runs_page: self.runs_page.refresh,
-        }
         page = self.tabs.widget(index)
-        on_shown = shown.get(page) if page is not None else None
-        if on_shown is not None:
-            on_shown()
+        if page is self.explorer_page:
+            self.explorer_page.ensure_projection()
+        elif page is self.playground_page:
+            self.playground_page.ensure_runs_listed()
+        elif page is self.runs_page:
+            self.runs_page.refresh()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

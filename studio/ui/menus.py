@@ -13,7 +13,7 @@ from typing import Final, TypeAlias
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu, QMenuBar, QToolBar
+from PySide6.QtWidgets import QMainWindow, QMenu, QMenuBar, QMessageBox, QToolBar, QWidget
 
 __all__ = [
     "ABOUT",
@@ -156,3 +156,10 @@ ABOUT_TEXT = (
     "CPU, CUDA or MPS, and watch them learn.</p><p>The same engine runs headless as "
     "<code>studio</code> on the command line.</p>"
 )
+
+
+def show_about(parent: QWidget) -> None:
+    """Help → About: the version and what the studio is."""
+    from studio import __version__
+
+    QMessageBox.about(parent, "About Embedding Studio", ABOUT_TEXT.format(__version__))

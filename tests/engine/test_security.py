@@ -32,7 +32,8 @@ from studio.config import DataConfig, StudioConfig
 from studio.engine.analysis.inference import evaluate_run, load_run
 from studio.engine.export import export_run
 from studio.engine.runs.checkpoint import load_weights
-from studio.engine.runs.layout import create_run_dir, list_runs
+from studio.engine.runs.layout import create_run_dir
+from studio.engine.runs.listing import list_runs
 from studio.engine.runs.manage import check_run_name, delete_run, rename_run
 from studio.engine.runs.paths import ensure_inside
 from studio.engine.train.session import train_run

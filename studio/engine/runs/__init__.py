@@ -1,11 +1,12 @@
 """Run folders: where a run lives and what can be done with it afterwards.
 
 Owns the runs directory's layout (``run.json`` and its settings keys, ``metrics.jsonl``,
-checkpoints, the ``STOP`` file) and listing (:mod:`.layout`), model weight files
-(:mod:`.checkpoint`), writes kept inside the runs folder (:mod:`.paths`), live status and
-process liveness (:mod:`.status`), rename and delete (:mod:`.manage`), watching runs as they
-are written (:mod:`.tail`) and comparing runs (:mod:`.compare`). Knows nothing of training
-itself: imports nothing from the other engine groups.
+checkpoints, the ``STOP`` file; :mod:`.layout`), the one listing of runs for the CLI and
+the window (:mod:`.listing`), model weight files (:mod:`.checkpoint`), writes kept inside
+the runs folder (:mod:`.paths`), live status and process liveness (:mod:`.status`), rename
+and delete (:mod:`.manage`), watching runs as they are written (:mod:`.tail`) and comparing
+runs (:mod:`.compare`). Knows nothing of training itself: imports nothing from the other
+engine groups.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ _EXPORTS = {
     "RunInfo": "layout",
     "default_cache_dir": "layout",
     "default_runs_dir": "layout",
-    "list_runs": "layout",
+    "list_runs": "listing",
+    "resume_hint": "listing",
     "MetricsTail": "tail",
     "runs_signature": "tail",
     "pid_alive": "status",
@@ -42,6 +44,7 @@ __all__ = [
     "list_runs",
     "pid_alive",
     "rename_run",
+    "resume_hint",
     "run_status",
     "runs_signature",
     "settings_table",
@@ -55,8 +58,8 @@ if TYPE_CHECKING:
         RunInfo,
         default_cache_dir,
         default_runs_dir,
-        list_runs,
     )
+    from studio.engine.runs.listing import list_runs, resume_hint
     from studio.engine.runs.manage import delete_run, rename_run
     from studio.engine.runs.status import pid_alive, run_status
     from studio.engine.runs.tail import MetricsTail, runs_signature

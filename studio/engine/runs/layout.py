@@ -151,7 +151,7 @@ def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class RunInfo:
-    """One row of ``studio runs``."""
+    """One row of ``studio runs`` and of the Runs page (:mod:`.listing` makes them)."""
 
     path: Path
     name: str
@@ -162,33 +162,5 @@ class RunInfo:
     val_accuracy: float | None
     val_macro_f1: float | None
     settings: dict[str, Any]
-
-
-def list_runs(runs_dir: Path) -> list[RunInfo]:
-    """Every run folder in ``runs_dir``, newest first; unreadable ones are skipped."""
-    if not runs_dir.is_dir():
-        return []
-    runs = []
-    for folder in runs_dir.iterdir():
-        meta_path = folder / RUN_FILE
-        if not meta_path.is_file():
-            continue
-        try:
-            meta = read_json(meta_path)
-        except RunError:
-            continue
-        summary = meta.get("summary") or {}
-        runs.append(
-            RunInfo(
-                path=folder,
-                name=folder.name,
-                status=str(meta.get("status", "unknown")),
-                started=str(meta.get("started", "")),
-                dataset=str(meta.get("dataset", "")),
-                epochs=int(summary.get("epochs", 0) or 0),
-                val_accuracy=summary.get("val_accuracy"),
-                val_macro_f1=summary.get("val_macro_f1"),
-                settings=dict(meta.get("settings") or {}),
-            )
-        )
-    return sorted(runs, key=lambda r: (r.started, r.name), reverse=True)
+    nproc: int = 1  # processes that trained it (a distributed run's world size)
+    host: str = ""  # the machine that trained it

@@ -2,10 +2,11 @@
 
 ``run.json`` says ``"running"`` while a run trains and records the trainer's ``pid`` and
 ``host``. A run whose process died without saying so (killed, power cut) still says
-``"running"``; :func:`run_status` reports it as ``"stopped"`` when that pid is not alive on
-this machine. When ``run.json`` names another ``host``, its pid cannot be checked from here
-and the stored status is trusted. Liveness is asked of psutil, so it works alike on Linux,
-macOS and Windows (where ``os.kill(pid, 0)`` would terminate the process).
+``"running"``; :func:`run_status` reports it as ``"killed"`` when that pid is not alive on
+this machine (a run the user stopped says ``"stopped"`` itself). When ``run.json`` names
+another ``host``, its pid cannot be checked from here and the stored status is trusted.
+Liveness is asked of psutil, so it works alike on Linux, macOS and Windows (where
+``os.kill(pid, 0)`` would terminate the process).
 """
 
 from __future__ import annotations
@@ -39,14 +40,14 @@ def pid_alive(pid: object) -> bool:
 
 
 def status_of(meta: dict[str, Any]) -> str:
-    """The live status of a parsed ``run.json``: a dead ``"running"`` run is ``"stopped"``."""
+    """The live status of a parsed ``run.json``: a dead ``"running"`` run is ``"killed"``."""
     status = str(meta.get("status", "unknown"))
     if status != "running":
         return status
     host = meta.get("host")
     if isinstance(host, str) and host and host != socket.gethostname():
         return status  # another machine's pid: nothing to check from here
-    return "running" if pid_alive(meta.get("pid")) else "stopped"
+    return "running" if pid_alive(meta.get("pid")) else "killed"
 
 
 def read_run_meta(run_dir: Path) -> dict[str, Any]:
@@ -60,7 +61,7 @@ def read_run_meta(run_dir: Path) -> dict[str, Any]:
 def run_status(run_dir: str | Path) -> str:
     """``"running"`` only if ``run.json`` says so and its process is alive on this machine.
 
-    A dead ``"running"`` run is ``"stopped"``; any other status is returned as stored.
+    A dead ``"running"`` run is ``"killed"``; any other status is returned as stored.
     Raises RunError when ``run.json`` is missing or unreadable.
     """
     return status_of(read_run_meta(Path(run_dir)))

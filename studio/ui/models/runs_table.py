@@ -118,6 +118,9 @@ class RunsTableModel(QAbstractTableModel):
                 return run.dataset or None
             if column == self.EPOCHS and run.epochs:
                 return f"{run.epochs} epochs completed"
+            if column == self.STATUS and run.status == "killed":
+                done = f"after epoch {run.epochs}" if run.epochs else "before its first epoch"
+                return f"Its process died {done}; Resume continues it from its last checkpoint"
             if column == self.ACCURACY and run.val_macro_f1 is not None:
                 return f"validation macro F1 {run.val_macro_f1:.4f}"
             return None
@@ -132,6 +135,9 @@ class RunsTableModel(QAbstractTableModel):
             return run.started.replace("T", " ")[:16]
         if column == self.DATASET:
             return Path(run.dataset).name if run.dataset else "–"
+        planned = run.settings.get("epochs")
+        if column == self.EPOCHS and isinstance(planned, int) and run.epochs != planned:
+            return f"{run.epochs} / {planned}"  # completed of planned: early stop, a crash
         if column in self._SETTING:
             value = run.settings.get(self._SETTING[column])
             return (

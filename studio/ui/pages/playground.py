@@ -171,7 +171,8 @@ class PlaygroundPage(QWidget):
         """Fill the model list with the finished runs of the runs directory."""
         from pathlib import Path
 
-        from studio.engine.runs.layout import default_runs_dir, list_runs
+        from studio.engine.runs.layout import default_runs_dir
+        from studio.engine.runs.listing import list_runs
 
         current = self.current_run()
         runs = list_runs(Path(self.runs_dir) if self.runs_dir else default_runs_dir())

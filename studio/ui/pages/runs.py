@@ -34,15 +34,12 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QHideEvent, QPalette, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSizePolicy,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -53,6 +50,7 @@ from studio.ui.widgets.naming import name_after_attributes
 from studio.ui.widgets.palette import error_color
 from studio.ui.widgets.run_comparison import RunComparison
 from studio.ui.widgets.run_dialogs import ask_new_name, confirm, delete_question
+from studio.ui.widgets.table_views import sized_table_view
 from studio.ui.workers.run_folders import delete_runs
 from studio.ui.workers.runs_watcher import RunsWatcher
 from studio.ui.workers.threads import WorkerThread
@@ -79,6 +77,8 @@ class RunsPage(QWidget):
 
     sig_open_run = Signal(str)
     """Open this run folder (the Open button or a double-click on one run)."""
+    sig_resume_run = Signal(str)
+    """Continue this killed or stopped single-process run (the Resume button)."""
 
     _sig_set_dir = Signal(str)
     _sig_refresh = Signal()
@@ -130,14 +130,15 @@ class RunsPage(QWidget):
         )
         self.rename_run_button = self._button("Rename…", "Rename the selected run's folder")
         self.delete_run_button = self._button("Delete…", "Move the selected runs to the trash")
+        self.resume_run_button = self._button(
+            "Resume", "Continue the selected killed or stopped run from its last checkpoint"
+        )
         top = QHBoxLayout()
         top.addWidget(self.runs_dir_label, 1)
         for button in (
-            self.refresh_runs_button,
-            self.open_run_button,
-            self.rename_run_button,
-            self.delete_run_button,
-        ):
+            self.refresh_runs_button, self.open_run_button, self.resume_run_button,
+            self.rename_run_button, self.delete_run_button,
+        ):  # fmt: skip
             top.addWidget(button)
         return top
 
@@ -161,25 +162,10 @@ class RunsPage(QWidget):
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
         self.proxy.setDynamicSortFilter(True)
-        table = self.runs_table = QTableView()
-        table.setModel(self.proxy)
-        table.setSortingEnabled(True)
-        table.sortByColumn(RunsTableModel.STARTED, Qt.SortOrder.DescendingOrder)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setAlternatingRowColors(True)
-        table.setWordWrap(False)
-        rows = table.verticalHeader()
-        rows.setVisible(False)
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
-        table.setMinimumHeight(rows.defaultSectionSize() * 4)
-        header = table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(RunsTableModel.NAME, QHeaderView.ResizeMode.Stretch)
-        for column, sample in RunsTableModel.WIDTH_SAMPLES.items():
-            header.resizeSection(column, self.fontMetrics().horizontalAdvance(sample) + 24)
+        table = self.runs_table = sized_table_view(
+            self.proxy, sort_column=RunsTableModel.STARTED, stretch_column=RunsTableModel.NAME,
+            width_samples=RunsTableModel.WIDTH_SAMPLES,
+        )  # fmt: skip
         self.runs_empty = QLabel()
         self.runs_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.runs_empty.setWordWrap(True)
@@ -204,6 +190,7 @@ class RunsPage(QWidget):
         self.open_run_button.clicked.connect(self.open_selected)
         self.rename_run_button.clicked.connect(self.rename_selected)
         self.delete_run_button.clicked.connect(self.delete_selected)
+        self.resume_run_button.clicked.connect(self.resume_selected)
         self.runs_table.doubleClicked.connect(self._on_double_clicked)
         self.runs_table.selectionModel().selectionChanged.connect(self._on_selection_changed)
 
@@ -294,6 +281,21 @@ class RunsPage(QWidget):
             self.sig_open_run.emit(str(runs[0].path))
 
     @Slot()
+    def resume_selected(self) -> None:
+        """Emit sig_resume_run for the one selected run; a run of several processes gets
+        the command that continues it instead."""
+        from studio.engine.runs.listing import RESUMABLE, resume_hint
+
+        runs = self.selected_runs()
+        if len(runs) != 1 or runs[0].status not in RESUMABLE:
+            return
+        if runs[0].nproc > 1:
+            self._show_error(str(resume_hint(runs[0])))
+            return
+        self._show_error("")
+        self.sig_resume_run.emit(str(runs[0].path))
+
+    @Slot()
     def rename_selected(self) -> None:
         """Ask for a new name for the one selected run and rename its folder."""
         runs = self.selected_runs()
@@ -334,8 +336,7 @@ class RunsPage(QWidget):
             self._apply_listing([r for r in self.model.runs() if str(r.path) not in deleted], keep)
         self.refresh()
 
-    def _confirm(self, text: str) -> bool:
-        """Ask a yes/no question (tests replace this)."""
+    def _confirm(self, text: str) -> bool:  # tests replace this
         return confirm(self, text)
 
     @Slot()
@@ -464,6 +465,10 @@ class RunsPage(QWidget):
         self.open_run_button.setEnabled(n == 1)
         self.rename_run_button.setEnabled(n == 1)
         self.delete_run_button.setEnabled(n >= 1)
+        from studio.engine.runs.listing import RESUMABLE
+
+        picked = self.selected_runs() if n == 1 else []
+        self.resume_run_button.setEnabled(bool(picked) and picked[0].status in RESUMABLE)
         self.refresh_runs_button.setEnabled(True)
 
     def _update_empty_state(self) -> None:

@@ -118,7 +118,7 @@ class RunsWatcher(QObject):
         if not self._dir:
             return
         from studio.engine.runs import run_status, runs_signature
-        from studio.engine.runs.layout import list_runs
+        from studio.engine.runs.listing import list_runs
 
         runs_dir = self._dir
         try:
@@ -143,13 +143,8 @@ class RunsWatcher(QObject):
             self.sig_failed.emit(f"{runs_dir}: cannot read the runs folder: {exc.strerror or exc}")
             return
         self._signature = signature
+        # the listing's status is live; these may still die without touching a file
         self._stored_running = [i for i, run in enumerate(runs) if run.status == "running"]
-        for row in self._stored_running:
-            run = runs[row]
-            try:
-                runs[row] = dataclasses.replace(run, status=run_status(run.path))
-            except StudioError:
-                continue  # unreadable since list_runs read it: keep what it said
         self._runs = runs
         self.sig_listed.emit(runs_dir, list(runs))
 

@@ -152,20 +152,26 @@ class TrainWorker(QObject):
         control: TrainControl,
         runs_dir: str | None = None,
         max_rate_hz: float = 20.0,
+        resume_dir: str | None = None,
     ) -> None:
         super().__init__()
         self.config = config  # frozen: safe to read from the worker thread
         self.control = control
         self.runs_dir = runs_dir
         self.max_rate_hz = max_rate_hz
+        self.resume_dir = resume_dir
+        """A run folder to continue from its last checkpoint instead of a new run."""
 
     @Slot()
     def run(self) -> None:
         try:
-            from studio.engine.train.session import train_run
+            from studio.engine.train.session import resume_run, train_run
 
             bridge = _make_bridge(self, self.max_rate_hz)
-            result = train_run(self.config, [bridge], self.control, runs_dir=self.runs_dir)
+            if self.resume_dir is not None:
+                result = resume_run(self.resume_dir, [bridge], self.control)
+            else:
+                result = train_run(self.config, [bridge], self.control, runs_dir=self.runs_dir)
             self.sig_finished.emit(RunFinished.from_record(result.summary()))
         except StudioError as exc:
             self.sig_failed.emit(RunFailed(str(exc)))
@@ -228,21 +234,23 @@ class TrainingController(QObject):
         config: StudioConfig,
         runs_dir: str | None = None,
         selection: DeviceSelection | None = None,
+        resume_dir: str | None = None,
     ) -> TrainWorker | ProcessWorker:
         """Start a run; connect to the returned worker's signals before control returns
         to the event loop (the run begins from there, so no signal is missed).
 
         ``selection`` with more than one process starts a distributed launch; otherwise
-        the run trains on a worker thread of this process.
+        the run trains on a worker thread of this process. ``resume_dir`` continues that
+        run (``config`` is its own) on a worker thread, whatever ``selection`` says.
         """
         if self.is_running():
             raise RuntimeError("a run is already in progress")
-        if selection is not None and selection.distributed:
+        if selection is not None and selection.distributed and resume_dir is None:
             return self._start_process(config, runs_dir, selection)
         from studio.engine.train.control import TrainControl  # torch-free module
 
         control = self._control = TrainControl()
-        worker = TrainWorker(config, control, runs_dir)
+        worker = TrainWorker(config, control, runs_dir, resume_dir=resume_dir)
         run = WorkerThread(
             worker,
             "training_thread",

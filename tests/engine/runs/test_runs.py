@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from studio.engine.runs.compare import curves, differing_settings, settings_table
-from studio.engine.runs.layout import RunInfo, list_runs
+from studio.engine.runs.layout import RunInfo
+from studio.engine.runs.listing import list_runs
 from studio.engine.runs.manage import check_run_name, delete_run, rename_run
 from studio.engine.runs.status import pid_alive, run_status
 from studio.engine.runs.tail import MetricsTail, runs_signature
@@ -235,8 +236,8 @@ def test_delete_refuses_a_run_that_is_training(tmp_path: Path) -> None:
 
 def test_run_status(tmp_path: Path, dead_pid: int) -> None:
     assert run_status(make_run(tmp_path, "alive", status="running", pid=os.getpid())) == "running"
-    assert run_status(make_run(tmp_path, "dead", status="running", pid=dead_pid)) == "stopped"
-    assert run_status(make_run(tmp_path, "nopid", status="running", pid=None)) == "stopped"
+    assert run_status(make_run(tmp_path, "dead", status="running", pid=dead_pid)) == "killed"
+    assert run_status(make_run(tmp_path, "nopid", status="running", pid=None)) == "killed"
     assert run_status(make_run(tmp_path, "done", status="finished", pid=dead_pid)) == "finished"
     assert run_status(make_run(tmp_path, "failed", status="failed")) == "failed"
     remote = make_run(tmp_path, "remote", status="running", pid=dead_pid, host="another-host.x")

@@ -382,14 +382,14 @@ def test_follows_a_run_written_by_another_process(
     assert [run.name for run in page.selected_runs()] == ["live"]
 
 
-def test_a_running_run_whose_process_died_shows_stopped(
+def test_a_running_run_whose_process_died_shows_killed(
     page: RunsPage, qtbot: QtBot, runs_dir: Path
 ) -> None:
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
     write_run(runs_dir, "crashed", status="running", pid=proc.pid)
     listed(page, qtbot, runs_dir, 4)
-    assert cell(page, "crashed", RunsTableModel.STATUS) == "stopped"
+    assert cell(page, "crashed", RunsTableModel.STATUS) == "killed"
 
 
 def test_shutdown_twice_and_no_polling_while_hidden(
