@@ -441,7 +441,7 @@ class LabelIssuesPage(QWidget):
             issue = self.model.issue(self.proxy.mapToSource(rows[0]).row())
             self.detail.setPlainText(
                 f"line {issue.line} · given {issue.given} · suggested {issue.suggested} · "
-                f"quality {issue.quality:.3f}\n\n{issue.text}"
+                f"quality {issue.quality:.3g}\n\n{issue.text}"
             )
         else:
             self.detail.setPlainText(f"{len(rows):,} documents selected" if rows else "")
