@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.cli.label_issues import cmd_label_issues
+from studio.cli.recs import cmd_recommend, cmd_recs
 from studio.cli.train import cmd_train
 from studio.cli.tune import cmd_tune
 from studio.config import SAMPLE_DATA, DataConfig, StudioConfig, load_config
@@ -336,4 +337,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "bench": cmd_bench,
     "export": cmd_export,
     "label-issues": cmd_label_issues,
+    "recs": cmd_recs,
+    "recommend": cmd_recommend,
 }

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from studio import __version__
 from studio.cli.label_issues import add_label_issues
+from studio.cli.recs import add_recs
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_export(sub)
     _add_tune(sub)
     add_label_issues(sub)
+    add_recs(sub)
     return p
 
 

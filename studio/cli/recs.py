@@ -1,0 +1,132 @@
+"""``studio recs DATA``: user and item embeddings from an interactions file, scored each
+epoch against the popularity baseline; ``studio recommend RUN USER``: a user's top items."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_recs", "cmd_recommend", "cmd_recs"]
+
+
+def add_recs(sub: Any) -> None:
+    """The ``recs`` and ``recommend`` subcommands' options."""
+    r = sub.add_parser("recs", help="train user and item embeddings for recommendation")
+    r.add_argument("data", help="interactions file (CSV, TSV, JSON Lines or Parquet)")
+    for role in ("user", "item", "weight", "time"):
+        r.add_argument(f"--{role}-col", help=f"the {role} column (default: found by name)")
+    r.add_argument("--holdout", choices=["last", "random"], default="last",
+                   help="per user: the last interaction (by time), or a random share")  # fmt: skip
+    r.add_argument("--share", type=float, default=0.2, help="held-out share for --holdout random")
+    r.add_argument("--min-count", type=int, default=1, help="drop users and items seen less")
+    r.add_argument("--dim", type=int, default=64, help="embedding dimension (default: 64)")
+    r.add_argument("--epochs", type=int, default=20)
+    r.add_argument("--batch-size", type=int, default=1024)
+    r.add_argument("--lr", type=float, default=0.2, help="row-wise Adagrad step (default: 0.2)")
+    r.add_argument("--negatives", choices=["uniform", "popularity"], default="uniform")
+    r.add_argument("--allow-positive-negatives", action="store_true",
+                   help="do not redraw a negative that is one of the user's items")  # fmt: skip
+    r.add_argument("-k", type=int, default=10, help="metrics at k (default: 10)")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps")
+    r.add_argument("--runs-dir", help="where the run folder goes (default: the runs directory)")
+    r.add_argument("--json", action="store_true", help="the run's figures as JSON")
+    q = sub.add_parser("recommend", help="a user's top items from a recommendation run")
+    q.add_argument("run", help="a run folder made by studio recs")
+    q.add_argument("user", nargs="?", help="the user's id as in the interactions file")
+    q.add_argument("-k", type=int, default=10, help="items to list (default: 10)")
+    q.add_argument("--like", metavar="ITEM", help="instead: the items nearest to ITEM (cosine)")
+    q.add_argument("--vectors", metavar="FILE", help="instead: item vectors as word2vec text")
+    q.add_argument("--json", action="store_true")
+
+
+def cmd_recs(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from studio.console import table
+    from studio.engine.analysis.recommend import save_recs_run
+    from studio.engine.data.interaction_split import split_interactions
+    from studio.engine.data.interactions import read_interactions
+    from studio.engine.runs.layout import default_runs_dir
+    from studio.engine.train.recs import RecEpoch, RecSettings, fit_recs
+
+    settings = RecSettings(
+        dim=args.dim, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        negatives=args.negatives, exclude_positives=not args.allow_positive_negatives,
+        k=args.k, seed=args.seed, device=args.device,
+    )  # fmt: skip
+    err = Console(stderr=True)
+    start = time.perf_counter()
+    data = read_interactions(
+        args.data, user_column=args.user_col, item_column=args.item_col,
+        weight_column=args.weight_col, time_column=args.time_col,
+    )  # fmt: skip
+    split = split_interactions(data, args.holdout, args.share, args.min_count, args.seed)
+    err.print(
+        f"[dim]{len(data):,} interactions, {data.n_users:,} users, {data.n_items:,} items; "
+        f"{len(split.train_idx):,} train, {len(split.test_idx):,} held out "
+        f"({split.unseen_items:,} held-out items never seen in training)[/]"
+    )
+
+    def on_epoch(e: RecEpoch) -> None:
+        m = e.metrics
+        speed = f"{e.interactions_per_second:,.0f} interactions/s"
+        err.print(f"[dim]epoch {e.epoch}: loss {e.loss:.4f} · recall@{m.k} {m.recall:.4f} · "
+                  f"NDCG@{m.k} {m.ndcg:.4f} · {speed}[/]")  # fmt: skip
+
+    result = fit_recs(data, split, settings, on_epoch)
+    runs_dir = Path(args.runs_dir) if args.runs_dir else default_runs_dir()
+    run = save_recs_run(runs_dir, data, split, settings, result)
+    meta = json.loads((run / "recs.json").read_text(encoding="utf-8"))
+    meta["wall_seconds"] = round(time.perf_counter() - start, 2)
+    meta["run_dir"] = str(run)
+    if args.json:
+        print(json.dumps(meta))
+        return 0
+    last, pop = meta["history"][-1], meta["popularity"]
+    rows = [[name, f"{m['recall']:.4f}", f"{m['ndcg']:.4f}", f"{m['hit_rate']:.4f}"]
+            for name, m in (("user/item tables", last), ("popularity", pop))]  # fmt: skip
+    k = settings.k
+    title = f"{meta['users']:,} users, {meta['test']:,} held-out interactions; saved in {run}"
+    Console().print(table(title, ["model", f"recall@{k}", f"NDCG@{k}", f"hit@{k}"], rows))
+    return 0
+
+
+def cmd_recommend(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from studio.console import table
+    from studio.engine.analysis.recommend import (
+        load_recs_run,
+        recommend,
+        similar_items,
+        write_item_vectors,
+    )
+    from studio.errors import StudioError
+
+    run = load_recs_run(args.run)
+    if args.vectors:
+        print(write_item_vectors(run, args.vectors))
+        return 0
+    if args.like:
+        near = similar_items(run, args.like, args.k)
+        if args.json:
+            print(json.dumps({"item": args.like, "similar": near}))
+            return 0
+        rows = [[str(n), item, f"{c:.3f}"] for n, (item, c) in enumerate(near, 1)]
+        Console().print(table(f"nearest to {args.like}", ["#", "item", "cosine"], rows))
+        return 0
+    if args.user is None:
+        raise StudioError("name a USER, or give --like ITEM or --vectors FILE")
+    found = recommend(run, args.user, args.k)
+    if args.json:
+        print(json.dumps({"user": found.user, "items": found.items, "already": found.already}))
+        return 0
+    rows = [[str(rank), item, f"{score:.3f}"] for rank, (item, score) in enumerate(found.items, 1)]
+    Console().print(table(f"top {len(rows)} for {found.user}", ["#", "item", "score"], rows))
+    had = ", ".join(found.already[:20]) + (" …" if len(found.already) > 20 else "")
+    Console().print(f"already had ({len(found.already)}): {had}", markup=False)
+    return 0

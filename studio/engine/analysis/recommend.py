@@ -1,0 +1,157 @@
+"""Recommendation runs: saved user and item tables, and the top-k items for a user.
+
+A run folder (``<date>-<time>-recs-<dataset>`` in the runs directory) holds ``recs.json``
+(settings, columns, the split, per-epoch metrics and the popularity baseline's),
+``names.json`` (the user and item ids as in the file), ``tables.safetensors`` (the two
+tables, row 0 ``<pad>``) and ``train.safetensors`` (the training pairs: what each user
+already had). JSON and safetensors only: nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from studio.engine.atomic import write_text_atomic
+from studio.engine.data.interaction_split import InteractionSplit
+from studio.engine.data.interactions import Interactions
+from studio.engine.runs.checkpoint import load_weights, save_weights
+from studio.engine.runs.layout import create_run_dir
+from studio.engine.train.recs import RecResult, RecSettings, RecTables
+from studio.errors import RunError, StudioError
+
+__all__ = [
+    "RecRun",
+    "Recommendation",
+    "load_recs_run",
+    "recommend",
+    "save_recs_run",
+    "similar_items",
+    "write_item_vectors",
+]
+
+RECS_FILE = "recs.json"
+
+
+@dataclass(frozen=True)
+class RecRun:
+    path: Path
+    meta: dict[str, Any]
+    user_names: tuple[str, ...]
+    item_names: tuple[str, ...]
+    tables: RecTables
+    train_users: np.ndarray
+    train_items: np.ndarray
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    user: str
+    items: list[tuple[str, float]]  # (item, score), best first
+    already: list[str]  # the user's training items
+
+
+def _metrics(m: Any) -> dict[str, float]:
+    return {"recall": float(m.recall), "ndcg": float(m.ndcg), "hit_rate": float(m.hit_rate),
+            "users": int(m.users), "k": int(m.k)}  # fmt: skip
+
+
+def save_recs_run(
+    runs_dir: Path, data: Interactions, split: InteractionSplit, settings: RecSettings,
+    result: RecResult,
+) -> Path:  # fmt: skip
+    """A new run folder with the tables, the names, the training pairs and the metrics."""
+    run = create_run_dir(runs_dir, f"recs-{Path(data.path).stem}")
+    tables = {"users": result.tables.users, "items": result.tables.items}
+    save_weights(run / "tables.safetensors", tables)
+    train = {"users": torch.as_tensor(data.users[split.train_idx]),
+             "items": torch.as_tensor(data.items[split.train_idx])}  # fmt: skip
+    save_weights(run / "train.safetensors", train)
+    names = {"users": list(data.user_names), "items": list(data.item_names)}
+    write_text_atomic(run / "names.json", json.dumps(names, ensure_ascii=False))
+    meta = {
+        "kind": "recs", "format": 1, "status": "finished", "dataset": data.path,
+        "columns": data.columns, "settings": dataclasses.asdict(settings),
+        "interactions": len(data), "users": data.n_users, "items": data.n_items,
+        "train": len(split.train_idx), "test": len(split.test_idx),
+        "unseen_users": split.unseen_users, "unseen_items": split.unseen_items,
+        "popularity": _metrics(result.popularity) if result.popularity else None,
+        "history": [{"epoch": e.epoch, "loss": e.loss, **_metrics(e.metrics),
+                     "seconds": e.seconds, "interactions_per_second": e.interactions_per_second}
+                    for e in result.history],
+    }  # fmt: skip
+    write_text_atomic(run / RECS_FILE, json.dumps(meta, indent=1))
+    return run
+
+
+def load_recs_run(path: str | Path) -> RecRun:
+    """Read a recommendation run folder; RunError naming what is missing or wrong."""
+    run = Path(path)
+    try:
+        meta = json.loads((run / RECS_FILE).read_text(encoding="utf-8"))
+        names = json.loads((run / "names.json").read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise RunError(
+            f"{run}: not a recommendation run ({Path(exc.filename).name} is missing)"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise RunError(f"{run}: unreadable ({exc})") from None
+    tables = load_weights(run / "tables.safetensors")
+    train = load_weights(run / "train.safetensors")
+    return RecRun(
+        run, meta, tuple(names["users"]), tuple(names["items"]),
+        RecTables(tables["users"], tables["items"]), train["users"].numpy(),
+        train["items"].numpy(),
+    )  # fmt: skip
+
+
+def recommend(run: RecRun, user: str, k: int = 10) -> Recommendation:
+    """The ``k`` best items for ``user`` among those they did not have in training."""
+    try:
+        uid = run.user_names.index(user)
+    except ValueError:
+        raise StudioError(
+            f"no user {user!r} in {run.path.name} ({len(run.user_names):,} users)"
+        ) from None
+    scores = run.tables.scores(np.array([uid]))[0]
+    had = np.unique(run.train_items[run.train_users == uid])
+    scores[had] = -np.inf
+    k = max(1, min(k, len(scores) - len(had)))
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.argsort(-scores[top])]
+    return Recommendation(
+        user, [(run.item_names[i], float(scores[i])) for i in top],
+        [run.item_names[i] for i in had],
+    )  # fmt: skip
+
+
+def similar_items(run: RecRun, item: str, k: int = 10) -> list[tuple[str, float]]:
+    """The ``k`` items nearest to ``item`` by cosine of their vectors, nearest first."""
+    try:
+        index = run.item_names.index(item)
+    except ValueError:
+        raise StudioError(f"no item {item!r} in {run.path.name}") from None
+    vectors = run.tables.items[1:].float()
+    unit = vectors / vectors.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    cosine = (unit @ unit[index]).numpy()
+    cosine[index] = -np.inf
+    k = max(1, min(k, len(cosine) - 1))
+    top = np.argpartition(-cosine, k - 1)[:k]
+    return [(run.item_names[i], float(cosine[i])) for i in top[np.argsort(-cosine[top])]]
+
+
+def write_item_vectors(run: RecRun, out: str | Path) -> Path:
+    """The item vectors in word2vec text format (spaces in an id become ``_``)."""
+    rows = run.tables.items[1:].float().numpy()
+    lines = [f"{rows.shape[0]} {rows.shape[1]}"]
+    for name, row in zip(run.item_names, rows.tolist(), strict=True):
+        lines.append(name.replace(" ", "_") + " " + " ".join(f"{x:.9g}" for x in row))
+    path = Path(out)
+    write_text_atomic(path, "\n".join(lines) + "\n")
+    return path

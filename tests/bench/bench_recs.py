@@ -1,0 +1,133 @@
+"""Recommendation benchmark: the user/item tables against the popularity baseline and, when
+it is installed, ``implicit``'s ALS, on the same per-user split; and training speed on
+generated interactions.
+
+    python tests/bench/bench_recs.py [DATA --user-col C --item-col C] [--holdout random]
+        [--epochs 15] [--generated 1000000] [--batch-sizes 1024,8192,32768] [--repeats 3]
+
+With DATA: recall/NDCG/hit@10 of each model on DATA's held-out interactions (scored once),
+train and wall seconds. Always: interactions/s of the tables' training on ``--generated``
+interactions (zipf items, 2 epochs, metrics off), median of ``--repeats`` per batch size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from studio.engine.data.interaction_split import InteractionSplit, split_interactions
+from studio.engine.data.interactions import Interactions, read_interactions
+from studio.engine.train import recs
+from studio.engine.train.ranking import RankMetrics, popularity_scores, rank_metrics
+from studio.engine.train.recs import RecSettings, fit_recs
+
+
+def _row(name: str, m: RankMetrics, train_s: float, wall_s: float) -> dict[str, Any]:
+    return {"model": name, "recall@10": round(m.recall, 4), "ndcg@10": round(m.ndcg, 4),
+            "hit@10": round(m.hit_rate, 4), "train_s": round(train_s, 2),
+            "wall_s": round(wall_s, 2)}  # fmt: skip
+
+
+def _als(data: Interactions, split: InteractionSplit, factors: int, reg: float) -> Any:
+    import implicit
+    import scipy.sparse as sp
+
+    tu, ti = data.users[split.train_idx], data.items[split.train_idx]
+    matrix = sp.csr_matrix(
+        (np.ones(len(tu), dtype=np.float32), (tu, ti)), shape=(data.n_users, data.n_items)
+    )
+    matrix.sum_duplicates()
+    model = implicit.als.AlternatingLeastSquares(
+        factors=factors, regularization=reg, random_state=0
+    )
+    model.fit(matrix, show_progress=False)
+    users, items = np.asarray(model.user_factors), np.asarray(model.item_factors)
+    return lambda batch: users[batch] @ items.T
+
+
+def compare(args: argparse.Namespace) -> list[dict[str, Any]]:
+    data = read_interactions(args.data, user_column=args.user_col, item_column=args.item_col)
+    split = split_interactions(data, args.holdout, seed=0)
+    train = (data.users[split.train_idx], data.items[split.train_idx])
+    test = (data.users[split.test_idx], data.items[split.test_idx])
+    out = []
+    start = time.perf_counter()
+    pop = rank_metrics(popularity_scores(train[1], data.n_items), train, test)
+    out.append(_row("popularity", pop, 0.0, time.perf_counter() - start))
+    start = time.perf_counter()
+    result = fit_recs(data, split, RecSettings(epochs=args.epochs))
+    last = result.history[-1]
+    out.append(_row(f"studio tables ({args.epochs} epochs)", last.metrics, last.seconds,
+                    time.perf_counter() - start))  # fmt: skip
+    try:
+        import implicit  # noqa: F401
+    except ImportError:
+        print("implicit is not installed: no ALS rows", file=sys.stderr)
+        return out
+    for factors, reg in [(100, 0.01), *args.als_grid]:
+        start = time.perf_counter()
+        scorer = _als(data, split, factors, reg)
+        fitted = time.perf_counter() - start
+        m = rank_metrics(scorer, train, test)
+        out.append(_row(f"implicit ALS factors={factors} reg={reg}", m, fitted,
+                        time.perf_counter() - start))  # fmt: skip
+    return out
+
+
+def speed(args: argparse.Namespace) -> list[dict[str, Any]]:
+    rng = np.random.default_rng(0)
+    n = args.generated
+    n_users, n_items = max(n // 20, 2), max(n // 50, 2)
+    items = np.minimum(rng.zipf(1.2, n) - 1, n_items - 1)
+    data = Interactions(
+        rng.integers(0, n_users, n), items.astype(np.int64), np.ones(n, np.float32), None,
+        np.arange(n), tuple(map(str, range(n_users))), tuple(map(str, range(n_items))),
+        "generated", {"user": "user", "item": "item", "weight": None, "time": None},
+    )  # fmt: skip
+    split = InteractionSplit(np.arange(n), np.zeros(0, np.int64), np.ones(n, bool), 0, 0)
+    recs.rank_metrics = lambda *a, **k: RankMetrics(10, 0.0, 0.0, 0.0, 0)  # type: ignore[assignment]
+    out = []
+    for batch in args.batch_sizes:
+        speeds = []
+        for _ in range(args.repeats):
+            result = fit_recs(data, split, RecSettings(epochs=2, batch_size=batch))
+            speeds.append(result.history[-1].interactions_per_second)
+        out.append({"batch_size": batch, "interactions": n,
+                    "interactions_per_second_median": round(statistics.median(speeds)),
+                    "runs": [round(s) for s in speeds]})  # fmt: skip
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("data", nargs="?")
+    parser.add_argument("--user-col")
+    parser.add_argument("--item-col")
+    parser.add_argument("--holdout", default="random", choices=["last", "random"])
+    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--generated", type=int, default=1_000_000)
+    parser.add_argument("--batch-sizes", default="1024,8192,32768")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--als-grid", default="64:0.1,200:0.01",
+                        help="extra ALS settings tried, factors:regularisation")  # fmt: skip
+    args = parser.parse_args()
+    args.batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
+    args.als_grid = [(int(f), float(r)) for f, r in
+                     (pair.split(":") for pair in args.als_grid.split(",") if pair)]  # fmt: skip
+    if args.data:
+        for row in compare(args):
+            print(json.dumps({"data": Path(args.data).name, **row}), flush=True)
+    for row in speed(args):
+        print(json.dumps(row), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Recommendation training: ranking metrics against hand-computed values, negatives that
+are never a positive of their user, and user/item tables that beat the popularity baseline
+on data with taste in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from studio.engine.data.interaction_split import split_interactions
+from studio.engine.data.interactions import read_interactions
+from studio.engine.train.ranking import popularity_scores, rank_metrics
+from studio.engine.train.recs import RecSettings, draw_negatives, fit_recs
+
+
+def test_metrics_match_a_hand_computed_case() -> None:
+    # 2 users, 5 items. user 0 trained on item 0; held out items 1 and 4.
+    # user 1 trained on item 2; held out item 3.
+    scores = np.array([[9.0, 5.0, 1.0, 4.0, 3.0], [1.0, 2.0, 9.0, 0.0, 5.0]])
+    train = (np.array([0, 1]), np.array([0, 2]))
+    test = (np.array([0, 0, 1]), np.array([1, 4, 1 * 0 + 3]))
+    m = rank_metrics(lambda users: scores[users], train, test, k=2)
+    # user 0: item 0 is left out; top 2 = items 1 (5.0), 3 (4.0): one hit of two held out
+    # user 1: item 2 is left out; top 2 = items 4 (5.0), 1 (2.0): no hit
+    assert m.users == 2
+    assert m.recall == pytest.approx((1 / 2 + 0) / 2)
+    assert m.hit_rate == pytest.approx(0.5)
+    ideal = 1 + 1 / np.log2(3)  # two relevant items could fill both places
+    assert m.ndcg == pytest.approx((1 / ideal + 0) / 2)
+    pop = rank_metrics(popularity_scores(np.array([0, 2, 2]), 5), train, test, k=1)
+    assert pop.recall == pytest.approx(0.0)  # item 2 first: left out for user 1 only
+    assert pop.hit_rate == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("popular", [False, True])
+def test_negatives_are_never_a_positive_of_their_user(popular: bool) -> None:
+    rng = np.random.default_rng(0)
+    n_items = 50
+    users = np.repeat(np.arange(19), 10)
+    items = rng.integers(0, n_items, len(users))
+    # user 19 has every item but one: only item 7 can be its negative
+    users = np.r_[users, np.full(n_items - 1, 19)]
+    items = np.r_[items, np.delete(np.arange(n_items), 7)]
+    positives = np.unique(users * n_items + items)
+    counts = np.bincount(items, minlength=n_items) ** 0.75
+    cumulative = np.cumsum(counts) if popular else None
+    batch = np.tile(np.arange(20), 50)
+    neg = draw_negatives(batch, n_items, rng, cumulative, positives)
+    assert not np.isin(batch * n_items + neg, positives).any()
+    assert set(neg[batch == 19].tolist()) == {7}
+    free = draw_negatives(batch, n_items, rng, cumulative, None)  # the option off: no check
+    assert free.shape == batch.shape and np.isin(batch * n_items + free, positives).any()
+
+
+def test_tables_beat_popularity_on_data_with_taste(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    groups = rng.integers(0, 12, 300)  # each of 300 items belongs to one of 12 tastes
+    lines = ["user,item,t"]
+    for u in range(400):
+        taste = np.flatnonzero(groups == rng.integers(0, 12))
+        for t in range(int(rng.integers(6, 20))):
+            lines.append(f"u{u},i{rng.choice(taste)},{t}")
+    path = tmp_path / "taste.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data = read_interactions(path)
+    split = split_interactions(data, "last")
+    seen: list[int] = []
+    result = fit_recs(data, split, RecSettings(dim=16, epochs=6), lambda e: seen.append(e.epoch))
+    assert seen == [1, 2, 3, 4, 5, 6] and result.popularity is not None
+    last = result.history[-1]
+    assert last.metrics.recall >= 2 * result.popularity.recall
+    assert last.loss < result.history[0].loss
+    assert result.tables.users[0].abs().sum() == 0 and result.tables.items[0].abs().sum() == 0
+
+
+def test_the_cli_trains_saves_and_recommends(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from studio.cli import main
+
+    path = tmp_path / "plays.csv"
+    rng = np.random.default_rng(2)
+    rows = ["customer,product,ts"]
+    for u in range(60):
+        for t in range(8):
+            rows.append(f"c{u},p{(u % 6) * 10 + int(rng.integers(0, 10))},{t}")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    args = ["recs", str(path), "--epochs", "3", "--dim", "8", "--runs-dir", str(tmp_path / "r")]
+    assert main([*args, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["columns"]["user"] == "customer" and report["columns"]["item"] == "product"
+    assert [h["epoch"] for h in report["history"]] == [1, 2, 3] and report["popularity"]
+    assert main(["recommend", report["run_dir"], "c7", "-k", "5", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert len(found["items"]) == 5 and not {i for i, _ in found["items"]} & set(found["already"])
+    assert found["already"] and all(p.startswith("p1") for p in found["already"])  # c7: 10..19
+    assert main(["recommend", report["run_dir"], "--like", "p13", "-k", "3", "--json"]) == 0
+    near = json.loads(capsys.readouterr().out)["similar"]
+    assert len(near) == 3 and "p13" not in {i for i, _ in near}
+    assert [c for _, c in near] == sorted((c for _, c in near), reverse=True)
+    vec = tmp_path / "items.vec"
+    assert main(["recommend", report["run_dir"], "--vectors", str(vec)]) == 0
+    head, *rows = vec.read_text(encoding="utf-8").splitlines()
+    assert head == f"{len(rows)} 8" and rows[0].split()[0] in {"p" + str(n) for n in range(60)}
+    capsys.readouterr()
+    assert main(["recommend", report["run_dir"], "nobody"]) == 2
+    assert "no user 'nobody'" in capsys.readouterr().err
