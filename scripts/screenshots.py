@@ -132,6 +132,24 @@ class Tour(QObject):
         self.window.close()
 
 
+def new_window(
+    size: str, dark: bool = False
+) -> tuple[QApplication, MainWindow, tempfile.TemporaryDirectory[str]]:
+    """The app (Fusion style; a dark palette as a dark desktop hands it) and a shown window
+    of ``size`` ("WxH") whose settings and runs live in a temporary folder."""
+    app = make_app()
+    app.setStyle("Fusion")
+    if dark:
+        app.setPalette(dark_palette())
+    tmp = tempfile.TemporaryDirectory()
+    settings = QSettings(str(Path(tmp.name) / "studio.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, runs_dir=str(Path(tmp.name) / "runs"))
+    width, height = (int(v) for v in size.split("x"))
+    window.resize(width, height)
+    window.show()
+    return app, window, tmp
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data")
@@ -142,16 +160,7 @@ def main() -> int:
     parser.add_argument("--prefix", default="")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    app = make_app()
-    app.setStyle("Fusion")
-    if args.theme == "dark":  # what a dark desktop theme hands the window
-        app.setPalette(dark_palette())
-    tmp = tempfile.TemporaryDirectory()
-    settings = QSettings(str(Path(tmp.name) / "studio.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, runs_dir=str(Path(tmp.name) / "runs"))
-    width, height = (int(v) for v in args.size.split("x"))
-    window.resize(width, height)
-    window.show()
+    app, window, tmp = new_window(args.size, dark=args.theme == "dark")
     tour = Tour(window, args.out, args.epochs, args.prefix)
     window.open_path(args.data)
     code = app.exec()

@@ -46,6 +46,7 @@ from studio.ui.pages.evaluation import EvaluationPage
 from studio.ui.pages.explorer import ExplorerPage
 from studio.ui.pages.label_issues import LabelIssuesPage
 from studio.ui.pages.playground import PlaygroundPage
+from studio.ui.pages.recommend import RecommendPage
 from studio.ui.pages.runs import RunsPage
 from studio.ui.pages.setup import SetupPage
 from studio.ui.pages.training import TrainingPage
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self.runs_page = RunsPage()
         self.tune_page = TunePage()
         self.label_issues_page = LabelIssuesPage()
+        self.recommend_page = RecommendPage(runs_dir)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.dataset_page, "1 · Dataset")
         self.tabs.addTab(self.setup_page, "2 · Setup")
@@ -103,6 +105,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.runs_page, "Runs")
         self.tabs.addTab(self.tune_page, "Tune")
         self.tabs.addTab(self.label_issues_page, "Label issues")
+        self.tabs.addTab(self.recommend_page, "Recommend")
         self.playground_page.set_runs_dir(runs_dir)
         if runs_dir:
             self.runs_page.set_runs_dir(runs_dir)
@@ -147,7 +150,7 @@ class MainWindow(QMainWindow):
         self.quit_action = make_action(self, QUIT, self.close)
         self.about_action = make_action(self, ABOUT, partial(show_about, self))
         self.shortcuts_action = make_action(self, SHORTCUTS, self.show_shortcuts)
-        for i in range(self.tabs.count()):  # Alt+1 .. Alt+9: the pages, in tab order
+        for i in range(min(self.tabs.count(), 9)):  # Alt+1 .. Alt+9: the first pages
             go = Command(f"page{i + 1}", self.tabs.tabText(i), "Show this page", f"Alt+{i + 1}")
             self.addAction(make_action(self, go, partial(self.tabs.setCurrentIndex, i)))
         self.export_action = make_action(self, export_command(), self.export_dialog)
@@ -181,6 +184,7 @@ class MainWindow(QMainWindow):
         self.tune_page.sig_start_requested.connect(self.start_tuning)
         self.tune_page.sig_running.connect(self._update_actions)
         self.label_issues_page.sig_running.connect(self._update_actions)
+        self.recommend_page.sig_running.connect(self._update_actions)
         self.label_issues_page.sig_retrain_requested.connect(self.retrain)
         self.evaluation_page.sig_pair_selected.connect(self.label_issues_page.filter_pair)
         self.tabs.currentChanged.connect(self._on_tab)
@@ -221,7 +225,7 @@ class MainWindow(QMainWindow):
     # -- training ----------------------------------------------------------------------
     def is_busy(self) -> bool:
         """A model trains: a run, a study's trial or the label-issue finder's folds."""
-        jobs = (self.controller, self.tune_page, self.label_issues_page)
+        jobs = (self.controller, self.tune_page, self.label_issues_page, self.recommend_page)
         return any(job.is_running() for job in jobs)
 
     def can_train(self) -> bool:
@@ -472,7 +476,7 @@ class MainWindow(QMainWindow):
         self.dataset_page.shutdown()
         for page in (
             self.evaluation_page, self.playground_page, self.explorer_page, self.runs_page,
-            self.tune_page, self.label_issues_page,
+            self.tune_page, self.label_issues_page, self.recommend_page,
         ):  # fmt: skip
             page.shutdown()
         self.exporter.shutdown()

@@ -125,8 +125,10 @@ def fit_recs(
     settings: RecSettings,
     on_epoch: Callable[[RecEpoch], None] | None = None,
     control: TrainControl | None = None,
+    on_baseline: Callable[[RankMetrics], None] | None = None,
 ) -> RecResult:
-    """Train on ``split.train_idx``; score recall/NDCG/hit@k on ``split.test_idx`` each epoch."""
+    """Train on ``split.train_idx``; score recall/NDCG/hit@k on ``split.test_idx`` each epoch.
+    ``on_baseline`` gets the popularity baseline's metrics before the first epoch."""
     s = settings
     gen = torch.Generator().manual_seed(s.seed)
     rng = np.random.default_rng(s.seed)
@@ -142,6 +144,8 @@ def fit_recs(
     positives = _pair_codes(tu, ti, data.n_items) if s.exclude_positives else None
     result = RecResult(tables, popularity=rank_metrics(popularity_scores(ti, data.n_items),
                                                        (tu, ti), test, s.k))  # fmt: skip
+    if on_baseline is not None and result.popularity is not None:
+        on_baseline(result.popularity)
     seconds = 0.0
     for epoch in range(1, s.epochs + 1):
         start, total, batches = time.perf_counter(), 0.0, 0
@@ -175,8 +179,6 @@ def _bpr_step(
     u, p, n = tables.users[uid], tables.items[pid], tables.items[nid]
     x = (u * (p - n)).sum(dim=1)
     g = (-torch.sigmoid(-x) / len(x)).unsqueeze(1)  # d loss / d x, per pair
-    offsets = torch.arange(len(x), device=device)
-    user_opt.apply(uid, offsets, g * (p - n), may_pad=False)
-    item_opt.apply(torch.cat([pid, nid]), torch.arange(2 * len(x), device=device),
-                   torch.cat([g * u, -g * u]), may_pad=False)  # fmt: skip
+    user_opt.apply_rows(uid, g * (p - n))
+    item_opt.apply_rows(torch.cat([pid, nid]), torch.cat([g * u, -g * u]))
     return float(torch.nn.functional.softplus(-x).mean())

@@ -80,6 +80,15 @@ class RowwiseAdagrad:
         step = scale * (-self.lr) / (self.state.index_select(0, ids).sqrt() + self.eps)
         self.weight.index_add_(0, ids, grad.index_select(0, bag).mul_(step.unsqueeze(1)))
 
+    @torch.no_grad()
+    def apply_rows(self, ids: torch.Tensor, grad: torch.Tensor) -> None:
+        """:meth:`apply` for bags of one row each (``grad[i]`` is row ``ids[i]``'s gradient),
+        as user and item tables have: no bag bookkeeping. ``ids`` must not hold ``<pad>``."""
+        self.state.index_add_(0, ids, grad.pow(2).mean(dim=1))
+        step = self.state.index_select(0, ids).sqrt_().add_(self.eps).reciprocal_()
+        step.mul_(-self.lr)
+        self.weight.index_add_(0, ids, grad.mul(step.unsqueeze(1)))
+
     def _apply_unweighted(
         self, ids: torch.Tensor, counts: torch.Tensor, bag: torch.Tensor, grad: torch.Tensor
     ) -> None:

@@ -60,13 +60,12 @@ DECISION_FILTERS = (
     ("every decision", None), ("to review", "open"), ("relabelled", "accept"),
     ("kept", "keep"), ("excluded", "exclude"),
 )  # fmt: skip
-_ACTIONS = (  # attribute, text, shortcut, action, tooltip
-    ("accept_button", "Relabel as suggested", "A", "accept",
-     "Give the selected documents the suggested label (A)"),
-    ("keep_button", "Keep label", "K", "keep", "The given label is right (K)"),
-    ("exclude_button", "Exclude", "X", "exclude", "Leave the selected documents out (X)"),
-    ("undecide_button", "Undecide", "U", None, "Forget the decision about them (U)"),
-)  # fmt: skip
+_ACTIONS = (  # text, shortcut, action, tooltip
+    ("Relabel as suggested", "A", "accept", "Give the selected documents the suggested label (A)"),
+    ("Keep label", "K", "keep", "The given label is right (K)"),
+    ("Exclude", "X", "exclude", "Leave the selected documents out (X)"),
+    ("Undecide", "U", None, "Forget the decision about them (U)"),
+)
 
 
 def _combo(tip: str) -> QComboBox:
@@ -184,13 +183,17 @@ class LabelIssuesPage(QWidget):
         self.detail.setMaximumHeight(120)
         actions = QHBoxLayout()
         actions.addWidget(QLabel("Selected:"))
-        for attr, text, key, action, tip in _ACTIONS:
+        self.decision_buttons: list[QPushButton] = []
+        for text, key, action, tip in _ACTIONS:
             button = QPushButton(text)
             button.setShortcut(key)
             button.setToolTip(tip)
             button.clicked.connect(lambda _=False, a=action: self.decide(a))
-            setattr(self, attr, button)
+            self.decision_buttons.append(button)
             actions.addWidget(button)
+        self.accept_button, self.keep_button, self.exclude_button, self.undecide_button = (
+            self.decision_buttons
+        )
         actions.addStretch(1)
         box = QWidget()
         layout = QVBoxLayout(box)
@@ -464,8 +467,8 @@ class LabelIssuesPage(QWidget):
         self.stop_button.setEnabled(running)
         self.progress.setVisible(running)
         selected = bool(self.issues_table.selectionModel().selectedRows())
-        for attr, *_rest in _ACTIONS:
-            getattr(self, attr).setEnabled(selected)
+        for button in self.decision_buttons:
+            button.setEnabled(selected)
         counts = self.model.counts()
         changes = any(a in ("accept", "exclude") for a in self.model.decisions().values())
         self.save_button.setEnabled(self.findings is not None and changes)

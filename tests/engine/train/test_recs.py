@@ -109,3 +109,22 @@ def test_the_cli_trains_saves_and_recommends(
     capsys.readouterr()
     assert main(["recommend", report["run_dir"], "nobody"]) == 2
     assert "no user 'nobody'" in capsys.readouterr().err
+
+
+def test_the_one_row_update_is_the_bag_update_for_bags_of_one() -> None:
+    import torch
+
+    from studio.engine.train.table_optim import RowwiseAdagrad
+
+    gen = torch.Generator().manual_seed(0)
+    ids = torch.tensor([3, 1, 3, 2, 5])  # a row twice in one step
+    grad = torch.randn(len(ids), 4, generator=gen)
+    a = torch.randn(6, 4, generator=gen)
+    b = a.clone()
+    bags, rows = RowwiseAdagrad(a, 0.1, "sum"), RowwiseAdagrad(b, 0.1, "sum")
+    for _ in range(3):
+        bags.apply(ids, torch.arange(len(ids)), grad, may_pad=False)
+        rows.apply_rows(ids, grad)
+    torch.testing.assert_close(a, b)
+    torch.testing.assert_close(bags.state, rows.state)
+    assert not torch.equal(a[[1, 2, 3, 5]], torch.zeros(4, 4))

@@ -1,0 +1,267 @@
+"""The Recommend page: user and item embeddings from an interactions file, trained off the
+GUI thread with recall@k per epoch drawn against the popularity baseline on the same split,
+then an item's nearest items and a user's top items (with what they already had)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.ui.widgets.buffers import GrowingBuffer
+from studio.ui.widgets.naming import name_after_attributes
+from studio.ui.widgets.plot_style import pen, style_plot
+from studio.ui.workers.payloads import RunFailed
+from studio.ui.workers.recs_job import RecsDone, RecsEpoch, RecsJob, RecsRequest
+from studio.ui.workers.tasks import TaskRunner
+
+__all__ = ["RecommendPage"]
+
+INTERACTIONS_FILTER = "Interactions (*.csv *.tsv *.jsonl *.parquet);;All files (*)"
+
+
+def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setValue(value)
+    box.setToolTip(f"{tip} ({low:,} to {high:,})")
+    return box
+
+
+class RecommendPage(QWidget):
+    """Open an interactions file, train, then ask for neighbours and recommendations."""
+
+    sig_running = Signal(bool)
+    """Training started (True) or its thread ended (False)."""
+
+    def __init__(self, runs_dir: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runs_dir = runs_dir
+        self.path: str | None = None
+        self.run_dir: str | None = None
+        self.job = RecsJob(self)
+        self.job.sig_running.connect(self._on_running)
+        self.query_tasks = TaskRunner("recs_query_tasks", self)
+        self.query_tasks.sig_result.connect(self._on_query)
+        self.query_tasks.sig_error.connect(lambda message, _d: self.status.setText(message))
+        self._curve_data = GrowingBuffer(2, 64)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._build_top())
+        split = QSplitter()
+        split.addWidget(self._build_plot())
+        split.addWidget(self._build_queries())
+        split.setSizes([650, 650])
+        layout.addWidget(split, 1)
+        name_after_attributes(self)
+        self._update_controls()
+
+    def _build_top(self) -> QVBoxLayout:
+        self.open_button = QPushButton("Open interactions…")
+        self.open_button.setToolTip("A CSV, TSV, JSON Lines or Parquet file of user, item rows")
+        self.open_button.clicked.connect(self.open_dialog)
+        self.file_label = QLabel("No interactions file open.")
+        self.dim = _spin(2, 1024, 64, "Embedding dimension of both tables")
+        self.epochs = _spin(1, 500, 20, "Passes over the training interactions")
+        self.batch = _spin(16, 1 << 20, 1024, "Interactions per step")
+        self.k = _spin(1, 1000, 10, "Metrics at k: recall, NDCG and hit rate of the top k")
+        self.holdout = QComboBox()
+        self.holdout.addItems(["last", "random"])
+        self.holdout.setToolTip("Per user: hold out the last interaction, or 20% at random")
+        self.negatives = QComboBox()
+        self.negatives.addItems(["uniform", "popularity"])
+        self.negatives.setToolTip("How negatives are drawn (never one of the user's items)")
+        self.train_button = QPushButton("Train")
+        self.train_button.clicked.connect(self.train)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.job.stop)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(self.open_button)
+        row.addWidget(self.file_label, 1)
+        form = QHBoxLayout()
+        for label, w in (("dim", self.dim), ("epochs", self.epochs), ("batch", self.batch),
+                         ("k", self.k), ("held out", self.holdout),
+                         ("negatives", self.negatives)):  # fmt: skip
+            form.addWidget(QLabel(label))
+            form.addWidget(w)
+        form.addWidget(self.train_button)
+        form.addWidget(self.stop_button)
+        form.addStretch(1)
+        top = QVBoxLayout()
+        top.addLayout(row)
+        top.addLayout(form)
+        top.addWidget(self.status)
+        return top
+
+    def _build_plot(self) -> QWidget:
+        self.plot = pg.PlotWidget()
+        self.plot.setLabel("bottom", "epoch")
+        self.plot.setLabel("left", "recall@k on the held-out interactions")
+        self.plot.addLegend(offset=(-10, 10))
+        style_plot(self.plot, self.palette())
+        self.curve = self.plot.plot(name="user/item tables", symbol="o", symbolSize=5,
+                                    pen=pen("val_acc", self.palette()))  # fmt: skip
+        dashed = pen("val_loss", self.palette(), style=Qt.PenStyle.DashLine)
+        self.baseline = pg.InfiniteLine(
+            angle=0, movable=False, pen=dashed, label="popularity", labelOpts={"position": 0.1}
+        )
+        self.baseline.hide()
+        self.plot.addItem(self.baseline)
+        return self.plot
+
+    def _build_queries(self) -> QWidget:
+        self.like = QLineEdit()
+        self.like.setPlaceholderText("an item id")
+        self.like.setToolTip("The items whose vectors are nearest to this one's (cosine)")
+        self.like.returnPressed.connect(self.find_similar)
+        self.user = QLineEdit()
+        self.user.setPlaceholderText("a user id")
+        self.user.setToolTip("This user's top items among those they did not have")
+        self.user.returnPressed.connect(self.find_recommendations)
+        self.results = QTableWidget(0, 2)
+        self.results.setHorizontalHeaderLabels(["item", "score"])
+        self.results.horizontalHeader().setStretchLastSection(True)
+        self.already = QLabel()
+        self.already.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Similar to", self.like)
+        form.addRow("Recommend for", self.user)
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.addLayout(form)
+        layout.addWidget(self.results, 1)
+        layout.addWidget(self.already)
+        return box
+
+    # -- public ----------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self.job.is_running()
+
+    @Slot()
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open interactions", "", INTERACTIONS_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str) -> None:
+        self.path = path
+        self.file_label.setText(f"<b>{Path(path).name}</b> · {path}")
+        self._update_controls()
+
+    @Slot()
+    def train(self) -> None:
+        if self.path is None or self.job.is_running():
+            return
+        from studio.engine.train.recs import RecSettings
+
+        settings = RecSettings(
+            dim=self.dim.value(), epochs=self.epochs.value(), batch_size=self.batch.value(),
+            negatives=self.negatives.currentText(), k=self.k.value(),  # type: ignore[arg-type]
+        )  # fmt: skip
+        request = RecsRequest(self.path, settings, self.holdout.currentText(),
+                              runs_dir=self.runs_dir)  # fmt: skip
+        worker = self.job.start(request)
+        worker.sig_baseline.connect(self._on_baseline)
+        worker.sig_epoch.connect(self._on_epoch)
+        worker.sig_finished.connect(self._on_finished)
+        worker.sig_failed.connect(self._on_failed)
+        self._curve_data.clear()
+        self.curve.setData([], [])
+        self.baseline.hide()
+        self.status.setText("Reading and splitting the interactions…")
+
+    @Slot()
+    def find_similar(self) -> None:
+        run, item, k = self.run_dir, self.like.text().strip(), self.k.value()
+        if run and item:
+            self.query_tasks.submit(lambda: _similar(run, item, k))
+
+    @Slot()
+    def find_recommendations(self) -> None:
+        run, user, k = self.run_dir, self.user.text().strip(), self.k.value()
+        if run and user:
+            self.query_tasks.submit(lambda: _recommend(run, user, k))
+
+    def shutdown(self) -> None:
+        self.job.shutdown()
+        self.query_tasks.shutdown()
+
+    # -- results ---------------------------------------------------------------------
+    @Slot(float)
+    def _on_baseline(self, recall: float) -> None:
+        self.baseline.setValue(recall)
+        self.baseline.show()
+
+    @Slot(object)
+    def _on_epoch(self, e: RecsEpoch) -> None:
+        self._curve_data.append([float(e.epoch), e.recall])
+        view = self._curve_data.view()
+        self.curve.setData(view[:, 0], view[:, 1])
+        self.status.setText(
+            f"epoch {e.epoch}: recall@{self.k.value()} {e.recall:.4f} · NDCG {e.ndcg:.4f} · "
+            f"hit rate {e.hit_rate:.4f} · {e.interactions_per_second:,.0f} interactions/s"
+        )
+
+    @Slot(object)
+    def _on_finished(self, done: RecsDone) -> None:
+        self.run_dir = done.run_dir
+        self.status.setText(
+            f"{self.status.text()} — popularity {done.popularity_recall:.4f}. {done.users:,} "
+            f"users, {done.items:,} items; saved in {done.run_dir}"
+        )
+
+    @Slot(object)
+    def _on_failed(self, failed: RunFailed) -> None:
+        self.status.setText(f"<b>No model:</b> {failed.message}")
+
+    @Slot(bool)
+    def _on_running(self, running: bool) -> None:
+        self._update_controls()
+        self.sig_running.emit(running)
+
+    @Slot(object)
+    def _on_query(self, result: Any) -> None:
+        rows, already = result
+        self.results.setRowCount(len(rows))
+        for r, (item, score) in enumerate(rows):
+            self.results.setItem(r, 0, QTableWidgetItem(item))
+            self.results.setItem(r, 1, QTableWidgetItem(f"{score:.3f}"))
+        self.already.setText(already)
+
+    def _update_controls(self) -> None:
+        running = self.job.is_running()
+        self.train_button.setEnabled(self.path is not None and not running)
+        self.stop_button.setEnabled(running)
+        self.open_button.setEnabled(not running)
+
+
+def _similar(run_dir: str, item: str, k: int) -> tuple[list[tuple[str, float]], str]:
+    from studio.engine.analysis.recommend import load_recs_run, similar_items
+
+    return similar_items(load_recs_run(run_dir), item, k), f"nearest to {item} by cosine"
+
+
+def _recommend(run_dir: str, user: str, k: int) -> tuple[list[tuple[str, float]], str]:
+    from studio.engine.analysis.recommend import load_recs_run, recommend
+
+    found = recommend(load_recs_run(run_dir), user, k)
+    had = ", ".join(found.already[:30]) + (" …" if len(found.already) > 30 else "")
+    return found.items, f"{user} already had ({len(found.already)}): {had}"

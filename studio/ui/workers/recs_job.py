@@ -1,0 +1,128 @@
+"""Training user and item embeddings in the window: read the interactions, split them, fit
+the tables and save the run, on a worker thread; each epoch's metrics as a signal.
+
+Start, stop and shutdown are :class:`~studio.ui.workers.stoppable.StoppableJob`'s; the
+engine's ``fit_recs`` checks the control object between steps.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from studio.errors import StudioError
+from studio.ui.workers.payloads import RunFailed
+from studio.ui.workers.stoppable import StoppableJob
+
+if TYPE_CHECKING:
+    from studio.engine.train.control import TrainControl
+
+__all__ = ["RecsDone", "RecsEpoch", "RecsJob", "RecsRequest", "RecsWorker"]
+
+
+@dataclass(frozen=True)
+class RecsRequest:
+    """What to train: the file, its columns, the split and the settings (``RecSettings``)."""
+
+    path: str
+    settings: Any
+    holdout: str = "last"
+    share: float = 0.2
+    min_count: int = 1
+    runs_dir: str | None = None
+
+
+@dataclass(frozen=True)
+class RecsEpoch:
+    epoch: int
+    loss: float
+    recall: float
+    ndcg: float
+    hit_rate: float
+    interactions_per_second: float
+
+
+@dataclass(frozen=True)
+class RecsDone:
+    run_dir: str
+    popularity_recall: float
+    users: int
+    items: int
+    train: int
+    test: int
+
+
+class RecsWorker(QObject):
+    """Runs one training on its thread: :meth:`run` is the thread's entry point."""
+
+    sig_baseline = Signal(float)
+    """The popularity baseline's recall@k on the same split (before the first epoch)."""
+    sig_epoch = Signal(object)
+    """An epoch ended: :class:`RecsEpoch`."""
+    sig_finished = Signal(object)
+    """The run is saved: :class:`RecsDone`."""
+    sig_failed = Signal(object)
+    """It failed: :class:`~studio.ui.workers.payloads.RunFailed`."""
+
+    def __init__(self, request: RecsRequest, control: TrainControl) -> None:
+        super().__init__()
+        self.request = request
+        self.control = control
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            self.sig_finished.emit(self._train())
+        except StudioError as exc:
+            self.sig_failed.emit(RunFailed(str(exc)))
+        except Exception as exc:
+            message = f"unexpected error: {type(exc).__name__}: {exc}"
+            self.sig_failed.emit(RunFailed(message, traceback.format_exc()))
+
+    def _train(self) -> RecsDone:
+        from pathlib import Path
+
+        from studio.engine.analysis.recommend import save_recs_run
+        from studio.engine.data.interaction_split import split_interactions
+        from studio.engine.data.interactions import read_interactions
+        from studio.engine.runs.layout import default_runs_dir
+        from studio.engine.train.recs import RecEpoch, fit_recs
+
+        r = self.request
+        data = read_interactions(r.path)
+        split = split_interactions(data, r.holdout, r.share, r.min_count, r.settings.seed)  # type: ignore[arg-type]
+
+        def on_epoch(e: RecEpoch) -> None:
+            m = e.metrics
+            self.sig_epoch.emit(
+                RecsEpoch(e.epoch, e.loss, m.recall, m.ndcg, m.hit_rate, e.interactions_per_second)
+            )
+
+        def on_baseline(m: Any) -> None:
+            self.sig_baseline.emit(float(m.recall))
+
+        result = fit_recs(data, split, r.settings, on_epoch, self.control, on_baseline)
+        if self.control.stop_requested and len(result.history) < r.settings.epochs:
+            raise StudioError(f"stopped after epoch {len(result.history)}")
+        runs = Path(r.runs_dir) if r.runs_dir else default_runs_dir()
+        run = save_recs_run(runs, data, split, r.settings, result)
+        pop = result.popularity.recall if result.popularity else 0.0
+        return RecsDone(str(run), float(pop), data.n_users, data.n_items,
+                        len(split.train_idx), len(split.test_idx))  # fmt: skip
+
+
+class RecsJob(StoppableJob[RecsWorker]):
+    """Owns one recommendation training at a time."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__("recs_thread", parent)
+
+    def start(self, request: RecsRequest) -> RecsWorker:
+        return self._start_worker(
+            lambda control: RecsWorker(request, control),
+            lambda w: w.run,
+            lambda w: (w.sig_finished, w.sig_failed),
+        )

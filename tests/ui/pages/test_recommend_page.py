@@ -1,0 +1,66 @@
+"""The Recommend page in the window: open an interactions file, train with recall@k drawn
+per epoch against the popularity line, then an item's neighbours and a user's top items."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from pytestqt.qtbot import QtBot
+
+from studio.ui.main_window import MainWindow
+
+
+def _interactions(path: Path) -> Path:
+    rng = np.random.default_rng(3)
+    rows = ["user,item,timestamp"]
+    for u in range(150):
+        taste = (u % 5) * 20  # five tastes of twenty items each
+        for t in range(10):
+            rows.append(f"u{u},i{taste + int(rng.integers(0, 20))},{t}")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_open_train_neighbours_and_recommendations(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    page = window.recommend_page
+    window.tabs.setCurrentWidget(page)
+    assert not page.train_button.isEnabled()  # nothing open yet
+    page.open_path(str(_interactions(tmp_path / "plays.csv")))
+    page.epochs.setValue(4)
+    page.dim.setValue(16)
+    with qtbot.waitSignal(page.sig_running, check_params_cb=lambda on: not on, timeout=120_000):
+        page.train_button.click()
+        assert not window.train_action.isEnabled()  # one training at a time
+    assert page.run_dir is not None and (Path(page.run_dir) / "recs.json").exists()
+    xs, ys = page.curve.getData()
+    assert list(xs) == [1, 2, 3, 4] and page.baseline.isVisible()
+    assert ys[-1] > page.baseline.value()  # the tables beat popularity on data with taste
+
+    with qtbot.waitSignal(page.query_tasks.sig_result, timeout=30_000):
+        page.like.setText("i3")
+        page.find_similar()
+    near = [page.results.item(r, 0).text() for r in range(page.results.rowCount())]
+    assert len(near) == page.k.value() and "i3" not in near
+    assert sum(int(n[1:]) < 20 for n in near) >= 5  # mostly the same taste (items 0..19)
+
+    with qtbot.waitSignal(page.query_tasks.sig_result, timeout=30_000):
+        page.user.setText("u7")
+        page.find_recommendations()
+    top = {page.results.item(r, 0).text() for r in range(page.results.rowCount())}
+    had = page.already.text().split(": ", 1)[1].split(", ")
+    assert page.already.text().startswith("u7 already had") and not top & set(had)
+
+
+def test_a_bad_file_is_named_on_the_page(window: MainWindow, qtbot: QtBot, tmp_path: Path) -> None:
+    page = window.recommend_page
+    bad = tmp_path / "bad.csv"
+    bad.write_text("user,item,rating\na,x,5\nb,y,lots\n", encoding="utf-8")
+    page.open_path(str(bad))
+    with qtbot.waitSignal(page.sig_running, check_params_cb=lambda on: not on, timeout=60_000):
+        page.train_button.click()
+    text = page.status.text()
+    assert text.startswith("<b>No model:</b>") and f"{bad}, line 3, column 'rating'" in text
+    assert page.run_dir is None and page.train_button.isEnabled()
