@@ -6,7 +6,9 @@
 
 Reads the ``*_Packages`` indexes apt keeps (``.lz4`` ones through ``apt-helper cat-file``).
 Version constraints and architecture qualifiers are dropped; of alternatives ("a | b")
-the first is kept; a package's own name is never its item. Then packages and dependencies
+the first is kept; a package's own name is never its item. With ``--fields Tag`` the
+items are the package's debtags (``interface::graphical``), a second dataset of another
+kind. Then packages and dependencies
 with fewer than ``--min-count`` links are dropped, repeatedly (the k-core). Writes a TSV
 with ``package`` and ``depends`` columns. The index is Debian archive metadata, public,
 taken from each package's control file.
@@ -40,15 +42,23 @@ def _links(text: str, fields: tuple[str, ...]) -> set[tuple[str, str]]:
     links: set[tuple[str, str]] = set()
     for stanza in text.split("\n\n"):
         head: dict[str, str] = {}
+        key = ""
         for line in stanza.splitlines():
             if line and not line[0].isspace() and ":" in line:
                 key, _, value = line.partition(":")
                 head[key] = value.strip()
+            elif line.strip() and key in ("Tag", "Depends", "Recommends"):
+                head[key] += " " + line.strip()  # a continuation line
         package = head.get("Package")
         if not package:
             continue
         for field in fields:
             for part in head.get(field, "").split(","):
+                if field == "Tag":  # debtags: "role::program" is the item itself
+                    tag = part.strip()
+                    if tag:
+                        links.add((package, tag))
+                    continue
                 found = _NAME.match(part.split("|")[0])
                 if found and found.group(1) != package:
                     links.add((package, found.group(1)))
@@ -78,11 +88,12 @@ def main() -> int:
     for text in _indexes(args.lists):
         links |= _links(text, fields)
     rows = _k_core(links, args.min_count)
+    column = "tag" if fields == ("Tag",) else "depends"
     with open(args.out, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write("package\tdepends\n")
+        fh.write(f"package\t{column}\n")
         fh.writelines(f"{u}\t{i}\n" for u, i in rows)
     users, items = len({u for u, _ in rows}), len({i for _, i in rows})
-    print(f"{args.out}: {len(rows):,} links, {users:,} packages, {items:,} dependencies")
+    print(f"{args.out}: {len(rows):,} links, {users:,} packages, {items:,} items")
     return 0
 
 

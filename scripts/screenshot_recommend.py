@@ -26,8 +26,8 @@ def main() -> int:
     page = window.recommend_page
     window.tabs.setCurrentWidget(page)
     page.open_path(args.data)
-    page.epochs.setValue(args.epochs)
-    page.holdout.setCurrentText("random")
+    page.recs_epochs.setValue(args.epochs)
+    page.recs_holdout.setCurrentText("random")
 
     def grab(_result: object) -> None:
         QTimer.singleShot(300, lambda: (window.grab().save(str(args.out)), window.close()))

@@ -317,6 +317,8 @@ _TABLE_KEYS = frozenset({"train.class_weights"})
 
 #: The bundled sample dataset (excerpts of Debian's manual pages, labelled by section).
 SAMPLE_DATASET = Path(__file__).resolve().parent.parent / "resources" / "manpages" / "manpages.tsv"
+#: The bundled interactions dataset (recommendation): Debian packages and their dependencies.
+SAMPLE_INTERACTIONS = SAMPLE_DATASET.parent.parent / "debian-depends" / "depends.tsv"
 #: Its text and label columns.
 SAMPLE_TEXT_COLUMN = "text"
 SAMPLE_LABEL_COLUMN = "section"

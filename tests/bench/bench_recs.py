@@ -13,6 +13,7 @@ interactions (zipf items, 2 epochs, metrics off), median of ``--repeats`` per ba
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import sys
@@ -35,7 +36,9 @@ def _row(name: str, m: RankMetrics, train_s: float, wall_s: float) -> dict[str, 
             "wall_s": round(wall_s, 2)}  # fmt: skip
 
 
-def _als(data: Interactions, split: InteractionSplit, factors: int, reg: float) -> Any:
+def _als(
+    data: Interactions, split: InteractionSplit, factors: int, reg: float, alpha: float = 1.0
+) -> Any:
     import implicit
     import scipy.sparse as sp
 
@@ -45,7 +48,7 @@ def _als(data: Interactions, split: InteractionSplit, factors: int, reg: float) 
     )
     matrix.sum_duplicates()
     model = implicit.als.AlternatingLeastSquares(
-        factors=factors, regularization=reg, random_state=0
+        factors=factors, regularization=reg, alpha=alpha, random_state=0
     )
     model.fit(matrix, show_progress=False)
     users, items = np.asarray(model.user_factors), np.asarray(model.item_factors)
@@ -78,7 +81,39 @@ def compare(args: argparse.Namespace) -> list[dict[str, Any]]:
         m = rank_metrics(scorer, train, test)
         out.append(_row(f"implicit ALS factors={factors} reg={reg}", m, fitted,
                         time.perf_counter() - start))  # fmt: skip
+    if args.als_minutes > 0:
+        out.append(_tuned_als(data, split, args.als_minutes * 60))
     return out
+
+
+def _tuned_als(data: Interactions, split: InteractionSplit, budget_s: float) -> dict[str, Any]:
+    """ALS tuned for ``budget_s`` on a validation split carved from the training rows (the
+    same holdout again), then refit on all training rows and scored once on the test."""
+    rows = split.train_idx
+    inner = split_interactions(dataclasses.replace(
+        data, users=data.users[rows], items=data.items[rows], weights=data.weights[rows],
+        times=None if data.times is None else data.times[rows], lines=data.lines[rows],
+    ), "random", seed=1)  # fmt: skip
+    tune = InteractionSplit(rows[inner.train_idx], rows[inner.test_idx], split.kept, 0, 0)
+    tr = (data.users[tune.train_idx], data.items[tune.train_idx])
+    va = (data.users[tune.test_idx], data.items[tune.test_idx])
+    rng = np.random.default_rng(0)
+    start, best, tried = time.perf_counter(), (-1.0, (100, 0.01, 1.0)), 0
+    while time.perf_counter() - start < budget_s:
+        setting = (int(rng.choice([16, 32, 64, 128, 256])), float(10 ** rng.uniform(-4, 1)),
+                   float(10 ** rng.uniform(0, 2)))  # fmt: skip
+        score = rank_metrics(_als(data, tune, *setting), tr, va).recall
+        tried += 1
+        best = max(best, (score, setting))
+    factors, reg, alpha = best[1]
+    fit_start = time.perf_counter()
+    scorer = _als(data, split, factors, reg, alpha)
+    fitted = time.perf_counter() - fit_start
+    train = (data.users[split.train_idx], data.items[split.train_idx])
+    test = (data.users[split.test_idx], data.items[split.test_idx])
+    name = (f"implicit ALS tuned {budget_s / 60:g} min on validation ({tried} tried): "
+            f"factors={factors} reg={reg:.3g} alpha={alpha:.3g}")  # fmt: skip
+    return _row(name, rank_metrics(scorer, train, test), fitted, time.perf_counter() - start)
 
 
 def speed(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -115,6 +150,9 @@ def main() -> int:
     parser.add_argument("--generated", type=int, default=1_000_000)
     parser.add_argument("--batch-sizes", default="1024,8192,32768")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--als-minutes", type=float, default=5.0,
+                        help="minutes of random search over ALS factors, regularisation and "
+                        "alpha on a validation split (0: none)")  # fmt: skip
     parser.add_argument("--als-grid", default="64:0.1,200:0.01",
                         help="extra ALS settings tried, factors:regularisation")  # fmt: skip
     args = parser.parse_args()

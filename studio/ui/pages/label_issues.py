@@ -160,22 +160,22 @@ class LabelIssuesPage(QWidget):
         self.decision_filter = _combo("Only documents with this decision")
         for text, _value in DECISION_FILTERS:
             self.decision_filter.addItem(text)
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("words in the text")
-        self.search.setClearButtonEnabled(True)
-        self.search.setToolTip("Only documents whose text holds these words")
+        self.words_filter = QLineEdit()
+        self.words_filter.setPlaceholderText("words in the text")
+        self.words_filter.setClearButtonEnabled(True)
+        self.words_filter.setToolTip("Only documents whose text holds these words")
         self.clear_filter = QPushButton("Show all")
         self.given_filter.currentIndexChanged.connect(self._pair_chosen)
         self.suggested_filter.currentIndexChanged.connect(self._pair_chosen)
         self.decision_filter.currentIndexChanged.connect(self._decision_chosen)
-        self.search.textChanged.connect(self._words_changed)
+        self.words_filter.textChanged.connect(self._words_changed)
         self.clear_filter.clicked.connect(self.show_all)
         filters = QHBoxLayout()
         for label, w in (("given", self.given_filter), ("suggested", self.suggested_filter)):
             filters.addWidget(QLabel(label))
             filters.addWidget(w)
         filters.addWidget(self.decision_filter)
-        filters.addWidget(self.search, 1)
+        filters.addWidget(self.words_filter, 1)
         filters.addWidget(self.clear_filter)
         self.issues_table = self._build_table()
         self.detail = QPlainTextEdit()
@@ -302,7 +302,7 @@ class LabelIssuesPage(QWidget):
     def show_all(self) -> None:
         self.filter_pair(None, None)
         self.decision_filter.setCurrentIndex(0)
-        self.search.clear()
+        self.words_filter.clear()
 
     @Slot()
     def save_dialog(self) -> None:

@@ -4,6 +4,7 @@ then an item's nearest items and a user's top items (with what they already had)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,11 +62,20 @@ class RecommendPage(QWidget):
         self.query_tasks = TaskRunner("recs_query_tasks", self)
         self.query_tasks.sig_result.connect(self._on_query)
         self.query_tasks.sig_error.connect(lambda message, _d: self.status.setText(message))
+        self.describe_tasks = TaskRunner("recs_describe_tasks", self)
+        self.describe_tasks.sig_result.connect(self._on_described)
+        self.describe_tasks.sig_error.connect(
+            lambda message, _d: self.summary.setText(f"<b>Cannot be read:</b> {message}")
+        )
         self._curve_data = GrowingBuffer(2, 64)
         layout = QVBoxLayout(self)
         layout.addLayout(self._build_top())
+        plots = QSplitter(Qt.Orientation.Vertical)
+        plots.addWidget(self._build_plot())
+        plots.addWidget(self._build_tails())
+        plots.setSizes([500, 250])
         split = QSplitter()
-        split.addWidget(self._build_plot())
+        split.addWidget(plots)
         split.addWidget(self._build_queries())
         split.setSizes([650, 650])
         layout.addWidget(split, 1)
@@ -76,30 +86,41 @@ class RecommendPage(QWidget):
         self.open_button = QPushButton("Open interactions…")
         self.open_button.setToolTip("A CSV, TSV, JSON Lines or Parquet file of user, item rows")
         self.open_button.clicked.connect(self.open_dialog)
+        self.sample_button = QPushButton("Open the sample")
+        self.sample_button.setToolTip(
+            "Debian packages and the packages they depend on (159,649 links, bundled)"
+        )
+        self.sample_button.clicked.connect(self.open_sample)
         self.file_label = QLabel("No interactions file open.")
-        self.dim = _spin(2, 1024, 64, "Embedding dimension of both tables")
-        self.epochs = _spin(1, 500, 20, "Passes over the training interactions")
-        self.batch = _spin(16, 1 << 20, 1024, "Interactions per step")
-        self.k = _spin(1, 1000, 10, "Metrics at k: recall, NDCG and hit rate of the top k")
-        self.holdout = QComboBox()
-        self.holdout.addItems(["last", "random"])
-        self.holdout.setToolTip("Per user: hold out the last interaction, or 20% at random")
-        self.negatives = QComboBox()
-        self.negatives.addItems(["uniform", "popularity"])
-        self.negatives.setToolTip("How negatives are drawn (never one of the user's items)")
+        self.recs_dim = _spin(2, 1024, 64, "Embedding dimension of both tables")
+        self.recs_epochs = _spin(1, 500, 20, "Passes over the training interactions")
+        self.recs_batch = _spin(16, 1 << 20, 1024, "Interactions per step")
+        self.recs_k = _spin(1, 1000, 10, "Metrics at k: recall, NDCG and hit rate of the top k")
+        self.recs_holdout = QComboBox()
+        self.recs_holdout.addItems(["last", "random"])
+        self.recs_holdout.setToolTip("Per user: hold out the last interaction, or 20% at random")
+        self.recs_negatives = QComboBox()
+        self.recs_negatives.addItems(["uniform", "popularity"])
+        self.recs_negatives.setToolTip("How negatives are drawn (never one of the user's items)")
         self.train_button = QPushButton("Train")
         self.train_button.clicked.connect(self.train)
         self.stop_button = QPushButton("Stop")
         self.stop_button.clicked.connect(self.job.stop)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(self.open_button)
+        row.addWidget(self.sample_button)
         row.addWidget(self.file_label, 1)
         form = QHBoxLayout()
-        for label, w in (("dim", self.dim), ("epochs", self.epochs), ("batch", self.batch),
-                         ("k", self.k), ("held out", self.holdout),
-                         ("negatives", self.negatives)):  # fmt: skip
+        fields = (
+            ("dim", self.recs_dim), ("epochs", self.recs_epochs), ("batch", self.recs_batch),
+            ("k", self.recs_k), ("held out", self.recs_holdout),
+            ("negatives", self.recs_negatives),
+        )  # fmt: skip
+        for label, w in fields:
             form.addWidget(QLabel(label))
             form.addWidget(w)
         form.addWidget(self.train_button)
@@ -107,6 +128,7 @@ class RecommendPage(QWidget):
         form.addStretch(1)
         top = QVBoxLayout()
         top.addLayout(row)
+        top.addWidget(self.summary)
         top.addLayout(form)
         top.addWidget(self.status)
         return top
@@ -126,6 +148,21 @@ class RecommendPage(QWidget):
         self.baseline.hide()
         self.plot.addItem(self.baseline)
         return self.plot
+
+    def _build_tails(self) -> QWidget:
+        self.tails = pg.PlotWidget()
+        self.tails.setLogMode(x=True, y=True)
+        self.tails.setLabel("bottom", "rank")
+        self.tails.setLabel("left", "interactions")
+        self.tails.addLegend(offset=(-10, 10))
+        style_plot(self.tails, self.palette())
+        self.item_tail = self.tails.plot(
+            name="items by popularity", pen=pen("loss", self.palette())
+        )
+        self.user_tail = self.tails.plot(
+            name="users by activity", pen=pen("val_loss", self.palette())
+        )
+        return self.tails
 
     def _build_queries(self) -> QWidget:
         self.like = QLineEdit()
@@ -161,9 +198,18 @@ class RecommendPage(QWidget):
         if path:
             self.open_path(path)
 
+    @Slot()
+    def open_sample(self) -> None:
+        from studio.config import SAMPLE_INTERACTIONS
+
+        self.open_path(str(SAMPLE_INTERACTIONS))
+
     def open_path(self, path: str) -> None:
+        """Take ``path`` for training, and describe it (off the GUI thread)."""
         self.path = path
         self.file_label.setText(f"<b>{Path(path).name}</b> · {path}")
+        self.summary.setText("Reading the interactions…")
+        self.describe_tasks.submit(lambda: _describe(path))
         self._update_controls()
 
     @Slot()
@@ -173,10 +219,11 @@ class RecommendPage(QWidget):
         from studio.engine.train.recs import RecSettings
 
         settings = RecSettings(
-            dim=self.dim.value(), epochs=self.epochs.value(), batch_size=self.batch.value(),
-            negatives=self.negatives.currentText(), k=self.k.value(),  # type: ignore[arg-type]
+            dim=self.recs_dim.value(), epochs=self.recs_epochs.value(),
+            batch_size=self.recs_batch.value(), k=self.recs_k.value(),
+            negatives=self.recs_negatives.currentText(),  # type: ignore[arg-type]
         )  # fmt: skip
-        request = RecsRequest(self.path, settings, self.holdout.currentText(),
+        request = RecsRequest(self.path, settings, self.recs_holdout.currentText(),
                               runs_dir=self.runs_dir)  # fmt: skip
         worker = self.job.start(request)
         worker.sig_baseline.connect(self._on_baseline)
@@ -190,19 +237,20 @@ class RecommendPage(QWidget):
 
     @Slot()
     def find_similar(self) -> None:
-        run, item, k = self.run_dir, self.like.text().strip(), self.k.value()
+        run, item, k = self.run_dir, self.like.text().strip(), self.recs_k.value()
         if run and item:
             self.query_tasks.submit(lambda: _similar(run, item, k))
 
     @Slot()
     def find_recommendations(self) -> None:
-        run, user, k = self.run_dir, self.user.text().strip(), self.k.value()
+        run, user, k = self.run_dir, self.user.text().strip(), self.recs_k.value()
         if run and user:
             self.query_tasks.submit(lambda: _recommend(run, user, k))
 
     def shutdown(self) -> None:
         self.job.shutdown()
         self.query_tasks.shutdown()
+        self.describe_tasks.shutdown()
 
     # -- results ---------------------------------------------------------------------
     @Slot(float)
@@ -216,7 +264,7 @@ class RecommendPage(QWidget):
         view = self._curve_data.view()
         self.curve.setData(view[:, 0], view[:, 1])
         self.status.setText(
-            f"epoch {e.epoch}: recall@{self.k.value()} {e.recall:.4f} · NDCG {e.ndcg:.4f} · "
+            f"epoch {e.epoch}: recall@{self.recs_k.value()} {e.recall:.4f} · NDCG {e.ndcg:.4f} · "
             f"hit rate {e.hit_rate:.4f} · {e.interactions_per_second:,.0f} interactions/s"
         )
 
@@ -238,6 +286,12 @@ class RecommendPage(QWidget):
         self.sig_running.emit(running)
 
     @Slot(object)
+    def _on_described(self, result: _Described) -> None:
+        self.summary.setText(result.summary)
+        self.item_tail.setData(*result.items)
+        self.user_tail.setData(*result.users)
+
+    @Slot(object)
     def _on_query(self, result: Any) -> None:
         rows, already = result
         self.results.setRowCount(len(rows))
@@ -251,6 +305,32 @@ class RecommendPage(QWidget):
         self.train_button.setEnabled(self.path is not None and not running)
         self.stop_button.setEnabled(running)
         self.open_button.setEnabled(not running)
+        self.sample_button.setEnabled(not running)
+
+
+@dataclass(frozen=True)
+class _Described:
+    summary: str
+    items: tuple[Any, Any]  # (rank from 1, interactions) of the items, most first
+    users: tuple[Any, Any]  # the same for the users
+
+
+def _describe(path: str) -> _Described:
+    import numpy as np
+
+    from studio.engine.data.interactions import read_interactions
+
+    d = read_interactions(path)
+    items = np.sort(np.bincount(d.items, minlength=d.n_items))[::-1].astype(float)
+    users = np.sort(np.bincount(d.users, minlength=d.n_users))[::-1].astype(float)
+    ranks = np.arange(1, max(len(items), len(users)) + 1, dtype=float)
+    density = len(d) / max(d.n_users * d.n_items, 1)
+    columns = ", ".join(f"{role} = {name}" for role, name in d.columns.items() if name)
+    summary = (
+        f"{len(d):,} interactions · {d.n_users:,} users · {d.n_items:,} items · density "
+        f"{density:.3%} · median {int(np.median(users))} per user · columns: {columns}"
+    )
+    return _Described(summary, (ranks[: len(items)], items), (ranks[: len(users)], users))
 
 
 def _similar(run_dir: str, item: str, k: int) -> tuple[list[tuple[str, float]], str]:

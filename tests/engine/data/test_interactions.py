@@ -118,3 +118,16 @@ def test_minimum_count_keeps_the_k_core(tmp_path: Path) -> None:
         ("a", "x"), ("a", "y"), ("b", "x"), ("b", "y")]  # fmt: skip
     with pytest.raises(StudioError, match="no interactions are left"):
         split_interactions(d, min_count=5)
+
+
+def test_the_bundled_interactions_read_as_their_readme_says() -> None:
+    from studio.config import SAMPLE_INTERACTIONS
+
+    d = read_interactions(SAMPLE_INTERACTIONS)  # columns found by name: package, depends
+    assert d.columns["user"] == "package" and d.columns["item"] == "depends"
+    assert (len(d), d.n_users, d.n_items) == (159_649, 16_572, 5_209)
+    readme = (SAMPLE_INTERACTIONS.parent / "README.md").read_text(encoding="utf-8")
+    assert "159,649 links, 16,572 packages, 5,209 distinct" in " ".join(readme.split())
+    users = np.bincount(d.users)
+    items = np.bincount(d.items)
+    assert users.min() >= 5 and items.min() >= 5  # the 5-core

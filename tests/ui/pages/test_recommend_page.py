@@ -28,9 +28,13 @@ def test_open_train_neighbours_and_recommendations(
     page = window.recommend_page
     window.tabs.setCurrentWidget(page)
     assert not page.train_button.isEnabled()  # nothing open yet
-    page.open_path(str(_interactions(tmp_path / "plays.csv")))
-    page.epochs.setValue(4)
-    page.dim.setValue(16)
+    with qtbot.waitSignal(page.describe_tasks.sig_result, timeout=30_000):
+        page.open_path(str(_interactions(tmp_path / "plays.csv")))
+    assert page.summary.text().startswith("1,500 interactions · 150 users · 100 items")
+    ranks, counts = page.item_tail.getData()
+    assert len(ranks) == 100 and list(counts) == sorted(counts, reverse=True)
+    page.recs_epochs.setValue(4)
+    page.recs_dim.setValue(16)
     with qtbot.waitSignal(page.sig_running, check_params_cb=lambda on: not on, timeout=120_000):
         page.train_button.click()
         assert not window.train_action.isEnabled()  # one training at a time
@@ -43,7 +47,7 @@ def test_open_train_neighbours_and_recommendations(
         page.like.setText("i3")
         page.find_similar()
     near = [page.results.item(r, 0).text() for r in range(page.results.rowCount())]
-    assert len(near) == page.k.value() and "i3" not in near
+    assert len(near) == page.recs_k.value() and "i3" not in near
     assert sum(int(n[1:]) < 20 for n in near) >= 5  # mostly the same taste (items 0..19)
 
     with qtbot.waitSignal(page.query_tasks.sig_result, timeout=30_000):
@@ -58,7 +62,9 @@ def test_a_bad_file_is_named_on_the_page(window: MainWindow, qtbot: QtBot, tmp_p
     page = window.recommend_page
     bad = tmp_path / "bad.csv"
     bad.write_text("user,item,rating\na,x,5\nb,y,lots\n", encoding="utf-8")
-    page.open_path(str(bad))
+    with qtbot.waitSignal(page.describe_tasks.sig_error, timeout=30_000):
+        page.open_path(str(bad))
+    assert page.summary.text().startswith("<b>Cannot be read:</b>")
     with qtbot.waitSignal(page.sig_running, check_params_cb=lambda on: not on, timeout=60_000):
         page.train_button.click()
     text = page.status.text()
