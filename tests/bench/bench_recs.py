@@ -156,7 +156,7 @@ def main() -> int:
     parser.add_argument("--als-grid", default="64:0.1,200:0.01",
                         help="extra ALS settings tried, factors:regularisation")  # fmt: skip
     args = parser.parse_args()
-    args.batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
+    args.batch_sizes = [int(b) for b in args.batch_sizes.split(",") if b]  # "": no speed rows
     args.als_grid = [(int(f), float(r)) for f, r in
                      (pair.split(":") for pair in args.als_grid.split(",") if pair)]  # fmt: skip
     if args.data:
