@@ -11,14 +11,11 @@ live like one trained in the window. Nothing here touches a widget.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-
-from studio.errors import StudioError
 
 if TYPE_CHECKING:
     from studio.engine.runs.layout import RunInfo
@@ -117,23 +114,21 @@ class RunsWatcher(QObject):
     def _list(self, force: bool) -> None:
         if not self._dir:
             return
-        from studio.engine.runs import run_status, runs_signature
-        from studio.engine.runs.listing import list_runs
+        from studio.engine.runs import runs_signature
+        from studio.engine.runs.listing import list_runs, run_info
 
         runs_dir = self._dir
         try:
             signature = runs_signature(runs_dir)
             if not force and signature == self._signature:
-                # Unchanged files, but a "running" run's process may have died since.
+                # Unchanged files, but a "running" run's process may have died since, or
+                # its run.json been replaced within the signature's time resolution: read
+                # the whole row again (status, epochs, accuracy), not the status alone
                 changed = False
                 for row in self._stored_running:
-                    run = self._runs[row]
-                    try:
-                        live = run_status(run.path)
-                    except StudioError:
-                        continue
-                    if live != run.status:
-                        self._runs[row] = dataclasses.replace(run, status=live)
+                    fresh = run_info(self._runs[row].path)
+                    if fresh is not None and fresh != self._runs[row]:
+                        self._runs[row] = fresh
                         changed = True
                 if changed:
                     self.sig_listed.emit(runs_dir, list(self._runs))
