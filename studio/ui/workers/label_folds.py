@@ -10,16 +10,13 @@ and shutdown are :class:`~studio.ui.workers.stoppable.StoppableJob`'s.
 from __future__ import annotations
 
 import time
-import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from studio.config import StudioConfig
-from studio.errors import StudioError
-from studio.ui.workers.payloads import RunFailed
-from studio.ui.workers.stoppable import StoppableJob
+from studio.ui.workers.stoppable import StoppableJob, report_outcome
 
 if TYPE_CHECKING:
     from studio.engine.train.control import TrainControl
@@ -100,18 +97,16 @@ class FoldsWorker(QObject):
 
         r = self.request
         bridge = _make_bridge(self)
-        try:
+
+        def work() -> object:
             findings = find_and_save(
                 r.config, r.run_dir, r.folds, callbacks=[bridge], control=self.control,
                 on_fold=bridge.start_fold,
             )  # fmt: skip
             self.sig_progress.emit(1.0)
-            self.sig_finished.emit(findings)
-        except StudioError as exc:
-            self.sig_failed.emit(RunFailed(str(exc)))
-        except Exception as exc:
-            message = f"unexpected error: {type(exc).__name__}: {exc}"
-            self.sig_failed.emit(RunFailed(message, traceback.format_exc()))
+            return findings
+
+        report_outcome(work, self.sig_finished, self.sig_failed)
 
 
 class FoldsController(StoppableJob[FoldsWorker]):

@@ -7,15 +7,13 @@ engine's ``fit_recs`` checks the control object between steps.
 
 from __future__ import annotations
 
-import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from studio.errors import StudioError
-from studio.ui.workers.payloads import RunFailed
-from studio.ui.workers.stoppable import StoppableJob
+from studio.ui.workers.stoppable import StoppableJob, report_outcome
 
 if TYPE_CHECKING:
     from studio.engine.train.control import TrainControl
@@ -74,13 +72,7 @@ class RecsWorker(QObject):
 
     @Slot()
     def run(self) -> None:
-        try:
-            self.sig_finished.emit(self._train())
-        except StudioError as exc:
-            self.sig_failed.emit(RunFailed(str(exc)))
-        except Exception as exc:
-            message = f"unexpected error: {type(exc).__name__}: {exc}"
-            self.sig_failed.emit(RunFailed(message, traceback.format_exc()))
+        report_outcome(self._train, self.sig_finished, self.sig_failed)
 
     def _train(self) -> RecsDone:
         from pathlib import Path

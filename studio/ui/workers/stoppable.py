@@ -7,6 +7,7 @@ its worker from a request and the control object.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -17,9 +18,27 @@ from studio.ui.workers.threads import WorkerThread
 if TYPE_CHECKING:
     from studio.engine.train.control import TrainControl
 
-__all__ = ["StoppableJob"]
+__all__ = ["StoppableJob", "report_outcome"]
 
 W = TypeVar("W", bound=QObject)
+
+
+def report_outcome(
+    work: Callable[[], object], finished: SignalInstance, failed: SignalInstance
+) -> None:
+    """Run a job's ``work`` on its thread: its result to ``finished``; a StudioError as its
+    message, anything else as "unexpected error" with the traceback, to ``failed``
+    (a :class:`~studio.ui.workers.payloads.RunFailed`)."""
+    from studio.errors import StudioError
+    from studio.ui.workers.payloads import RunFailed
+
+    try:
+        finished.emit(work())
+    except StudioError as exc:
+        failed.emit(RunFailed(str(exc)))
+    except Exception as exc:
+        message = f"unexpected error: {type(exc).__name__}: {exc}"
+        failed.emit(RunFailed(message, traceback.format_exc()))
 
 
 class StoppableJob(QObject, Generic[W]):

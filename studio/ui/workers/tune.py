@@ -10,16 +10,13 @@ payload (a few signals per epoch: no throttling is needed). Stop goes through th
 from __future__ import annotations
 
 import time
-import traceback
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from studio.config import StudioConfig
-from studio.errors import StudioError
-from studio.ui.workers.payloads import RunFailed
-from studio.ui.workers.stoppable import StoppableJob
+from studio.ui.workers.stoppable import StoppableJob, report_outcome
 
 if TYPE_CHECKING:
     from studio.engine.train.control import TrainControl
@@ -190,13 +187,7 @@ class TuneWorker(QObject):
 
     @Slot()
     def run(self) -> None:
-        try:
-            self.sig_finished.emit(_finished(self._run_study()))
-        except StudioError as exc:
-            self.sig_failed.emit(RunFailed(str(exc)))
-        except Exception as exc:
-            message = f"unexpected error: {type(exc).__name__}: {exc}"
-            self.sig_failed.emit(RunFailed(message, traceback.format_exc()))
+        report_outcome(lambda: _finished(self._run_study()), self.sig_finished, self.sig_failed)
 
     def _run_study(self) -> StudyResult:
         from studio.engine.tune.budget import Budget
