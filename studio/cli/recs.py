@@ -24,11 +24,17 @@ def add_recs(sub: Any) -> None:
     r.add_argument("--min-count", type=int, default=1, help="drop users and items seen less")
     r.add_argument("--dim", type=int, default=64, help="embedding dimension (default: 64)")
     r.add_argument("--epochs", type=int, default=20)
-    r.add_argument("--batch-size", type=int, default=1024)
-    r.add_argument("--lr", type=float, default=0.2, help="row-wise Adagrad step (default: 0.2)")
-    r.add_argument("--negatives", choices=["uniform", "popularity"], default="uniform")
-    r.add_argument("--allow-positive-negatives", action="store_true",
-                   help="do not redraw a negative that is one of the user's items")  # fmt: skip
+    r.add_argument("--batch-size", type=int, default=4096)
+    r.add_argument("--lr", type=float, default=0.05, help="row-wise Adagrad step (default: 0.05)")
+    r.add_argument("--loss", choices=["softmax", "bpr"], default="softmax",
+                   help="softmax over in-batch negatives, or BPR on sampled ones")  # fmt: skip
+    r.add_argument("--block", type=int, default=128,
+                   help="softmax: in-batch negatives per interaction")  # fmt: skip
+    r.add_argument("--negatives", choices=["uniform", "popularity"], default="uniform",
+                   help="BPR: how its negatives are drawn")  # fmt: skip
+    r.add_argument("--exclude-positives", choices=["auto", "on", "off"], default="auto",
+                   help="never use a user's own items as its negatives (auto: on for BPR, "
+                   "off for the softmax, where it measured worse)")  # fmt: skip
     r.add_argument("-k", type=int, default=10, help="metrics at k (default: 10)")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps")
@@ -55,7 +61,8 @@ def cmd_recs(args: argparse.Namespace) -> int:
 
     settings = RecSettings(
         dim=args.dim, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        negatives=args.negatives, exclude_positives=not args.allow_positive_negatives,
+        loss=args.loss, block=args.block, negatives=args.negatives,
+        exclude_positives={"auto": None, "on": True, "off": False}[args.exclude_positives],
         k=args.k, seed=args.seed, device=args.device,
     )  # fmt: skip
     err = Console(stderr=True)

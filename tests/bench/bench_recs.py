@@ -3,7 +3,7 @@ it is installed, ``implicit``'s ALS, on the same per-user split; and training sp
 generated interactions.
 
     python tests/bench/bench_recs.py [DATA --user-col C --item-col C] [--holdout random]
-        [--epochs 15] [--generated 1000000] [--batch-sizes 1024,8192,32768] [--repeats 3]
+        [--epochs 20] [--generated 1000000] [--batch-sizes 1024,4096,16384] [--repeats 3]
 
 With DATA: recall/NDCG/hit@10 of each model on DATA's held-out interactions (scored once),
 train and wall seconds. Always: interactions/s of the tables' training on ``--generated``
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import statistics
 import sys
@@ -64,11 +65,13 @@ def compare(args: argparse.Namespace) -> list[dict[str, Any]]:
     start = time.perf_counter()
     pop = rank_metrics(popularity_scores(train[1], data.n_items), train, test)
     out.append(_row("popularity", pop, 0.0, time.perf_counter() - start))
-    start = time.perf_counter()
-    result = fit_recs(data, split, RecSettings(epochs=args.epochs))
-    last = result.history[-1]
-    out.append(_row(f"studio tables ({args.epochs} epochs)", last.metrics, last.seconds,
-                    time.perf_counter() - start))  # fmt: skip
+    for name, settings in (("studio defaults (softmax)", RecSettings(epochs=args.epochs)),
+                           ("studio BPR", RecSettings(epochs=args.epochs, loss="bpr",
+                                                      batch_size=1024, lr=0.2))):  # fmt: skip
+        start = time.perf_counter()
+        last = fit_recs(data, split, settings).history[-1]
+        out.append(_row(f"{name}, {args.epochs} epochs", last.metrics, last.seconds,
+                        time.perf_counter() - start))  # fmt: skip
     try:
         import implicit  # noqa: F401
     except ImportError:
@@ -117,6 +120,7 @@ def _tuned_als(data: Interactions, split: InteractionSplit, budget_s: float) -> 
 
 
 def speed(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Interactions/s of each loss at each batch size (the softmax's block at its default)."""
     rng = np.random.default_rng(0)
     n = args.generated
     n_users, n_items = max(n // 20, 2), max(n // 50, 2)
@@ -129,12 +133,12 @@ def speed(args: argparse.Namespace) -> list[dict[str, Any]]:
     split = InteractionSplit(np.arange(n), np.zeros(0, np.int64), np.ones(n, bool), 0, 0)
     recs.rank_metrics = lambda *a, **k: RankMetrics(10, 0.0, 0.0, 0.0, 0)  # type: ignore[assignment]
     out = []
-    for batch in args.batch_sizes:
+    for loss, batch in itertools.product(("softmax", "bpr"), args.batch_sizes):
         speeds = []
         for _ in range(args.repeats):
-            result = fit_recs(data, split, RecSettings(epochs=2, batch_size=batch))
+            result = fit_recs(data, split, RecSettings(epochs=2, batch_size=batch, loss=loss))
             speeds.append(result.history[-1].interactions_per_second)
-        out.append({"batch_size": batch, "interactions": n,
+        out.append({"loss": loss, "batch_size": batch, "interactions": n,
                     "interactions_per_second_median": round(statistics.median(speeds)),
                     "runs": [round(s) for s in speeds]})  # fmt: skip
     return out
@@ -146,9 +150,9 @@ def main() -> int:
     parser.add_argument("--user-col")
     parser.add_argument("--item-col")
     parser.add_argument("--holdout", default="random", choices=["last", "random"])
-    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--epochs", type=int, default=RecSettings().epochs)
     parser.add_argument("--generated", type=int, default=1_000_000)
-    parser.add_argument("--batch-sizes", default="1024,8192,32768")
+    parser.add_argument("--batch-sizes", default="1024,4096,16384")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--als-minutes", type=float, default=5.0,
                         help="minutes of random search over ALS factors, regularisation and "

@@ -8,11 +8,11 @@ relevance (gain 1 / log2(rank + 1)). Each metric is the mean over users.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 __all__ = ["RankMetrics", "popularity_scores", "rank_metrics"]
 
@@ -29,11 +29,34 @@ class RankMetrics:
     users: int  # users scored
 
 
-def _by_user(users: np.ndarray, items: np.ndarray) -> dict[int, np.ndarray]:
-    order = np.argsort(users, kind="stable")
-    u, it = users[order], items[order]
-    cuts = np.flatnonzero(np.r_[True, u[1:] != u[:-1], True])
-    return {int(u[a]): np.unique(it[a:b]) for a, b in itertools.pairwise(cuts)}
+@dataclass(frozen=True)
+class _Rows:
+    """Each user's distinct items, CSR-style: user ``u``'s are ``items[start[u]:end[u]]``."""
+
+    users: np.ndarray  # sorted distinct users
+    start: np.ndarray
+    end: np.ndarray
+    items: np.ndarray
+
+    @classmethod
+    def of(cls, users: np.ndarray, items: np.ndarray) -> _Rows:
+        n_items = int(items.max()) + 1 if len(items) else 1
+        codes = np.unique(users.astype(np.int64) * n_items + items)
+        u, it = codes // n_items, codes % n_items
+        cuts = np.flatnonzero(np.r_[True, u[1:] != u[:-1]]) if len(u) else np.zeros(0, np.int64)
+        return cls(u[cuts], cuts, np.r_[cuts[1:], len(u)].astype(np.int64), it)
+
+    def pairs(self, chunk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(row in ``chunk``, item) of every item of ``chunk``'s users (some may have none)."""
+        if len(self.users) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        at = np.searchsorted(self.users, chunk).clip(max=len(self.users) - 1)
+        found = self.users[at] == chunk
+        lo = np.where(found, self.start[at], 0)
+        size = np.where(found, self.end[at] - lo, 0)
+        rows = np.repeat(np.arange(len(chunk)), size)
+        offsets = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+        return rows, self.items[np.repeat(lo, size) + offsets]
 
 
 def rank_metrics(
@@ -46,28 +69,25 @@ def rank_metrics(
     """Recall, NDCG and hit rate at ``k``; ``train`` and ``test`` are (users, items) arrays."""
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
-    held = _by_user(*test)
-    seen = _by_user(*train)
-    users = np.array(sorted(held), dtype=np.int64)
+    held, seen = _Rows.of(*test), _Rows.of(*train)
+    users = held.users
     discount = 1.0 / np.log2(np.arange(2, k + 2))
     recall = ndcg = hit = 0.0
     for start in range(0, len(users), batch):
         chunk = users[start : start + batch]
-        s = np.array(scores(chunk), dtype=np.float64, copy=True)
-        for row, user in enumerate(chunk):
-            own = seen.get(int(user))
-            if own is not None:
-                s[row, own] = -np.inf
+        s = torch.from_numpy(np.array(scores(chunk), dtype=np.float32))  # a copy
+        s[tuple(map(torch.as_tensor, seen.pairs(chunk)))] = -torch.inf
         kk = min(k, s.shape[1])
-        top = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
-        top = np.take_along_axis(top, np.argsort(-np.take_along_axis(s, top, 1), 1), 1)
-        for row, user in enumerate(chunk):
-            relevant = held[int(user)]
-            hits = np.isin(top[row], relevant)
-            recall += hits.sum() / len(relevant)
-            hit += float(hits.any())
-            ideal = discount[: min(len(relevant), kk)].sum()
-            ndcg += float((hits * discount[:kk]).sum() / ideal)
+        top = torch.topk(s, kk, dim=1, sorted=True).indices
+        rows, items = held.pairs(chunk)
+        relevant = torch.zeros(s.shape, dtype=torch.bool)
+        relevant[torch.as_tensor(rows), torch.as_tensor(items)] = True
+        hits = torch.gather(relevant, 1, top).double().numpy()
+        count = np.bincount(rows, minlength=len(chunk))  # items are distinct per user
+        recall += float((hits.sum(axis=1) / count).sum())
+        hit += float(hits.any(axis=1).sum())
+        ideal = np.cumsum(discount[:kk])[np.minimum(count, kk) - 1]
+        ndcg += float(((hits * discount[:kk]).sum(axis=1) / ideal).sum())
     n = max(len(users), 1)
     return RankMetrics(k, recall / n, ndcg / n, hit / n, len(users))
 

@@ -36,6 +36,12 @@ from studio.ui.workers.tasks import TaskRunner
 __all__ = ["RecommendPage"]
 
 INTERACTIONS_FILTER = "Interactions (*.csv *.tsv *.jsonl *.parquet);;All files (*)"
+#: the loss choices shown: (RecSettings.loss, RecSettings.negatives)
+_LOSSES = {
+    "softmax, in-batch negatives": ("softmax", "uniform"),
+    "BPR, uniform negatives": ("bpr", "uniform"),
+    "BPR, popular negatives": ("bpr", "popularity"),
+}
 
 
 def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
@@ -94,14 +100,18 @@ class RecommendPage(QWidget):
         self.file_label = QLabel("No interactions file open.")
         self.recs_dim = _spin(2, 1024, 64, "Embedding dimension of both tables")
         self.recs_epochs = _spin(1, 500, 20, "Passes over the training interactions")
-        self.recs_batch = _spin(16, 1 << 20, 1024, "Interactions per step")
+        self.recs_batch = _spin(16, 1 << 20, 4096, "Interactions per step")
         self.recs_k = _spin(1, 1000, 10, "Metrics at k: recall, NDCG and hit rate of the top k")
         self.recs_holdout = QComboBox()
         self.recs_holdout.addItems(["last", "random"])
         self.recs_holdout.setToolTip("Per user: hold out the last interaction, or 20% at random")
-        self.recs_negatives = QComboBox()
-        self.recs_negatives.addItems(["uniform", "popularity"])
-        self.recs_negatives.setToolTip("How negatives are drawn (never one of the user's items)")
+        self.recs_loss = QComboBox()
+        for text, choice in _LOSSES.items():
+            self.recs_loss.addItem(text, choice)
+        self.recs_loss.setToolTip(
+            "Softmax: each interaction against 128 others of its batch (the default, best "
+            "measured). BPR: one sampled negative, never one of the user's items"
+        )
         self.train_button = QPushButton("Train")
         self.train_button.clicked.connect(self.train)
         self.stop_button = QPushButton("Stop")
@@ -118,7 +128,7 @@ class RecommendPage(QWidget):
         fields = (
             ("dim", self.recs_dim), ("epochs", self.recs_epochs), ("batch", self.recs_batch),
             ("k", self.recs_k), ("held out", self.recs_holdout),
-            ("negatives", self.recs_negatives),
+            ("loss", self.recs_loss),
         )  # fmt: skip
         for label, w in fields:
             form.addWidget(QLabel(label))
@@ -221,7 +231,7 @@ class RecommendPage(QWidget):
         settings = RecSettings(
             dim=self.recs_dim.value(), epochs=self.recs_epochs.value(),
             batch_size=self.recs_batch.value(), k=self.recs_k.value(),
-            negatives=self.recs_negatives.currentText(),  # type: ignore[arg-type]
+            loss=self.recs_loss.currentData()[0], negatives=self.recs_loss.currentData()[1],
         )  # fmt: skip
         request = RecsRequest(self.path, settings, self.recs_holdout.currentText(),
                               runs_dir=self.runs_dir)  # fmt: skip

@@ -128,3 +128,67 @@ def test_the_one_row_update_is_the_bag_update_for_bags_of_one() -> None:
     torch.testing.assert_close(a, b)
     torch.testing.assert_close(bags.state, rows.state)
     assert not torch.equal(a[[1, 2, 3, 5]], torch.zeros(4, 4))
+
+
+class _Recorder:
+    """Stands in for a table's optimiser: keeps the gradient rows it is given."""
+
+    def __init__(self, rows: int, dim: int) -> None:
+        import torch
+
+        self.grad = torch.zeros(rows, dim, dtype=torch.float64)
+
+    def apply_rows(self, ids: object, grad: object) -> None:
+        self.grad.index_add_(0, ids, grad)  # type: ignore[arg-type]
+
+
+def test_the_softmax_step_gradient_is_autograds_with_masks() -> None:
+    import torch
+
+    from studio.engine.train.rec_losses import softmax_step
+
+    gen = torch.Generator().manual_seed(3)
+    users = torch.randn(6, 4, generator=gen, dtype=torch.float64)
+    items = torch.randn(7, 4, generator=gen, dtype=torch.float64)
+    log_q = torch.randn(7, generator=gen, dtype=torch.float64)
+    uid = torch.tensor([1, 2, 3, 4, 5, 1, 2, 3])  # two blocks of four
+    pid = torch.tensor([1, 2, 1, 3, 4, 5, 6, 6])  # item row 1 twice in block 0, 6 twice in 1
+    # training pairs as dense codes: user 0 (row 1) also has item 2 (row 3), in its block
+    positives = torch.tensor(sorted([0 * 6 + 0, 0 * 6 + 2, 1 * 6 + 1]))
+    recorders = (_Recorder(6, 4), _Recorder(7, 4))
+    loss = softmax_step(users, items, recorders, uid, pid, log_q, 4, positives, 6)  # type: ignore[arg-type]
+
+    u = users.clone().requires_grad_()
+    it = items.clone().requires_grad_()
+    total = torch.zeros((), dtype=torch.float64)
+    for block in (slice(0, 4), slice(4, 8)):
+        bu, bi = uid[block], pid[block]
+        logits = u[bu] @ it[bi].T - log_q[bi]
+        mask = (bi.unsqueeze(1) == bi.unsqueeze(0)) & ~torch.eye(4, dtype=torch.bool)
+        if block.start == 0:
+            mask[0, 3] = True  # user row 1's own item row 3 is not its negative
+        logits = logits.masked_fill(mask, -1e9)
+        total = total + torch.nn.functional.cross_entropy(logits, torch.arange(4), reduction="sum")
+    (total / 8).backward()
+    assert loss == pytest.approx(float(total.detach()) / 8, rel=1e-6)
+    assert torch.allclose(recorders[0].grad, u.grad)  # type: ignore[arg-type]
+    assert torch.allclose(recorders[1].grad, it.grad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("loss", ["softmax", "bpr"])
+def test_both_losses_learn_taste_and_leave_pad_alone(tmp_path: Path, loss: str) -> None:
+    rng = np.random.default_rng(4)
+    groups = rng.integers(0, 10, 200)
+    lines = ["user,item"]
+    for u in range(300):
+        taste = np.flatnonzero(groups == rng.integers(0, 10))
+        lines += [f"u{u},i{rng.choice(taste)}" for _ in range(int(rng.integers(6, 16)))]
+    path = tmp_path / "taste.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data = read_interactions(path)
+    split = split_interactions(data, "random", seed=0)
+    settings = RecSettings(dim=16, epochs=8, loss=loss, batch_size=512, block=64)  # type: ignore[arg-type]
+    result = fit_recs(data, split, settings)
+    assert result.popularity is not None
+    assert result.history[-1].metrics.recall >= 2 * result.popularity.recall
+    assert result.tables.users[0].abs().sum() == 0 and result.tables.items[0].abs().sum() == 0

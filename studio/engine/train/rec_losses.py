@@ -1,0 +1,89 @@
+"""The two training steps of the user/item tables, each from its analytic gradient (no
+autograd graph), applied by the tables' row-wise Adagrad.
+
+- :func:`softmax_step`, the default: a sampled softmax over in-batch negatives. The batch
+  is cut into blocks of ``block`` interactions; each user is scored against every item of
+  its block, its own positive is the target, and each logit is corrected by the log of its
+  item's sampling frequency (the ``logQ`` correction of Yi et al., RecSys 2019), since the
+  other rows' items are drawn by popularity. A candidate equal to the row's item, or (with
+  ``positives``) one of the row's user's training items, is masked out.
+- :func:`bpr_step`: ``-log sigmoid(u.(p - n))`` with one sampled negative per positive.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from studio.engine.train.table_optim import RowwiseAdagrad
+
+__all__ = ["bpr_step", "softmax_step"]
+
+_MASKED = -1e9
+
+
+@torch.no_grad()
+def bpr_step(
+    users_table: torch.Tensor, items_table: torch.Tensor, opts: tuple[RowwiseAdagrad, ...],
+    uid: torch.Tensor, pid: torch.Tensor, nid: torch.Tensor,
+) -> float:  # fmt: skip
+    """One BPR step over table rows ``uid``, ``pid``, ``nid`` (already shifted past
+    ``<pad>``); returns the batch's mean loss."""
+    u, p, n = users_table[uid], items_table[pid], items_table[nid]
+    x = (u * (p - n)).sum(dim=1)
+    g = (-torch.sigmoid(-x) / len(x)).unsqueeze(1)  # d loss / d x, per pair
+    opts[0].apply_rows(uid, g * (p - n))
+    opts[1].apply_rows(torch.cat([pid, nid]), torch.cat([g * u, -g * u]))
+    return float(torch.nn.functional.softplus(-x).mean())
+
+
+@torch.no_grad()
+def softmax_step(
+    users_table: torch.Tensor, items_table: torch.Tensor, opts: tuple[RowwiseAdagrad, ...],
+    uid: torch.Tensor, pid: torch.Tensor, log_q: torch.Tensor, block: int,
+    positives: torch.Tensor | None = None, n_items: int = 0,
+) -> float:  # fmt: skip
+    """One in-batch sampled-softmax step over rows ``uid`` and ``pid`` (shifted past
+    ``<pad>``). ``log_q[row]`` is the log sampling frequency of each item row; ``positives``
+    (sorted ``user * n_items + item`` codes of dense ids) masks a user's other items.
+    Returns the batch's mean cross-entropy."""
+    total, done = 0.0, 0
+    n = len(uid)
+    blocks = max(n // block, 1)
+    size = n // blocks
+    cut = blocks * size
+    for start, count, width in ((0, blocks, size), (cut, 1, n - cut)):
+        if count * width > 1:  # a leftover of one row has no negatives: skipped
+            end = start + count * width
+            loss = _softmax_blocks(users_table, items_table, opts, uid[start:end],
+                                   pid[start:end], log_q, count, positives, n_items)  # fmt: skip
+            total += loss * count * width
+            done += count * width
+    return total / max(done, 1)
+
+
+def _softmax_blocks(
+    users_table: torch.Tensor, items_table: torch.Tensor, opts: tuple[RowwiseAdagrad, ...],
+    uid: torch.Tensor, pid: torch.Tensor, log_q: torch.Tensor, blocks: int,
+    positives: torch.Tensor | None, n_items: int,
+) -> float:  # fmt: skip
+    n = len(uid)
+    width = n // blocks
+    u = users_table[uid].view(blocks, width, -1)
+    p = items_table[pid].view(blocks, width, -1)
+    logits = torch.bmm(u, p.transpose(1, 2)).sub_(log_q[pid].view(blocks, 1, width))
+    ib, ub = pid.view(blocks, width), uid.view(blocks, width)
+    masked = ib.unsqueeze(2) == ib.unsqueeze(1)
+    if positives is not None and len(positives):
+        codes = (ub - 1).unsqueeze(2) * n_items + (ib - 1).unsqueeze(1)
+        at = torch.searchsorted(positives, codes).clamp_max_(len(positives) - 1)
+        masked |= positives[at] == codes
+    masked.diagonal(dim1=1, dim2=2).fill_(False)
+    logits.masked_fill_(masked, _MASKED)
+    g = torch.softmax(logits, dim=2)
+    diagonal = g.diagonal(dim1=1, dim2=2)
+    loss = float(-diagonal.clamp_min(1e-30).log().mean())
+    diagonal.sub_(1.0)
+    g.div_(n)
+    opts[0].apply_rows(uid, torch.bmm(g, p).view(n, -1))
+    opts[1].apply_rows(pid, torch.bmm(g.transpose(1, 2), u).view(n, -1))
+    return loss
