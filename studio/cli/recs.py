@@ -46,6 +46,9 @@ def add_recs(sub: Any) -> None:
     q.add_argument("-k", type=int, default=10, help="items to list (default: 10)")
     q.add_argument("--like", metavar="ITEM", help="instead: the items nearest to ITEM (cosine)")
     q.add_argument("--vectors", metavar="FILE", help="instead: item vectors as word2vec text")
+    q.add_argument("--onnx", metavar="FILE",
+                   help="instead: the scoring towers as ONNX, and FILE.json")  # fmt: skip
+    q.add_argument("--overwrite", action="store_true", help="with --onnx: replace FILE")
     q.add_argument("--json", action="store_true")
 
 
@@ -117,6 +120,11 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     run = load_recs_run(args.run)
     if args.vectors:
         print(write_item_vectors(run, args.vectors))
+        return 0
+    if args.onnx:
+        from studio.engine.export.recs_onnx import export_recs_onnx
+
+        print(export_recs_onnx(run, args.onnx, overwrite=args.overwrite))
         return 0
     if args.like:
         near = similar_items(run, args.like, args.k)

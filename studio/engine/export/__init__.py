@@ -3,7 +3,8 @@
 ``export_run(run, fmt, out)`` for every format in ``FORMATS`` (:mod:`.formats`, the one list
 that the CLI and the window both offer). One module per family: :mod:`.classifier` (ONNX,
 TorchScript), :mod:`.vectors` (word2vec, Embedding Projector), :mod:`.curves`
-(TensorBoard, CSV). The README's *Export* section describes each format.
+(TensorBoard, CSV), :mod:`.recs_onnx` (a recommendation run's scoring towers). The
+README's *Export* section describes each format.
 """
 
 from __future__ import annotations

@@ -192,3 +192,31 @@ def test_both_losses_learn_taste_and_leave_pad_alone(tmp_path: Path, loss: str) 
     assert result.popularity is not None
     assert result.history[-1].metrics.recall >= 2 * result.popularity.recall
     assert result.tables.users[0].abs().sum() == 0 and result.tables.items[0].abs().sum() == 0
+
+
+def test_the_onnx_towers_score_as_the_run_does(tmp_path: Path) -> None:
+    import json
+
+    import onnxruntime as ort
+
+    from studio.cli import main
+    from studio.engine.analysis.recommend import load_recs_run
+
+    path = tmp_path / "plays.csv"
+    rows = ["user,item"] + [f"u{u},i{(u * 7 + t) % 23}" for u in range(40) for t in range(5)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    runs = tmp_path / "runs"
+    assert main(["recs", str(path), "--epochs", "2", "--dim", "8", "--runs-dir", str(runs)]) == 0
+    run = load_recs_run(next(runs.iterdir()))
+    out = tmp_path / "towers.onnx"
+    assert main(["recommend", str(run.path), "--onnx", str(out)]) == 0
+    assert main(["recommend", str(run.path), "--onnx", str(out)]) == 2  # no silent overwrite
+    side = json.loads((tmp_path / "towers.onnx.json").read_text(encoding="utf-8"))
+    assert side["users"] == list(run.user_names) and side["items"] == list(run.item_names)
+    users = np.array([side["users"].index("u3"), side["users"].index("u17")], dtype=np.int64)
+    items = np.arange(len(side["items"]), dtype=np.int64)
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    scores, uvec, ivec = session.run(None, {"users": users, "items": items})
+    np.testing.assert_allclose(scores, run.tables.scores(users), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(uvec, run.tables.users[users + 1].numpy(), rtol=1e-6)
+    assert ivec.shape == (len(items), 8)
