@@ -96,9 +96,9 @@ def cmd_recs(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(meta))
         return 0
-    last, pop = meta["history"][-1], meta["popularity"]
+    models = [("user/item tables", meta["history"][-1]), *meta["baselines"].items()]
     rows = [[name, f"{m['recall']:.4f}", f"{m['ndcg']:.4f}", f"{m['hit_rate']:.4f}"]
-            for name, m in (("user/item tables", last), ("popularity", pop))]  # fmt: skip
+            for name, m in models]  # fmt: skip
     k = settings.k
     title = f"{meta['users']:,} users, {meta['test']:,} held-out interactions; saved in {run}"
     Console().print(table(title, ["model", f"recall@{k}", f"NDCG@{k}", f"hit@{k}"], rows))

@@ -1,7 +1,8 @@
 """Recommendation runs: saved user and item tables, and the top-k items for a user.
 
 A run folder (``<date>-<time>-recs-<dataset>`` in the runs directory) holds ``recs.json``
-(settings, columns, the split, per-epoch metrics and the popularity baseline's),
+(settings, columns, the split, per-epoch metrics and the baselines': popularity, and ALS
+when implicit is installed),
 ``names.json`` (the user and item ids as in the file), ``tables.safetensors`` (the two
 tables, row 0 ``<pad>``) and ``train.safetensors`` (the training pairs: what each user
 already had). JSON and safetensors only: nothing is unpickled.
@@ -82,6 +83,7 @@ def save_recs_run(
         "train": len(split.train_idx), "test": len(split.test_idx),
         "unseen_users": split.unseen_users, "unseen_items": split.unseen_items,
         "popularity": _metrics(result.popularity) if result.popularity else None,
+        "baselines": {name: _metrics(m) for name, m in result.baselines.items()},
         "history": [{"epoch": e.epoch, "loss": e.loss, **_metrics(e.metrics),
                      "seconds": e.seconds, "interactions_per_second": e.interactions_per_second}
                     for e in result.history],

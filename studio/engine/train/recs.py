@@ -15,7 +15,7 @@ the user's training items is drawn again (BPR) or masked out (softmax).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -24,13 +24,24 @@ import torch
 
 from studio.engine.data.interaction_split import InteractionSplit
 from studio.engine.data.interactions import Interactions
+from studio.engine.train.als import ALS_NAME, als_metrics
 from studio.engine.train.control import TrainControl
 from studio.engine.train.ranking import RankMetrics, popularity_scores, rank_metrics
 from studio.engine.train.rec_losses import bpr_step, softmax_step
 from studio.engine.train.table_optim import RowwiseAdagrad
 from studio.errors import StudioError
 
-__all__ = ["RecEpoch", "RecResult", "RecSettings", "RecTables", "draw_negatives", "fit_recs"]
+POPULARITY = "popularity"
+
+__all__ = [
+    "POPULARITY",
+    "RecEpoch",
+    "RecResult",
+    "RecSettings",
+    "RecTables",
+    "draw_negatives",
+    "fit_recs",
+]
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,7 @@ class RecSettings:
     k: int = 10
     seed: int = 0
     device: str = "cpu"
+    als_baseline: bool = True  # also fit implicit's ALS on the split, when it is installed
 
     def __post_init__(self) -> None:
         for name in ("dim", "epochs", "batch_size", "k", "block"):
@@ -89,6 +101,7 @@ class RecResult:
     tables: RecTables
     history: list[RecEpoch] = field(default_factory=list)
     popularity: RankMetrics | None = None
+    baselines: dict[str, RankMetrics] = field(default_factory=dict)  # by name, popularity first
 
 
 def _pair_codes(users: np.ndarray, items: np.ndarray, n_items: int) -> np.ndarray:
@@ -136,10 +149,11 @@ def fit_recs(
     settings: RecSettings,
     on_epoch: Callable[[RecEpoch], None] | None = None,
     control: TrainControl | None = None,
-    on_baseline: Callable[[RankMetrics], None] | None = None,
+    on_baseline: Callable[[str, RankMetrics], None] | None = None,
 ) -> RecResult:
     """Train on ``split.train_idx``; score recall/NDCG/hit@k on ``split.test_idx`` each epoch.
-    ``on_baseline`` gets the popularity baseline's metrics before the first epoch."""
+    ``on_baseline`` gets each baseline's name and metrics before the first epoch: popularity,
+    then (with ``settings.als_baseline`` and implicit installed) ALS."""
     s = settings
     gen = torch.Generator().manual_seed(s.seed)
     rng = np.random.default_rng(s.seed)
@@ -150,10 +164,12 @@ def fit_recs(
     tu, ti = data.users[split.train_idx], data.items[split.train_idx]
     test = (data.users[split.test_idx], data.items[split.test_idx])
     step = _stepper(s, tables, opts, tu, ti, data.n_items, rng)
-    result = RecResult(tables, popularity=rank_metrics(popularity_scores(ti, data.n_items),
-                                                       (tu, ti), test, s.k))  # fmt: skip
-    if on_baseline is not None and result.popularity is not None:
-        on_baseline(result.popularity)
+    result = RecResult(tables)
+    for name, metrics in _baselines(s, (tu, ti), test, data.n_users, data.n_items):
+        result.baselines[name] = metrics
+        if on_baseline is not None:
+            on_baseline(name, metrics)
+    result.popularity = result.baselines[POPULARITY]
     seconds = 0.0
     for epoch in range(1, s.epochs + 1):
         start, total, batches = time.perf_counter(), 0.0, 0
@@ -170,6 +186,17 @@ def fit_recs(
         if on_epoch is not None:
             on_epoch(done)
     return result
+
+
+def _baselines(
+    s: RecSettings, train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray],
+    n_users: int, n_items: int,
+) -> Iterator[tuple[str, RankMetrics]]:  # fmt: skip
+    yield POPULARITY, rank_metrics(popularity_scores(train[1], n_items), train, test, s.k)
+    if s.als_baseline and len(test[0]):
+        als = als_metrics(train, test, n_users, n_items, s.k, s.seed)
+        if als is not None:
+            yield ALS_NAME, als
 
 
 def _stepper(

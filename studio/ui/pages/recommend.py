@@ -151,12 +151,7 @@ class RecommendPage(QWidget):
         style_plot(self.plot, self.palette())
         self.curve = self.plot.plot(name="user/item tables", symbol="o", symbolSize=5,
                                     pen=pen("val_acc", self.palette()))  # fmt: skip
-        dashed = pen("val_loss", self.palette(), style=Qt.PenStyle.DashLine)
-        self.baseline = pg.InfiniteLine(
-            angle=0, movable=False, pen=dashed, label="popularity", labelOpts={"position": 0.1}
-        )
-        self.baseline.hide()
-        self.plot.addItem(self.baseline)
+        self.baselines: dict[str, pg.InfiniteLine] = {}
         return self.plot
 
     def _build_tails(self) -> QWidget:
@@ -242,7 +237,8 @@ class RecommendPage(QWidget):
         worker.sig_failed.connect(self._on_failed)
         self._curve_data.clear()
         self.curve.setData([], [])
-        self.baseline.hide()
+        for line in self.baselines.values():
+            line.hide()
         self.status.setText("Reading and splitting the interactions…")
 
     @Slot()
@@ -263,10 +259,20 @@ class RecommendPage(QWidget):
         self.describe_tasks.shutdown()
 
     # -- results ---------------------------------------------------------------------
-    @Slot(float)
-    def _on_baseline(self, recall: float) -> None:
-        self.baseline.setValue(recall)
-        self.baseline.show()
+    @Slot(str, float)
+    def _on_baseline(self, name: str, recall: float) -> None:
+        """A dashed line per baseline, labelled with its name and recall."""
+        line = self.baselines.get(name)
+        if line is None:
+            role = "val_loss" if not self.baselines else "loss"
+            dashed = pen(role, self.palette(), style=Qt.PenStyle.DashLine)
+            place = {"position": 0.1 + 0.3 * len(self.baselines)}
+            line = pg.InfiniteLine(angle=0, movable=False, pen=dashed, labelOpts=place,
+                                   label=name + " {value:.3f}")  # fmt: skip
+            self.baselines[name] = line
+            self.plot.addItem(line)
+        line.setValue(recall)
+        line.show()
 
     @Slot(object)
     def _on_epoch(self, e: RecsEpoch) -> None:

@@ -56,8 +56,9 @@ class RecsDone:
 class RecsWorker(QObject):
     """Runs one training on its thread: :meth:`run` is the thread's entry point."""
 
-    sig_baseline = Signal(float)
-    """The popularity baseline's recall@k on the same split (before the first epoch)."""
+    sig_baseline = Signal(str, float)
+    """A baseline's name and recall@k on the same split (before the first epoch): popularity,
+    then implicit's ALS when it is installed."""
     sig_epoch = Signal(object)
     """An epoch ended: :class:`RecsEpoch`."""
     sig_finished = Signal(object)
@@ -93,8 +94,8 @@ class RecsWorker(QObject):
                 RecsEpoch(e.epoch, e.loss, m.recall, m.ndcg, m.hit_rate, e.interactions_per_second)
             )
 
-        def on_baseline(m: Any) -> None:
-            self.sig_baseline.emit(float(m.recall))
+        def on_baseline(name: str, m: Any) -> None:
+            self.sig_baseline.emit(name, float(m.recall))
 
         result = fit_recs(data, split, r.settings, on_epoch, self.control, on_baseline)
         if self.control.stop_requested and len(result.history) < r.settings.epochs:

@@ -220,3 +220,22 @@ def test_the_onnx_towers_score_as_the_run_does(tmp_path: Path) -> None:
     np.testing.assert_allclose(scores, run.tables.scores(users), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(uvec, run.tables.users[users + 1].numpy(), rtol=1e-6)
     assert ivec.shape == (len(items), 8)
+
+
+def test_als_is_a_second_baseline_on_the_same_split(tmp_path: Path) -> None:
+    pytest.importorskip("implicit")
+    from studio.engine.train.als import ALS_NAME
+
+    path = tmp_path / "plays.csv"
+    rows = ["user,item"] + [f"u{u},i{(u % 5) * 8 + t % 8}" for u in range(50) for t in range(6)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    data = read_interactions(path)
+    split = split_interactions(data, "random", seed=0)
+    seen: list[str] = []
+    result = fit_recs(data, split, RecSettings(dim=8, epochs=1), None, None,
+                      lambda name, _m: seen.append(name))  # fmt: skip
+    assert seen == ["popularity", ALS_NAME] and list(result.baselines) == seen
+    assert 0.0 <= result.baselines[ALS_NAME].recall <= 1.0
+    assert result.baselines[ALS_NAME].users == result.popularity.users  # type: ignore[union-attr]
+    off = fit_recs(data, split, RecSettings(dim=8, epochs=1, als_baseline=False))
+    assert list(off.baselines) == ["popularity"]

@@ -40,8 +40,9 @@ def test_open_train_neighbours_and_recommendations(
         assert not window.train_action.isEnabled()  # one training at a time
     assert page.run_dir is not None and (Path(page.run_dir) / "recs.json").exists()
     xs, ys = page.curve.getData()
-    assert list(xs) == [1, 2, 3, 4] and page.baseline.isVisible()
-    assert ys[-1] > page.baseline.value()  # the tables beat popularity on data with taste
+    popularity = page.baselines["popularity"]
+    assert list(xs) == [1, 2, 3, 4] and popularity.isVisible()
+    assert ys[-1] > popularity.value()  # the tables beat popularity on data with taste
 
     with qtbot.waitSignal(page.query_tasks.sig_result, timeout=30_000):
         page.like.setText("i3")
