@@ -29,7 +29,9 @@ from studio.errors import RunError, StudioError
 
 __all__ = [
     "RecRun",
+    "RecRunSummary",
     "Recommendation",
+    "list_recs_runs",
     "load_recs_run",
     "recommend",
     "save_recs_run",
@@ -157,3 +159,40 @@ def write_item_vectors(run: RecRun, out: str | Path) -> Path:
     path = Path(out)
     write_text_atomic(path, "\n".join(lines) + "\n")
     return path
+
+
+@dataclass(frozen=True)
+class RecRunSummary:
+    """One recommendation run as listed for comparison (from its ``recs.json`` alone)."""
+
+    path: Path
+    dataset: str
+    settings: dict[str, Any]
+    recall: list[float]  # per epoch
+    ndcg: list[float]
+    baselines: dict[str, float]  # name -> recall@k
+    k: int
+    seconds: float
+
+
+def list_recs_runs(runs_dir: str | Path) -> list[RecRunSummary]:
+    """The recommendation runs in ``runs_dir``, newest first; unreadable ones are skipped."""
+    folder = Path(runs_dir)
+    if not folder.is_dir():
+        return []
+    found = []
+    for run in sorted(folder.iterdir(), key=lambda p: p.name, reverse=True):
+        try:
+            meta = json.loads((run / RECS_FILE).read_text(encoding="utf-8"))
+            history = meta["history"]
+            baselines = meta.get("baselines") or {"popularity": meta["popularity"]}
+            found.append(RecRunSummary(
+                run, str(meta.get("dataset", "")), dict(meta.get("settings") or {}),
+                [float(h["recall"]) for h in history], [float(h["ndcg"]) for h in history],
+                {str(n): float(m["recall"]) for n, m in baselines.items() if m},
+                int(history[-1]["k"]) if history else 10,
+                float(history[-1]["seconds"]) if history else 0.0,
+            ))  # fmt: skip
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return found

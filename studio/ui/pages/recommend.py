@@ -1,6 +1,7 @@
 """The Recommend page: user and item embeddings from an interactions file, trained off the
 GUI thread with recall@k per epoch drawn against the popularity baseline on the same split,
-then an item's nearest items and a user's top items (with what they already had)."""
+then an item's nearest items and a user's top items (with what they already had); below,
+the runs directory's recommendation runs side by side (:mod:`~studio.ui.widgets.recs_runs`)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 from studio.ui.widgets.buffers import GrowingBuffer
 from studio.ui.widgets.naming import name_after_attributes
 from studio.ui.widgets.plot_style import pen, style_plot
+from studio.ui.widgets.recs_runs import RecsRunsPanel
 from studio.ui.workers.payloads import RunFailed
 from studio.ui.workers.recs_job import RecsDone, RecsEpoch, RecsJob, RecsRequest
 from studio.ui.workers.tasks import TaskRunner
@@ -84,9 +86,21 @@ class RecommendPage(QWidget):
         split.addWidget(plots)
         split.addWidget(self._build_queries())
         split.setSizes([650, 650])
-        layout.addWidget(split, 1)
+        self.runs_panel = RecsRunsPanel()
+        self.runs_panel.sig_refresh.connect(self.refresh_runs)
+        self.runs_panel.sig_use_run.connect(self.use_run)
+        whole = QSplitter(Qt.Orientation.Vertical)
+        whole.addWidget(split)
+        whole.addWidget(self.runs_panel)
+        whole.setSizes([700, 260])
+        layout.addWidget(whole, 1)
+        self.list_tasks = TaskRunner("recs_list_tasks", self)
+        self.list_tasks.sig_result.connect(self._on_listed)
+        self.list_tasks.sig_error.connect(lambda message, _d: self.status.setText(message))
+        self._select_after_listing: str | None = None
         name_after_attributes(self)
         self._update_controls()
+        self.refresh_runs()
 
     def _build_top(self) -> QVBoxLayout:
         self.open_button = QPushButton("Open interactions…")
@@ -253,10 +267,23 @@ class RecommendPage(QWidget):
         if run and user:
             self.query_tasks.submit(lambda: _recommend(run, user, k))
 
+    @Slot()
+    def refresh_runs(self) -> None:
+        """Read the recommendation runs of the runs directory again (off the GUI thread)."""
+        runs_dir = self.runs_dir
+        self.list_tasks.submit(lambda: _list_runs(runs_dir))
+
+    @Slot(str)
+    def use_run(self, run_dir: str) -> None:
+        """Answer neighbour and recommendation queries from ``run_dir``."""
+        self.run_dir = run_dir
+        self.status.setText(f"Queries answered from {Path(run_dir).name}")
+
     def shutdown(self) -> None:
         self.job.shutdown()
         self.query_tasks.shutdown()
         self.describe_tasks.shutdown()
+        self.list_tasks.shutdown()
 
     # -- results ---------------------------------------------------------------------
     @Slot(str, float)
@@ -285,8 +312,17 @@ class RecommendPage(QWidget):
         )
 
     @Slot(object)
+    def _on_listed(self, runs: list[Any]) -> None:
+        self.runs_panel.set_runs(runs)
+        if self._select_after_listing is not None:
+            self.runs_panel.select_run(self._select_after_listing)
+            self._select_after_listing = None
+
+    @Slot(object)
     def _on_finished(self, done: RecsDone) -> None:
         self.run_dir = done.run_dir
+        self._select_after_listing = done.run_dir
+        self.refresh_runs()
         self.status.setText(
             f"{self.status.text()} — popularity {done.popularity_recall:.4f}. {done.users:,} "
             f"users, {done.items:,} items; saved in {done.run_dir}"
@@ -347,6 +383,13 @@ def _describe(path: str) -> _Described:
         f"{density:.3%} · median {int(np.median(users))} per user · columns: {columns}"
     )
     return _Described(summary, (ranks[: len(items)], items), (ranks[: len(users)], users))
+
+
+def _list_runs(runs_dir: str | None) -> list[Any]:
+    from studio.engine.analysis.recommend import list_recs_runs
+    from studio.engine.runs.layout import default_runs_dir
+
+    return list_recs_runs(runs_dir or default_runs_dir())
 
 
 def _similar(run_dir: str, item: str, k: int) -> tuple[list[tuple[str, float]], str]:

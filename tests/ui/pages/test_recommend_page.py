@@ -71,3 +71,36 @@ def test_a_bad_file_is_named_on_the_page(window: MainWindow, qtbot: QtBot, tmp_p
     text = page.status.text()
     assert text.startswith("<b>No model:</b>") and f"{bad}, line 3, column 'rating'" in text
     assert page.run_dir is None and page.train_button.isEnabled()
+
+
+def test_runs_are_compared_and_one_is_used_for_queries(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    page = window.recommend_page
+    with qtbot.waitSignal(page.describe_tasks.sig_result, timeout=30_000):
+        page.open_path(str(_interactions(tmp_path / "plays.csv")))
+    page.recs_epochs.setValue(2)
+    trained = []
+    for dim, loss in ((8, 0), (16, 1)):  # softmax, then BPR
+        page.recs_dim.setValue(dim)
+        page.recs_loss.setCurrentIndex(loss)
+        with qtbot.waitSignal(page.sig_running, check_params_cb=lambda on: not on, timeout=60_000):
+            page.train_button.click()
+        trained.append(Path(page.run_dir or ""))
+        qtbot.waitUntil(
+            lambda: Path(page.run_dir or "") in {r.path for r in page.runs_panel.runs()}
+        )
+    panel = page.runs_panel
+    assert [r.path for r in panel.runs()][:2] == trained[::-1]  # newest first
+    assert [r.path for r in panel.selected_runs()] == [trained[1]]  # the new run is selected
+    cells = [panel.table.item(0, c).text() for c in range(panel.table.columnCount())]
+    assert cells[:4] == [trained[1].name, "bpr", "16", "2"]
+    panel.table.selectAll()
+    assert {p for p in trained if panel.curve(p) is not None} == set(trained)
+    xs, ys = panel.curve(trained[0]).getData()  # type: ignore[union-attr]
+    assert list(xs) == [1, 2] and 0.0 <= ys[-1] <= 1.0
+    assert not panel.use_button.isEnabled()  # queries come from one run
+    panel.table.clearSelection()
+    panel.select_run(trained[0])
+    panel.use_button.click()
+    assert page.run_dir == str(trained[0])
