@@ -30,6 +30,8 @@ def add_recs(sub: Any) -> None:
                    help="softmax over in-batch negatives, or BPR on sampled ones")  # fmt: skip
     r.add_argument("--block", type=int, default=128,
                    help="softmax: in-batch negatives per interaction")  # fmt: skip
+    r.add_argument("--tower", choices=["dot", "mlp"], default="dot",
+                   help="dot product, or the user's vector through an MLP first")  # fmt: skip
     r.add_argument("--negatives", choices=["uniform", "popularity"], default="uniform",
                    help="BPR: how its negatives are drawn")  # fmt: skip
     r.add_argument("--exclude-positives", choices=["auto", "on", "off"], default="auto",
@@ -64,7 +66,7 @@ def cmd_recs(args: argparse.Namespace) -> int:
 
     settings = RecSettings(
         dim=args.dim, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        loss=args.loss, block=args.block, negatives=args.negatives,
+        loss=args.loss, block=args.block, tower=args.tower, negatives=args.negatives,
         exclude_positives={"auto": None, "on": True, "off": False}[args.exclude_positives],
         k=args.k, seed=args.seed, device=args.device,
     )  # fmt: skip

@@ -4,10 +4,13 @@ generated interactions.
 
     python tests/bench/bench_recs.py [DATA --user-col C --item-col C] [--holdout random]
         [--epochs 20] [--generated 1000000] [--batch-sizes 1024,4096,16384] [--repeats 3]
+    python tests/bench/bench_recs.py DATA --sweep
 
 With DATA: recall/NDCG/hit@10 of each model on DATA's held-out interactions (scored once),
 train and wall seconds. Always: interactions/s of the tables' training on ``--generated``
 interactions (zipf items, 2 epochs, metrics off), median of ``--repeats`` per batch size.
+With ``--sweep``: only recall/NDCG/hit@10 of each of ``SWEEP``'s settings on a validation
+split carved from DATA's training rows (how the defaults were chosen).
 """
 
 from __future__ import annotations
@@ -89,15 +92,48 @@ def compare(args: argparse.Namespace) -> list[dict[str, Any]]:
     return out
 
 
-def _tuned_als(data: Interactions, split: InteractionSplit, budget_s: float) -> dict[str, Any]:
-    """ALS tuned for ``budget_s`` on a validation split carved from the training rows (the
-    same holdout again), then refit on all training rows and scored once on the test."""
+def _validation(data: Interactions, split: InteractionSplit) -> InteractionSplit:
+    """A validation split carved from ``split``'s training rows (20% of each user's, seeded):
+    what settings are chosen on, so that the test part is scored once."""
     rows = split.train_idx
     inner = split_interactions(dataclasses.replace(
         data, users=data.users[rows], items=data.items[rows], weights=data.weights[rows],
         times=None if data.times is None else data.times[rows], lines=data.lines[rows],
     ), "random", seed=1)  # fmt: skip
-    tune = InteractionSplit(rows[inner.train_idx], rows[inner.test_idx], split.kept, 0, 0)
+    return InteractionSplit(rows[inner.train_idx], rows[inner.test_idx], split.kept, 0, 0)
+
+
+#: the settings --sweep scores on the validation split (how the defaults were chosen)
+SWEEP: list[tuple[str, dict[str, Any]]] = [
+    ("defaults (softmax, blocks of 128, batch 4096, lr 0.05)", {}),
+    ("softmax, blocks of 256, batch 1024, lr 0.1", {"block": 256, "batch_size": 1024, "lr": 0.1}),
+    ("softmax, one block of 1024, batch 1024, lr 0.1",
+     {"block": 1024, "batch_size": 1024, "lr": 0.1}),
+    ("softmax, blocks of 256, batch 1024, lr 0.1, the user's other items masked",
+     {"block": 256, "batch_size": 1024, "lr": 0.1, "exclude_positives": True}),
+    ("softmax, MLP user tower", {"tower": "mlp"}),
+    ("BPR, batch 1024, lr 0.2", {"loss": "bpr", "batch_size": 1024, "lr": 0.2}),
+]  # fmt: skip
+
+
+def sweep(args: argparse.Namespace) -> list[dict[str, Any]]:
+    data = read_interactions(args.data, user_column=args.user_col, item_column=args.item_col)
+    tune = _validation(data, split_interactions(data, args.holdout, seed=0))
+    out = []
+    for name, changes in SWEEP:
+        start = time.perf_counter()
+        settings = RecSettings(epochs=args.epochs, als_baseline=False, **changes)
+        last = fit_recs(data, tune, settings).history[-1]
+        out.append({**_row(f"validation: {name}", last.metrics, last.seconds,
+                           time.perf_counter() - start),
+                    "interactions_per_second": round(last.interactions_per_second)})  # fmt: skip
+    return out
+
+
+def _tuned_als(data: Interactions, split: InteractionSplit, budget_s: float) -> dict[str, Any]:
+    """ALS tuned for ``budget_s`` on a validation split carved from the training rows (the
+    same holdout again), then refit on all training rows and scored once on the test."""
+    tune = _validation(data, split)
     tr = (data.users[tune.train_idx], data.items[tune.train_idx])
     va = (data.users[tune.test_idx], data.items[tune.test_idx])
     rng = np.random.default_rng(0)
@@ -154,6 +190,8 @@ def main() -> int:
     parser.add_argument("--generated", type=int, default=1_000_000)
     parser.add_argument("--batch-sizes", default="1024,4096,16384")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sweep", action="store_true",
+                        help="instead: SWEEP scored on a validation split")  # fmt: skip
     parser.add_argument("--als-minutes", type=float, default=5.0,
                         help="minutes of random search over ALS factors, regularisation and "
                         "alpha on a validation split (0: none)")  # fmt: skip
@@ -163,6 +201,10 @@ def main() -> int:
     args.batch_sizes = [int(b) for b in args.batch_sizes.split(",") if b]  # "": no speed rows
     args.als_grid = [(int(f), float(r)) for f, r in
                      (pair.split(":") for pair in args.als_grid.split(",") if pair)]  # fmt: skip
+    if args.data and args.sweep:
+        for row in sweep(args):
+            print(json.dumps({"data": Path(args.data).name, **row}), flush=True)
+        return 0
     if args.data:
         for row in compare(args):
             print(json.dumps({"data": Path(args.data).name, **row}), flush=True)

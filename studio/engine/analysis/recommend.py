@@ -24,7 +24,7 @@ from studio.engine.data.interaction_split import InteractionSplit
 from studio.engine.data.interactions import Interactions
 from studio.engine.runs.checkpoint import load_weights, save_weights
 from studio.engine.runs.layout import create_run_dir
-from studio.engine.train.recs import RecResult, RecSettings, RecTables
+from studio.engine.train.recs import RecResult, RecSettings, RecTables, UserTower
 from studio.errors import RunError, StudioError
 
 __all__ = [
@@ -72,6 +72,8 @@ def save_recs_run(
     """A new run folder with the tables, the names, the training pairs and the metrics."""
     run = create_run_dir(runs_dir, f"recs-{Path(data.path).stem}")
     tables = {"users": result.tables.users, "items": result.tables.items}
+    if result.tables.tower is not None:
+        tables |= {f"tower.{k}": v for k, v in result.tables.tower.state_dict().items()}
     save_weights(run / "tables.safetensors", tables)
     train = {"users": torch.as_tensor(data.users[split.train_idx]),
              "items": torch.as_tensor(data.items[split.train_idx])}  # fmt: skip
@@ -109,10 +111,22 @@ def load_recs_run(path: str | Path) -> RecRun:
     tables = load_weights(run / "tables.safetensors")
     train = load_weights(run / "train.safetensors")
     return RecRun(
-        run, meta, tuple(names["users"]), tuple(names["items"]),
-        RecTables(tables["users"], tables["items"]), train["users"].numpy(),
-        train["items"].numpy(),
+        run, meta, tuple(names["users"]), tuple(names["items"]), _tables(run, tables),
+        train["users"].numpy(), train["items"].numpy(),
     )  # fmt: skip
+
+
+def _tables(run: Path, weights: dict[str, torch.Tensor]) -> RecTables:
+    users, items = weights["users"], weights["items"]
+    state = {k.removeprefix("tower."): v for k, v in weights.items() if k.startswith("tower.")}
+    if not state:
+        return RecTables(users, items)
+    tower = UserTower(users.shape[1])
+    try:
+        tower.load_state_dict(state)
+    except RuntimeError as exc:
+        raise RunError(f"{run}: tables.safetensors: the user tower does not fit ({exc})") from None
+    return RecTables(users, items, tower.eval())
 
 
 def recommend(run: RecRun, user: str, k: int = 10) -> Recommendation:

@@ -3,13 +3,15 @@
 The graph takes ``users`` (int64 ``[N]``) and ``items`` (int64 ``[M]``), the dense
 indices of the sidecar's ``users`` and ``items`` lists (position in the list = index), and
 gives ``scores`` (float32 ``[N, M]``, the dot product of the two towers' vectors: higher
-is better), ``user_vectors`` (``[N, dim]``) and ``item_vectors`` (``[M, dim]``). The
-sidecar ``FILE.json`` holds those id lists and the run's settings; leaving out what a
-user already had is the consumer's part (the run's ``train.safetensors`` lists it).
+is better), ``user_vectors`` (``[N, dim]``, through the MLP tower for a run that has
+one) and ``item_vectors`` (``[M, dim]``). The sidecar ``FILE.json`` holds those id lists
+and the run's settings; leaving out what a user already had is the consumer's part (the
+run's ``train.safetensors`` lists it).
 """
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 import warnings
@@ -21,6 +23,7 @@ from torch import nn
 
 from studio.engine.analysis.recommend import RecRun
 from studio.engine.export._files import check_file_target, write_file, write_text
+from studio.engine.train.recs import RecTables
 from studio.errors import StudioError
 
 __all__ = ["export_recs_onnx"]
@@ -29,15 +32,16 @@ ONNX_OPSET = 17
 
 
 class _Towers(nn.Module):
-    def __init__(self, users: torch.Tensor, items: torch.Tensor) -> None:
+    def __init__(self, tables: RecTables) -> None:
         super().__init__()
-        self.users = nn.Embedding.from_pretrained(users[1:].float().clone())
-        self.items = nn.Embedding.from_pretrained(items[1:].float().clone())
+        self.users = nn.Embedding.from_pretrained(tables.users[1:].float().clone())
+        self.items = nn.Embedding.from_pretrained(tables.items[1:].float().clone())
+        self.tower = copy.deepcopy(tables.tower) if tables.tower is not None else nn.Identity()
 
     def forward(
         self, users: torch.Tensor, items: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        u, i = self.users(users), self.items(items)
+        u, i = self.tower(self.users(users)), self.items(items)
         return u @ i.T, u, i
 
 
@@ -50,7 +54,7 @@ def export_recs_onnx(run: RecRun, out: str | Path, *, overwrite: bool = False) -
     path = Path(out)
     sidecar = path.with_name(path.name + ".json")
     check_file_target(path, overwrite, sidecar)
-    towers = _Towers(run.tables.users, run.tables.items).eval()
+    towers = _Towers(run.tables).eval()
     example = (torch.tensor([0, 0]), torch.tensor([0, 0, 0]))
 
     def write(tmp: Path) -> None:

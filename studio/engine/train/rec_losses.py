@@ -13,6 +13,7 @@ autograd graph), applied by the tables' row-wise Adagrad.
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from studio.engine.train.table_optim import RowwiseAdagrad
 
@@ -40,12 +41,14 @@ def bpr_step(
 def softmax_step(
     users_table: torch.Tensor, items_table: torch.Tensor, opts: tuple[RowwiseAdagrad, ...],
     uid: torch.Tensor, pid: torch.Tensor, log_q: torch.Tensor, block: int,
-    positives: torch.Tensor | None = None, n_items: int = 0,
+    positives: torch.Tensor | None = None, n_items: int = 0, tower: nn.Module | None = None,
 ) -> float:  # fmt: skip
     """One in-batch sampled-softmax step over rows ``uid`` and ``pid`` (shifted past
     ``<pad>``). ``log_q[row]`` is the log sampling frequency of each item row; ``positives``
-    (sorted ``user * n_items + item`` codes of dense ids) masks a user's other items.
-    Returns the batch's mean cross-entropy."""
+    (sorted ``user * n_items + item`` codes of dense ids) masks a user's other items. With a
+    user ``tower``, the user's vector is ``tower(row)``: the analytic gradient of the scores
+    is carried back through it by autograd, leaving the tower's own gradients for its
+    optimiser to step. Returns the batch's mean cross-entropy."""
     total, done = 0.0, 0
     n = len(uid)
     blocks = max(n // block, 1)
@@ -55,7 +58,8 @@ def softmax_step(
         if count * width > 1:  # a leftover of one row has no negatives: skipped
             end = start + count * width
             loss = _softmax_blocks(users_table, items_table, opts, uid[start:end],
-                                   pid[start:end], log_q, count, positives, n_items)  # fmt: skip
+                                   pid[start:end], log_q, count, positives, n_items,
+                                   tower)  # fmt: skip
             total += loss * count * width
             done += count * width
     return total / max(done, 1)
@@ -64,11 +68,18 @@ def softmax_step(
 def _softmax_blocks(
     users_table: torch.Tensor, items_table: torch.Tensor, opts: tuple[RowwiseAdagrad, ...],
     uid: torch.Tensor, pid: torch.Tensor, log_q: torch.Tensor, blocks: int,
-    positives: torch.Tensor | None, n_items: int,
+    positives: torch.Tensor | None, n_items: int, tower: nn.Module | None = None,
 ) -> float:  # fmt: skip
     n = len(uid)
     width = n // blocks
-    u = users_table[uid].view(blocks, width, -1)
+    rows = users_table[uid]
+    if tower is not None:
+        rows.requires_grad_(True)
+        with torch.enable_grad():
+            towered = tower(rows)
+        u = towered.detach().view(blocks, width, -1)
+    else:
+        u = rows.view(blocks, width, -1)
     p = items_table[pid].view(blocks, width, -1)
     logits = torch.bmm(u, p.transpose(1, 2)).sub_(log_q[pid].view(blocks, 1, width))
     ib, ub = pid.view(blocks, width), uid.view(blocks, width)
@@ -84,6 +95,10 @@ def _softmax_blocks(
     loss = float(-diagonal.clamp_min(1e-30).log().mean())
     diagonal.sub_(1.0)
     g.div_(n)
-    opts[0].apply_rows(uid, torch.bmm(g, p).view(n, -1))
+    user_grad = torch.bmm(g, p).view(n, -1)
+    if tower is not None:
+        towered.backward(user_grad)
+        user_grad = rows.grad if rows.grad is not None else torch.zeros_like(rows)
+    opts[0].apply_rows(uid, user_grad)
     opts[1].apply_rows(pid, torch.bmm(g.transpose(1, 2), u).view(n, -1))
     return loss

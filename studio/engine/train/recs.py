@@ -21,6 +21,7 @@ from typing import Literal
 
 import numpy as np
 import torch
+from torch import nn
 
 from studio.engine.data.interaction_split import InteractionSplit
 from studio.engine.data.interactions import Interactions
@@ -39,6 +40,7 @@ __all__ = [
     "RecResult",
     "RecSettings",
     "RecTables",
+    "UserTower",
     "draw_negatives",
     "fit_recs",
 ]
@@ -52,6 +54,7 @@ class RecSettings:
     lr: float = 0.05
     loss: Literal["softmax", "bpr"] = "softmax"
     block: int = 128  # softmax: the in-batch negatives of each interaction
+    tower: Literal["dot", "mlp"] = "dot"  # mlp: the user's vector through a residual MLP
     negatives: Literal["uniform", "popularity"] = "uniform"
     # None: the loss's own default, measured: on for BPR; off for the softmax, where masking
     # a user's other items lost 0.12-0.18 recall@10 on both Debian sets (popular items that
@@ -70,6 +73,10 @@ class RecSettings:
             raise StudioError(f"negatives must be uniform or popularity, got {self.negatives!r}")
         if self.loss not in ("softmax", "bpr"):
             raise StudioError(f"loss must be softmax or bpr, got {self.loss!r}")
+        if self.tower not in ("dot", "mlp"):
+            raise StudioError(f"tower must be dot or mlp, got {self.tower!r}")
+        if self.tower == "mlp" and self.loss != "softmax":
+            raise StudioError("the MLP tower trains with the softmax loss (--loss softmax)")
 
 
 @dataclass(frozen=True)
@@ -88,12 +95,34 @@ class RecTables:
 
     users: torch.Tensor
     items: torch.Tensor
+    tower: UserTower | None = None
+
+    def user_vectors(self, users: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """The scoring vectors of ``users`` (dense ids): their rows, through the tower if any."""
+        with torch.no_grad():
+            rows = self.users[torch.as_tensor(users, dtype=torch.long) + 1]
+            return rows if self.tower is None else self.tower(rows)
 
     def scores(self, users: np.ndarray) -> np.ndarray:
         """Every item's score for each of ``users`` (dense ids)."""
         with torch.no_grad():
-            u = self.users[torch.as_tensor(users, dtype=torch.long) + 1]
-            return (u @ self.items[1:].T).cpu().numpy()
+            return (self.user_vectors(users) @ self.items[1:].T).cpu().numpy()
+
+
+class UserTower(nn.Module):
+    """``u + W2 relu(W1 u)``: a residual two-layer MLP on the user's vector; the item side
+    stays its table row, so item neighbours and the word2vec export are unchanged. ``W2``
+    starts at zero: training starts from the dot-product model."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.hidden = nn.Linear(dim, 2 * dim)
+        self.out = nn.Linear(2 * dim, dim)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        return u + self.out(torch.relu(self.hidden(u)))
 
 
 @dataclass
@@ -125,9 +154,7 @@ def draw_negatives(
     if positives is None or len(positives) == 0:
         return neg
     for attempt in range(rounds + n_items + 1):
-        codes = users * n_items + neg
-        at = np.minimum(np.searchsorted(positives, codes), len(positives) - 1)
-        clash = np.flatnonzero(positives[at] == codes)
+        clash = _clashes(users * n_items + neg, positives)
         if len(clash) == 0:
             break
         if attempt < rounds:
@@ -135,6 +162,14 @@ def draw_negatives(
         else:  # a user who has nearly every item: step to the next one
             neg[clash] = (neg[clash] + 1) % n_items
     return neg  # still clashing only for a user who has every item
+
+
+def _clashes(codes: np.ndarray, positives: np.ndarray) -> np.ndarray:
+    """Where ``codes`` are in the sorted ``positives``. The codes are looked up in sorted
+    order, which numpy's binary search walks ~2.5x faster (measured) than random order."""
+    order = np.argsort(codes, kind="stable")
+    at = np.minimum(np.searchsorted(positives, codes[order]), len(positives) - 1)
+    return np.sort(order[positives[at] == codes[order]])
 
 
 def _init(rows: int, dim: int, gen: torch.Generator, device: str) -> torch.Tensor:
@@ -157,8 +192,11 @@ def fit_recs(
     s = settings
     gen = torch.Generator().manual_seed(s.seed)
     rng = np.random.default_rng(s.seed)
+    tower = UserTower(s.dim).to(s.device) if s.tower == "mlp" else None
     tables = RecTables(
-        _init(data.n_users + 1, s.dim, gen, s.device), _init(data.n_items + 1, s.dim, gen, s.device)
+        _init(data.n_users + 1, s.dim, gen, s.device),
+        _init(data.n_items + 1, s.dim, gen, s.device),
+        tower,
     )
     opts = (RowwiseAdagrad(tables.users, s.lr, "sum"), RowwiseAdagrad(tables.items, s.lr, "sum"))
     tu, ti = data.users[split.train_idx], data.items[split.train_idx]
@@ -213,11 +251,18 @@ def _stepper(
         log_q = torch.as_tensor(np.log(np.r_[1.0, counts + 1.0] / (counts.sum() + n_items)),
                                 dtype=torch.float32, device=s.device)  # fmt: skip
         codes = None if positives is None else torch.as_tensor(positives, device=s.device)
+        tower = tables.tower
+        tower_opt = None if tower is None else torch.optim.Adam(tower.parameters(), lr=1e-3)
 
         def softmax(rows: np.ndarray) -> float:
             at = torch.as_tensor(rows, device=s.device)
-            return softmax_step(tables.users, tables.items, opts, users[at], items[at], log_q,
-                                s.block, codes, n_items)  # fmt: skip
+            if tower_opt is not None:
+                tower_opt.zero_grad(set_to_none=True)
+            loss = softmax_step(tables.users, tables.items, opts, users[at], items[at], log_q,
+                                s.block, codes, n_items, tower)  # fmt: skip
+            if tower_opt is not None:
+                tower_opt.step()
+            return loss
 
         return softmax
     cumulative = np.cumsum(counts**0.75) if s.negatives == "popularity" else None

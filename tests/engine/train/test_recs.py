@@ -13,6 +13,7 @@ from studio.engine.data.interaction_split import split_interactions
 from studio.engine.data.interactions import read_interactions
 from studio.engine.train.ranking import popularity_scores, rank_metrics
 from studio.engine.train.recs import RecSettings, draw_negatives, fit_recs
+from studio.errors import StudioError
 
 
 def test_metrics_match_a_hand_computed_case() -> None:
@@ -194,7 +195,8 @@ def test_both_losses_learn_taste_and_leave_pad_alone(tmp_path: Path, loss: str) 
     assert result.tables.users[0].abs().sum() == 0 and result.tables.items[0].abs().sum() == 0
 
 
-def test_the_onnx_towers_score_as_the_run_does(tmp_path: Path) -> None:
+@pytest.mark.parametrize("tower", ["dot", "mlp"])
+def test_the_onnx_towers_score_as_the_run_does(tmp_path: Path, tower: str) -> None:
     import json
 
     import onnxruntime as ort
@@ -206,8 +208,10 @@ def test_the_onnx_towers_score_as_the_run_does(tmp_path: Path) -> None:
     rows = ["user,item"] + [f"u{u},i{(u * 7 + t) % 23}" for u in range(40) for t in range(5)]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     runs = tmp_path / "runs"
-    assert main(["recs", str(path), "--epochs", "2", "--dim", "8", "--runs-dir", str(runs)]) == 0
+    args = ["recs", str(path), "--epochs", "2", "--dim", "8", "--tower", tower]
+    assert main([*args, "--runs-dir", str(runs)]) == 0
     run = load_recs_run(next(runs.iterdir()))
+    assert (run.tables.tower is not None) == (tower == "mlp")
     out = tmp_path / "towers.onnx"
     assert main(["recommend", str(run.path), "--onnx", str(out)]) == 0
     assert main(["recommend", str(run.path), "--onnx", str(out)]) == 2  # no silent overwrite
@@ -218,7 +222,7 @@ def test_the_onnx_towers_score_as_the_run_does(tmp_path: Path) -> None:
     session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     scores, uvec, ivec = session.run(None, {"users": users, "items": items})
     np.testing.assert_allclose(scores, run.tables.scores(users), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(uvec, run.tables.users[users + 1].numpy(), rtol=1e-6)
+    np.testing.assert_allclose(uvec, run.tables.user_vectors(users).numpy(), rtol=1e-5, atol=1e-6)
     assert ivec.shape == (len(items), 8)
 
 
@@ -239,3 +243,20 @@ def test_als_is_a_second_baseline_on_the_same_split(tmp_path: Path) -> None:
     assert result.baselines[ALS_NAME].users == result.popularity.users  # type: ignore[union-attr]
     off = fit_recs(data, split, RecSettings(dim=8, epochs=1, als_baseline=False))
     assert list(off.baselines) == ["popularity"]
+
+
+def test_the_mlp_tower_trains_and_moves_off_the_dot_product(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    lines = ["user,item"] + [f"u{u},i{(u % 6) * 10 + int(rng.integers(0, 10))}"
+                             for u in range(240) for _ in range(8)]  # fmt: skip
+    path = tmp_path / "plays.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data = read_interactions(path)
+    split = split_interactions(data, "random", seed=0)
+    result = fit_recs(data, split, RecSettings(dim=8, epochs=6, tower="mlp", block=32))
+    tower = result.tables.tower
+    assert tower is not None and float(tower.out.weight.detach().abs().sum()) > 0  # it was trained
+    assert result.popularity is not None
+    assert result.history[-1].metrics.recall >= 2 * result.popularity.recall
+    with pytest.raises(StudioError, match="softmax"):
+        RecSettings(tower="mlp", loss="bpr")
