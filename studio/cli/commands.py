@@ -206,6 +206,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.autotune_seconds < 0:
         raise StudioError("--autotune-seconds must be 0 (no autotune row) or more")
     err = Console(stderr=True)
+    if args.suite == "recs":
+        return _recs_bench(args, err)
     if args.suite == "speed":
         from studio.bench.speed import run_speed
 
@@ -221,6 +223,31 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(json.dumps(summary))
         return 0
     _print_bench(summary)
+    return 0
+
+
+def _recs_bench(args: argparse.Namespace, err: Any) -> int:
+    from studio.bench.recs import RecsBenchOptions, run_recs_bench
+    from studio.config import SAMPLE_INTERACTIONS
+
+    opts = RecsBenchOptions(
+        data=str(args.data or SAMPLE_INTERACTIONS), user_col=args.user_col,
+        item_col=args.item_col, repeats=args.repeats, als_minutes=args.als_seconds / 60,
+        generated=args.generated,
+    )  # fmt: skip
+    report = run_recs_bench(opts, lambda m: err.print(f"[dim]{m}[/]"))
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    lines = [f"{report['data']}: recall/NDCG/hit@10 on the held-out interactions"]
+    for r in report["rows"]:
+        lines.append(f"  {r['model']}: {r['recall@10']:.4f} / {r['ndcg@10']:.4f} / "
+                     f"{r['hit@10']:.4f} ({r['train_s']:.1f} s training)")  # fmt: skip
+    for r in report["speed"]:
+        per_s = r["interactions_per_second_median"]
+        lines.append(f"  {r['loss']} at batch {r['batch_size']:,}: {per_s:,} interactions/s")
+    lines += [f"  {name}: {ratio:.2f}x" for name, ratio in report["ratios"].items()]
+    print("\n".join(lines))
     return 0
 
 

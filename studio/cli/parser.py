@@ -199,11 +199,18 @@ def _add_bench(sub: Subparsers) -> None:
     )
     b.add_argument(
         "--suite",
-        choices=["accuracy", "speed"],
+        choices=["accuracy", "speed", "recs"],
         default="accuracy",
         help="accuracy: every contender scored on test; speed: docs/s against fastText and "
-        "studio train's time outside training",
+        "studio train's time outside training; recs: user/item tables on an interactions file "
+        "(default: the bundled one) against popularity and implicit's ALS, and their speed",
     )
+    b.add_argument("--user-col", help="recs: the user column (default: found by name)")
+    b.add_argument("--item-col", help="recs: the item column (default: found by name)")
+    b.add_argument("--generated", type=int, default=1_000_000,
+                   help="recs: generated interactions for the speed rows")  # fmt: skip
+    b.add_argument("--als-seconds", type=float, default=300,
+                   help="recs: seconds of ALS's random search (0: none)")  # fmt: skip
     b.add_argument("--json", action="store_true")
 
 

@@ -260,3 +260,29 @@ def test_the_mlp_tower_trains_and_moves_off_the_dot_product(tmp_path: Path) -> N
     assert result.history[-1].metrics.recall >= 2 * result.popularity.recall
     with pytest.raises(StudioError, match="softmax"):
         RecSettings(tower="mlp", loss="bpr")
+
+
+def test_studio_bench_recs_reports_rows_speed_and_ratios(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from studio.cli import main
+
+    rng = np.random.default_rng(6)
+    path = tmp_path / "plays.csv"
+    lines = ["user,item"] + [f"u{u},i{(u % 4) * 10 + int(rng.integers(0, 10))}"
+                             for u in range(120) for _ in range(8)]  # fmt: skip
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args = ["bench", str(path), "--suite", "recs", "--als-seconds", "0", "--generated", "3000"]
+    assert main([*args, "--repeats", "1", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    models = [r["model"] for r in report["rows"]]
+    assert models[0] == "popularity" and models[1].startswith("studio defaults")
+    assert not any("tuned" in m for m in models)  # --als-seconds 0: no search
+    studio, pop = report["rows"][1]["recall@10"], report["rows"][0]["recall@10"]
+    assert report["ratios"]["recall@10 / popularity's"] == pytest.approx(studio / pop)
+    assert {(r["loss"], r["batch_size"]) for r in report["speed"]} == {
+        (loss, b) for loss in ("softmax", "bpr") for b in (1024, 4096, 16384)
+    }
+    assert all(r["interactions_per_second_median"] > 0 for r in report["speed"])
