@@ -32,7 +32,7 @@ __all__ = ["COLUMNS", "RecsRunsPanel"]
 
 #: header, and how a run's summary gives the cell
 COLUMNS: Final = (
-    "run", "loss", "dim", "epochs", "recall@k", "NDCG@k", "popularity", "ALS", "train s",
+    "run", "loss", "tower", "dim", "epochs", "recall@k", "NDCG@k", "popularity", "ALS", "train s",
 )  # fmt: skip
 
 
@@ -41,7 +41,8 @@ def _cells(run: Any) -> list[str]:
     ndcg = run.ndcg[-1] if run.ndcg else float("nan")
     als = next((v for name, v in run.baselines.items() if name.startswith("implicit")), None)
     return [
-        run.path.name, str(s.get("loss", "bpr")), str(s.get("dim", "")), str(len(run.recall)),
+        run.path.name, str(s.get("loss", "bpr")), str(s.get("tower", "dot")),
+        str(s.get("dim", "")), str(len(run.recall)),
         f"{last:.4f}", f"{ndcg:.4f}", f"{run.baselines.get('popularity', float('nan')):.4f}",
         "–" if als is None else f"{als:.4f}", f"{run.seconds:.1f}",
     ]  # fmt: skip

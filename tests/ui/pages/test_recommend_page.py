@@ -81,9 +81,11 @@ def test_runs_are_compared_and_one_is_used_for_queries(
         page.open_path(str(_interactions(tmp_path / "plays.csv")))
     page.recs_epochs.setValue(2)
     trained = []
-    for dim, loss in ((8, 0), (16, 1)):  # softmax, then BPR
+    for dim, loss in ((8, 0), (16, 1)):  # softmax with the MLP tower, then BPR
         page.recs_dim.setValue(dim)
         page.recs_loss.setCurrentIndex(loss)
+        assert page.recs_mlp.isEnabled() == (loss == 0)  # the tower is the softmax's
+        page.recs_mlp.setChecked(True)
         with qtbot.waitSignal(page.sig_running, check_params_cb=lambda on: not on, timeout=60_000):
             page.train_button.click()
         trained.append(Path(page.run_dir or ""))
@@ -94,7 +96,8 @@ def test_runs_are_compared_and_one_is_used_for_queries(
     assert [r.path for r in panel.runs()][:2] == trained[::-1]  # newest first
     assert [r.path for r in panel.selected_runs()] == [trained[1]]  # the new run is selected
     cells = [panel.table.item(0, c).text() for c in range(panel.table.columnCount())]
-    assert cells[:4] == [trained[1].name, "bpr", "16", "2"]
+    assert cells[:5] == [trained[1].name, "bpr", "dot", "16", "2"]
+    assert [panel.table.item(1, c).text() for c in (1, 2)] == ["softmax", "mlp"]
     panel.table.selectAll()
     assert {p for p in trained if panel.curve(p) is not None} == set(trained)
     xs, ys = panel.curve(trained[0]).getData()  # type: ignore[union-attr]
