@@ -23,6 +23,7 @@ import numpy as np
 
 from studio.engine.data.interaction_split import InteractionSplit, split_interactions
 from studio.engine.data.interactions import Interactions, read_interactions
+from studio.engine.train.als import als_scorer
 from studio.engine.train.ranking import RankMetrics, popularity_scores, rank_metrics
 from studio.engine.train.recs import RecSettings, fit_recs
 
@@ -82,22 +83,9 @@ def _row(name: str, m: RankMetrics, train_s: float, wall_s: float) -> dict[str, 
 def _als(
     data: Interactions, split: InteractionSplit, factors: int, reg: float, alpha: float = 1.0
 ) -> Any:
-    import implicit
-    import scipy.sparse as sp
-    from threadpoolctl import threadpool_limits
-
-    tu, ti = data.users[split.train_idx], data.items[split.train_idx]
-    matrix = sp.csr_matrix(
-        (np.ones(len(tu), dtype=np.float32), (tu, ti)), shape=(data.n_users, data.n_items)
-    )
-    matrix.sum_duplicates()
-    with threadpool_limits(1, "blas"):  # implicit's advice: its own threads, BLAS in one
-        model = implicit.als.AlternatingLeastSquares(
-            factors=factors, regularization=reg, alpha=alpha, random_state=0
-        )
-        model.fit(matrix, show_progress=False)
-    users, items = np.asarray(model.user_factors), np.asarray(model.item_factors)
-    return lambda batch: users[batch] @ items.T
+    train = (data.users[split.train_idx], data.items[split.train_idx])
+    return als_scorer(train, data.n_users, data.n_items, factors=factors, regularization=reg,
+                      alpha=alpha, binary=False)  # fmt: skip
 
 
 def compare(args: RecsBenchOptions) -> list[dict[str, Any]]:
