@@ -20,10 +20,13 @@ from tests.conftest import ROOT, write_topics_csv
 
 
 def _fast_config(path: Path) -> Path:
-    """A base config whose long trials end early (patience 1) on small tables."""
+    """A base config whose long trials end early (patience 1) on small tables: with 4,000
+    character n-gram rows most draws fit under a few hundred thousand parameters (the
+    default 500,000 rows put nearly every draw over the cap, each one a skipped trial)."""
     config = StudioConfig().with_overrides(
         train={"early_stopping_patience": 1, "batch_size": 64},
         model={"embed_dim": 16},
+        tokenizer={"char_buckets": 4000},
         device={"threads": 1},
     )
     save_config(config, path)
@@ -36,11 +39,11 @@ def test_tune_prints_trials_and_chosen_parameters(
     data = write_topics_csv(tmp_path / "topics.csv", n=300)
     study = tmp_path / "study"
     config = _fast_config(tmp_path / "base.toml")
-    args = ["tune", str(data), "--trials", "2", "--seed", "4", "--max-params", "20k",
+    args = ["tune", str(data), "--trials", "2", "--seed", "4", "--max-params", "300k",
             "--config", str(config), "--study-dir", str(study)]  # fmt: skip
     assert main(args) == 0
     out, err = capsys.readouterr()
-    assert "trial   0" in err and "skipped" in err  # the default 200k buckets are over 20k
+    assert "trial   0" in err and "skipped" in err  # the default 200k buckets are over 300k
     assert "trials (* = the base config's values)" in out
     assert "parameter" in out and "default" in out and "best validation accuracy" in out
     assert (study / "best.toml").is_file() and (study / "study.db").is_file()
@@ -96,7 +99,7 @@ def test_study_killed_with_sigkill_resumes_keeping_every_finished_trial(
     data = write_topics_csv(tmp_path / "topics.csv", n=400)
     study = tmp_path / "study"
     cmd = [sys.executable, "-m", "studio", "tune", str(data), "--trials", "6", "--seed", "0",
-           "--max-params", "100k", "--config", str(_fast_config(tmp_path / "base.toml")),
+           "--max-params", "300k", "--config", str(_fast_config(tmp_path / "base.toml")),
            "--study-dir", str(study), "--quiet"]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     log = tmp_path / "child.log"
