@@ -158,7 +158,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from studio.engine.runs.layout import default_runs_dir
+    from studio.engine.runs.layout import RunInfo, default_runs_dir
     from studio.engine.runs.listing import list_runs, resume_hint
 
     runs_dir = Path(args.runs_dir) if args.runs_dir else default_runs_dir()
@@ -171,16 +171,18 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
     from studio.console import table
 
-    def pct(x: float | None) -> str:
-        return "" if x is None else f"{x:.2%}"
+    def score(r: RunInfo) -> str:
+        if r.kind == "recs":
+            return "" if r.val_recall is None else f"{r.val_recall:.2%} R@{r.k}"
+        return "" if r.val_accuracy is None else f"{r.val_accuracy:.2%}"
 
     rows = [
         [r.name, r.status, r.started.replace("T", " "), Path(r.dataset).name,
          str(r.settings.get("vocab_size", "")), str(r.settings.get("embed_dim", "")),
-         str(r.settings.get("batch_size", "")), str(r.epochs), pct(r.val_accuracy)]
+         str(r.settings.get("batch_size", "")), str(r.epochs), score(r)]
         for r in runs
     ]  # fmt: skip
-    cols = ["run", "status", "started", "dataset", "vocab", "dim", "batch", "epochs", "val acc"]
+    cols = ["run", "status", "started", "dataset", "vocab", "dim", "batch", "epochs", "best val"]
     console = Console()
     console.print(table(f"{len(runs)} runs in {runs_dir}", cols, rows))
     for r in runs:

@@ -58,7 +58,7 @@ def cmd_recs(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from studio.console import table
-    from studio.engine.analysis.recommend import save_recs_run
+    from studio.engine.analysis.recs_record import RecsRecorder
     from studio.engine.data.interaction_split import split_interactions
     from studio.engine.data.interactions import read_interactions
     from studio.engine.runs.layout import default_runs_dir
@@ -83,15 +83,22 @@ def cmd_recs(args: argparse.Namespace) -> int:
         f"({split.unseen_items:,} held-out items never seen in training)[/]"
     )
 
+    runs_dir = Path(args.runs_dir) if args.runs_dir else default_runs_dir()
+    recorder = RecsRecorder(runs_dir, data, split, settings)
+
     def on_epoch(e: RecEpoch) -> None:
+        recorder.on_epoch(e)
         m = e.metrics
         speed = f"{e.interactions_per_second:,.0f} interactions/s"
         err.print(f"[dim]epoch {e.epoch}: loss {e.loss:.4f} · recall@{m.k} {m.recall:.4f} · "
                   f"NDCG@{m.k} {m.ndcg:.4f} · {speed}[/]")  # fmt: skip
 
-    result = fit_recs(data, split, settings, on_epoch)
-    runs_dir = Path(args.runs_dir) if args.runs_dir else default_runs_dir()
-    run = save_recs_run(runs_dir, data, split, settings, result)
+    try:
+        result = fit_recs(data, split, settings, on_epoch, on_baseline=recorder.on_baseline)
+    except BaseException as exc:  # the folder says why it ended, as a text run's does
+        recorder.fail(str(exc) or type(exc).__name__)
+        raise
+    run = recorder.finish(result)
     meta = json.loads((run / "recs.json").read_text(encoding="utf-8"))
     meta["wall_seconds"] = round(time.perf_counter() - start, 2)
     meta["run_dir"] = str(run)

@@ -8,13 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
-from PySide6.QtWidgets import (
-    QMainWindow,
-    QMessageBox,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from studio.config import SAMPLE_DATASET, StudioConfig, load_config, load_config_text
 from studio.errors import StudioError
@@ -96,16 +90,14 @@ class MainWindow(QMainWindow):
         self.label_issues_page = LabelIssuesPage()
         self.recommend_page = RecommendPage(runs_dir)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.dataset_page, "1 · Dataset")
-        self.tabs.addTab(self.setup_page, "2 · Setup")
-        self.tabs.addTab(self.training_page, "3 · Training")
-        self.tabs.addTab(self.evaluation_page, "Evaluation")
-        self.tabs.addTab(self.playground_page, "Playground")
-        self.tabs.addTab(self.explorer_page, "Embeddings")
-        self.tabs.addTab(self.runs_page, "Runs")
-        self.tabs.addTab(self.tune_page, "Tune")
-        self.tabs.addTab(self.label_issues_page, "Label issues")
-        self.tabs.addTab(self.recommend_page, "Recommend")
+        for page, title in (
+            (self.dataset_page, "1 · Dataset"), (self.setup_page, "2 · Setup"),
+            (self.training_page, "3 · Training"), (self.evaluation_page, "Evaluation"),
+            (self.playground_page, "Playground"), (self.explorer_page, "Embeddings"),
+            (self.runs_page, "Runs"), (self.tune_page, "Tune"),
+            (self.label_issues_page, "Label issues"), (self.recommend_page, "Recommend"),
+        ):  # fmt: skip
+            self.tabs.addTab(page, title)
         self.playground_page.set_runs_dir(runs_dir)
         if runs_dir:
             self.runs_page.set_runs_dir(runs_dir)
@@ -181,6 +173,8 @@ class MainWindow(QMainWindow):
         self.controller.sig_running.connect(self._on_running)
         self.runs_page.sig_open_run.connect(self.open_run)
         self.runs_page.sig_resume_run.connect(self.resume_run)
+        self.runs_page.sig_open_recs_run.connect(self.open_recs_run)
+        self.recommend_page.sig_run_ready.connect(self._on_recs_run_ready)
         self.tune_page.sig_start_requested.connect(self.start_tuning)
         self.tune_page.sig_running.connect(self._update_actions)
         self.label_issues_page.sig_running.connect(self._update_actions)
@@ -218,7 +212,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     @Slot(str)
-    def _on_dataset_failed(self, message: str) -> None:
+    def _on_dataset_failed(self, _message: str) -> None:  # the page shows the message
         self.statusBar().showMessage("The dataset could not be loaded", 5000)
         self._update_actions()
 
@@ -283,14 +277,12 @@ class MainWindow(QMainWindow):
                 "evaluated from its saved model when it ends; its evaluation appears here then."
             )
         worker.sig_started.connect(page.on_started)
-        worker.sig_update.connect(page.on_update)
-        worker.sig_update.connect(self._on_update)
-        worker.sig_epoch.connect(page.on_epoch)
-        worker.sig_epoch.connect(self._on_epoch)
-        worker.sig_finished.connect(page.on_finished)
-        worker.sig_finished.connect(self._on_finished)
-        worker.sig_failed.connect(page.on_failed)
-        worker.sig_failed.connect(self._on_failed)
+        for signal, slots in ((worker.sig_update, (page.on_update, self._on_update)),
+                              (worker.sig_epoch, (page.on_epoch, self._on_epoch)),
+                              (worker.sig_finished, (page.on_finished, self._on_finished)),
+                              (worker.sig_failed, (page.on_failed, self._on_failed))):  # fmt: skip
+            for slot in slots:  # the page first, then the window
+                signal.connect(slot)
         self.tabs.setCurrentWidget(page)
         self.statusBar().showMessage("Training…")
 
@@ -353,6 +345,15 @@ class MainWindow(QMainWindow):
         self.explorer_page.set_run(run_dir)
         self.label_issues_page.set_run(run_dir)
         self.tabs.setCurrentWidget(self.evaluation_page)
+
+    @Slot(str)
+    def open_recs_run(self, run_dir: str) -> None:  # the Recommend page answers from it
+        self.recommend_page.use_run(run_dir)
+        self.tabs.setCurrentWidget(self.recommend_page)
+
+    @Slot(str)
+    def _on_recs_run_ready(self, run_dir: str) -> None:  # its items on the Embeddings page
+        self.explorer_page.set_run(run_dir, project=self.tabs.currentWidget() is self.explorer_page)
 
     @Slot()
     def export_dialog(self) -> None:
@@ -451,8 +452,7 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     @Slot()
-    def show_shortcuts(self) -> None:
-        """Help → Keyboard shortcuts: every shortcut, read from the actions and buttons."""
+    def show_shortcuts(self) -> None:  # every shortcut, read from the actions and buttons
         ShortcutsDialog(window_shortcuts(self, self.tabs), self).exec()
 
     def closeEvent(self, event: QCloseEvent) -> None:

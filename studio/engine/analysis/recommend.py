@@ -1,6 +1,8 @@
 """Recommendation runs: saved user and item tables, and the top-k items for a user.
 
-A run folder (``<date>-<time>-recs-<dataset>`` in the runs directory) holds ``recs.json``
+A run folder (``<date>-<time>-recs-<dataset>`` in the runs directory) holds ``run.json`` and
+``metrics.jsonl`` as every run does (:mod:`.recs_record` writes them while it trains),
+``recs.json``
 (settings, columns, the split, per-epoch metrics and the baselines': popularity, and ALS
 when implicit is installed),
 ``names.json`` (the user and item ids as in the file), ``tables.safetensors`` (the two
@@ -23,7 +25,6 @@ from studio.engine.atomic import write_text_atomic
 from studio.engine.data.interaction_split import InteractionSplit
 from studio.engine.data.interactions import Interactions
 from studio.engine.runs.checkpoint import load_weights, save_weights
-from studio.engine.runs.layout import create_run_dir
 from studio.engine.train.recs import RecResult, RecSettings, RecTables, UserTower
 from studio.errors import RunError, StudioError
 
@@ -37,6 +38,7 @@ __all__ = [
     "save_recs_run",
     "similar_items",
     "write_item_vectors",
+    "write_recs_run",
 ]
 
 RECS_FILE = "recs.json"
@@ -69,8 +71,23 @@ def save_recs_run(
     runs_dir: Path, data: Interactions, split: InteractionSplit, settings: RecSettings,
     result: RecResult,
 ) -> Path:  # fmt: skip
-    """A new run folder with the tables, the names, the training pairs and the metrics."""
-    run = create_run_dir(runs_dir, f"recs-{Path(data.path).stem}")
+    """A new run folder for a finished training (what :class:`~.recs_record.RecsRecorder`
+    writes while training, all at once)."""
+    from studio.engine.analysis.recs_record import RecsRecorder
+
+    recorder = RecsRecorder(runs_dir, data, split, settings)
+    for name, metrics in result.baselines.items():
+        recorder.on_baseline(name, metrics)
+    for epoch in result.history:
+        recorder.on_epoch(epoch)
+    return recorder.finish(result)
+
+
+def write_recs_run(
+    run: Path, data: Interactions, split: InteractionSplit, settings: RecSettings,
+    result: RecResult,
+) -> None:  # fmt: skip
+    """The tables, the names, the training pairs and ``recs.json``, into the folder ``run``."""
     tables = {"users": result.tables.users, "items": result.tables.items}
     if result.tables.tower is not None:
         tables |= {f"tower.{k}": v for k, v in result.tables.tower.state_dict().items()}
@@ -93,7 +110,6 @@ def save_recs_run(
                     for e in result.history],
     }  # fmt: skip
     write_text_atomic(run / RECS_FILE, json.dumps(meta, indent=1))
-    return run
 
 
 def load_recs_run(path: str | Path) -> RecRun:

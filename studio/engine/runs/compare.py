@@ -26,7 +26,7 @@ __all__ = [
 
 MISSING: Final = "–"  # shown for a setting a run does not have
 STEP_COLUMNS: Final = ("step", "loss")
-EPOCH_COLUMNS: Final = ("epoch", "step", "val_loss", "val_accuracy", "val_macro_f1")
+EPOCH_COLUMNS: Final = ("epoch", "step", "val_loss", "val_accuracy", "val_macro_f1", "val_recall")
 #: Settings in the order ``run.json`` writes them; other keys follow, sorted.
 _SETTING_ORDER: Final[tuple[str, ...]] = tuple(RUN_SETTINGS)
 
@@ -46,7 +46,8 @@ def curves(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, np.ndarray]
     """The plottable series of metrics records, as float64 arrays (NaN where missing).
 
     ``{"steps": {"step", "loss"}, "epochs": {"epoch", "step", "val_loss", "val_accuracy",
-    "val_macro_f1"}}``: one entry per ``step`` / ``epoch`` record, in file order.
+    "val_macro_f1", "val_recall"}}``: one entry per ``step`` / ``epoch`` record, in file
+    order (``val_recall``: recommendation runs' recall@k).
     """
     steps = [r for r in records if r.get("type") == "step"]
     epochs = [r for r in records if r.get("type") == "epoch"]

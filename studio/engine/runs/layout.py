@@ -164,3 +164,6 @@ class RunInfo:
     settings: dict[str, Any]
     nproc: int = 1  # processes that trained it (a distributed run's world size)
     host: str = ""  # the machine that trained it
+    kind: str = "text"  # "recs": a recommendation run (user and item tables)
+    val_recall: float | None = None  # recs: the best epoch's recall@k on the held-out part
+    k: int = 10  # recs: the k of val_recall

@@ -17,7 +17,7 @@ from studio.engine.runs.layout import METRICS_FILE, RUN_FILE, RunInfo, read_json
 from studio.engine.runs.status import status_of
 from studio.errors import RunError
 
-__all__ = ["RESUMABLE", "list_runs", "resume_hint", "run_info"]
+__all__ = ["RESUMABLE", "list_runs", "resumable", "resume_hint", "run_info"]
 
 #: Statuses ``studio train --resume`` continues (from the run's last complete checkpoint).
 RESUMABLE: Final = ("killed", "stopped", "failed")
@@ -52,6 +52,17 @@ def _progress(run_dir: Path, summary: dict[str, Any]) -> tuple[int, float | None
     return max(r["epoch"] for r in records), best.get("val_accuracy"), best.get("val_macro_f1")
 
 
+def _recs_progress(run_dir: Path, summary: dict[str, Any]) -> tuple[int, float | None, int]:
+    """A recommendation run's completed epochs, best recall@k and k."""
+    if summary.get("epochs"):
+        return int(summary["epochs"]), summary.get("val_recall"), int(summary.get("k") or 10)
+    records = [r for r in _epoch_records(run_dir) if isinstance(r.get("val_recall"), float)]
+    if not records:
+        return 0, None, 10
+    best = max(records, key=lambda r: float(r["val_recall"]))
+    return max(int(r["epoch"]) for r in records), best["val_recall"], int(best.get("k") or 10)
+
+
 def run_info(folder: Path) -> RunInfo | None:
     """One run folder's row; None when it has no readable ``run.json``."""
     try:
@@ -60,7 +71,12 @@ def run_info(folder: Path) -> RunInfo | None:
         return None
     if not isinstance(meta, dict):
         return None
-    epochs, accuracy, macro_f1 = _progress(folder, meta.get("summary") or {})
+    summary = meta.get("summary") or {}
+    if meta.get("kind") == "recs":
+        epochs, recall, k = _recs_progress(folder, summary)
+        accuracy, macro_f1 = None, None
+    else:
+        (epochs, accuracy, macro_f1), recall, k = _progress(folder, summary), None, 10
     return RunInfo(
         path=folder,
         name=folder.name,
@@ -73,6 +89,9 @@ def run_info(folder: Path) -> RunInfo | None:
         settings=dict(meta.get("settings") or {}),
         nproc=int(meta.get("world_size") or 1),
         host=str(meta.get("host") or ""),
+        kind=str(meta.get("kind") or "text"),
+        val_recall=recall,
+        k=k,
     )
 
 
@@ -85,9 +104,15 @@ def list_runs(runs_dir: Path) -> list[RunInfo]:
     return sorted(runs, key=lambda r: (r.started, r.name), reverse=True)
 
 
+def resumable(run: RunInfo) -> bool:
+    """Whether ``studio train --resume`` can continue ``run`` (a text run that did not end;
+    a recommendation run is trained again, not continued)."""
+    return run.status in RESUMABLE and run.kind == "text"
+
+
 def resume_hint(run: RunInfo) -> str | None:
     """How to continue ``run`` when it can be, for people; None when it cannot."""
-    if run.status not in RESUMABLE:
+    if not resumable(run):
         return None
     done = f"after epoch {run.epochs}" if run.epochs else "from its start"
     if run.nproc > 1:

@@ -19,7 +19,8 @@ PATH_ROLE: Final = Qt.ItemDataRole.UserRole + 2
 
 
 class RunsTableModel(QAbstractTableModel):
-    """One row per run: name, started, dataset, vocab, dim, batch, epochs, best val acc, status."""
+    """One row per run: name, started, dataset, vocab, dim, batch, epochs, best validation
+    score (accuracy; a recommendation run's recall@k, marked ``R@k``), status."""
 
     NAME, STARTED, DATASET, VOCAB, DIM, BATCH, EPOCHS, ACCURACY, STATUS = range(9)
     HEADERS: Final = (
@@ -30,7 +31,7 @@ class RunsTableModel(QAbstractTableModel):
         "dim",
         "batch",
         "epochs",
-        "best val acc",
+        "best val",
         "status",
     )
     WIDTH_SAMPLES: Final = {
@@ -40,7 +41,7 @@ class RunsTableModel(QAbstractTableModel):
         DIM: "0,000",
         BATCH: "0,000",
         EPOCHS: "epochs",
-        ACCURACY: "best val acc",
+        ACCURACY: "00.00% R@10",
         STATUS: "early_stopped",
     }
     """A typical text per column, which sizes it (the name column stretches)."""
@@ -121,6 +122,8 @@ class RunsTableModel(QAbstractTableModel):
             if column == self.STATUS and run.status == "killed":
                 done = f"after epoch {run.epochs}" if run.epochs else "before its first epoch"
                 return f"Its process died {done}; Resume continues it from its last checkpoint"
+            if column == self.ACCURACY and run.kind == "recs":
+                return f"recall@{run.k} of the held-out interactions, best epoch"
             if column == self.ACCURACY and run.val_macro_f1 is not None:
                 return f"validation macro F1 {run.val_macro_f1:.4f}"
             return None
@@ -144,16 +147,16 @@ class RunsTableModel(QAbstractTableModel):
                 f"{value:,}" if isinstance(value, int) else ("–" if value is None else str(value))
             )
         if column == self.ACCURACY:
-            acc = run.val_accuracy
-            return f"{acc:.2%}" if isinstance(acc, (int, float)) else "–"
+            score = _score(run)
+            if score is None:
+                return "–"
+            return f"{score:.2%} R@{run.k}" if run.kind == "recs" else f"{score:.2%}"
         return run.status
 
     def _sort_key(self, run: RunInfo, column: int) -> Any:
         if column in self._SETTING or column == self.ACCURACY:
             value = (
-                run.val_accuracy
-                if column == self.ACCURACY
-                else run.settings.get(self._SETTING[column])
+                _score(run) if column == self.ACCURACY else run.settings.get(self._SETTING[column])
             )
             return float(value) if isinstance(value, (int, float)) else float("-inf")
         if column == self.STARTED:
@@ -163,3 +166,8 @@ class RunsTableModel(QAbstractTableModel):
         if column == self.STATUS:
             return run.status
         return run.name.casefold()
+
+
+def _score(run: RunInfo) -> float | None:
+    """The run's best validation score: accuracy, or recall@k for a recommendation run."""
+    return run.val_recall if run.kind == "recs" else run.val_accuracy

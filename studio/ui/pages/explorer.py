@@ -162,18 +162,14 @@ class ExplorerPage(QWidget):
         if project:
             self.project()
 
-    def _index(self, run_dir: str) -> Any:
-        """The run's neighbour index (built once per run, on a worker thread)."""
-        key = f"index:{run_dir}"
+    def _space(self, run_dir: str) -> Any:
+        """The run's words or items with their neighbour index (read once per run, on a
+        worker thread; :func:`studio.engine.analysis.spaces.load_space`)."""
+        key = f"space:{run_dir}"
         if key not in self._cache:
-            from studio.engine.analysis.embeddings import vocabulary_vectors, word_index
-            from studio.engine.analysis.inference import load_run
+            from studio.engine.analysis.spaces import load_space
 
-            run = load_run(run_dir)
-            matrix = vocabulary_vectors(run)  # with n-grams: composed, as fastText's
-            self._cache[f"run:{run_dir}"] = run
-            self._cache[f"matrix:{run_dir}"] = matrix
-            self._cache[key] = word_index(run.model.embedding.weight, run.encoder, matrix)
+            self._cache[key] = load_space(run_dir)
         return self._cache[key]
 
     @Slot()
@@ -192,20 +188,17 @@ class ExplorerPage(QWidget):
         n = request.pop("count")
 
         def work(job: Job) -> Any:
-            from studio.engine.analysis.embeddings import frequent_token_ids, token_classes
             from studio.engine.analysis.projection import ProjectionSettings, project
+            from studio.engine.analysis.spaces import describe
 
             job.partial((None, "loading the model"))
-            self._index(run_dir)
-            run = self._cache[f"run:{run_dir}"]
-            ids = frequent_token_ids(run, n)
+            space = self._space(run_dir)
+            ids = space.ranked(n)
             settings = ProjectionSettings(**request)
-            xy = project(
-                self._cache[f"matrix:{run_dir}"][ids], settings, _throttled(job), job.is_cancelled
-            )
-            classes, _conf = token_classes(run, ids)
-            tokens = [run.encoder.tokens[i] for i in ids]
-            return ("projection", xy, classes, tokens, list(run.labels), run.encoder.vocab_size)
+            xy = project(space.vectors(ids), settings, _throttled(job), job.is_cancelled)
+            classes, labels = space.classes(ids)
+            return ("projection", xy, classes, space.names(ids), labels, space.limit,
+                    describe(space))  # fmt: skip
 
         self.projection_tasks.submit_job(work)
 
@@ -227,11 +220,12 @@ class ExplorerPage(QWidget):
         def work(job: Job) -> Any:
             import numpy as np
 
-            from studio.engine.analysis.embeddings import epoch_snapshots, token_classes
+            from studio.engine.analysis.embeddings import epoch_snapshots
             from studio.engine.analysis.projection import ProjectionSettings, epoch_maps
 
-            self._index(run_dir)
-            run = self._cache[f"run:{run_dir}"]
+            space = self._space(run_dir)
+            if space.kind != "words":
+                return ("no-frames", 0)
             job.partial((None, "reading the snapshots"))
             epochs, frames = epoch_snapshots(run_dir)
             if len(frames) < 2:
@@ -239,8 +233,7 @@ class ExplorerPage(QWidget):
             settings = ProjectionSettings(**request)
             maps = epoch_maps(frames, settings, _throttled(job), job.is_cancelled)
             ids = np.arange(2, 2 + len(frames[0]))
-            classes, _conf = token_classes(run, ids)
-            return ("frames", epochs, maps, classes, [run.encoder.tokens[i] for i in ids])
+            return ("frames", epochs, maps, space.classes(ids)[0], space.names(ids))
 
         self.projection_tasks.submit_job(work)
 
@@ -253,7 +246,7 @@ class ExplorerPage(QWidget):
             return
 
         def work() -> Any:
-            index = self._index(run_dir)
+            index = self._space(run_dir).index
             return ("neighbours", query, index.query(query, NEIGHBOURS), index.composes(query))
 
         self.explorer_tasks.submit(work)
@@ -292,7 +285,7 @@ class ExplorerPage(QWidget):
         def work() -> Any:
             from studio.engine.analysis.embeddings import checkpoint_index
 
-            index = checkpoint_index(run_dir) if from_checkpoint else self._index(run_dir)
+            index = checkpoint_index(run_dir) if from_checkpoint else self._space(run_dir).index
             out = []
             for t in tokens:
                 try:
@@ -353,14 +346,13 @@ class ExplorerPage(QWidget):
     def _on_result(self, result: Any) -> None:
         kind = result[0]
         if kind == "projection":
-            _, xy, classes, tokens, labels, vocab = result
-            self.controls.set_limit(vocab - 2)
+            _, xy, classes, tokens, labels, limit, described = result
+            self.controls.set_limit(limit)
             self._map = (xy, classes, tokens)
             self.labels = labels
             self._show_map()
             self.status.setText(
-                f"{len(tokens):,} most frequent tokens, coloured by the label each one most "
-                "supports on its own. Hover a point for its token; Box or Lasso to select."
+                f"{len(tokens):,} {described}. Hover a point for its name; Box or Lasso to select."
             )
         elif kind == "frames":
             _, epochs, maps, classes, tokens = result
@@ -383,8 +375,9 @@ class ExplorerPage(QWidget):
             )
         elif kind == "no-frames":
             self.status.setText(
-                "This run has no per-epoch snapshots to animate (runs keep them from this "
-                "version on, one per epoch; it needs at least two epochs)."
+                "This run has no per-epoch snapshots to animate (text runs keep them from "
+                "this version on, one per epoch; it needs at least two epochs; "
+                "recommendation runs keep none)."
             )
         elif kind == "neighbours":
             _, query, pairs, composed = result

@@ -59,6 +59,8 @@ class RecommendPage(QWidget):
     """Open an interactions file, train, then ask for neighbours and recommendations."""
 
     sig_running = Signal(bool)
+    sig_run_ready = Signal(str)
+    """A recommendation run's tables answer queries now (trained or picked): its folder."""
     """Training started (True) or its thread ended (False)."""
 
     def __init__(self, runs_dir: str | None = None, parent: QWidget | None = None) -> None:
@@ -288,6 +290,7 @@ class RecommendPage(QWidget):
         """Answer neighbour and recommendation queries from ``run_dir``."""
         self.run_dir = run_dir
         self.status.setText(f"Queries answered from {Path(run_dir).name}")
+        self.sig_run_ready.emit(run_dir)
 
     def shutdown(self) -> None:
         self.job.shutdown()
@@ -337,6 +340,7 @@ class RecommendPage(QWidget):
             f"{self.status.text()} — popularity {done.popularity_recall:.4f}. {done.users:,} "
             f"users, {done.items:,} items; saved in {done.run_dir}"
         )
+        self.sig_run_ready.emit(done.run_dir)
 
     @Slot(object)
     def _on_failed(self, failed: RunFailed) -> None:

@@ -1,18 +1,13 @@
 """The Runs page: every run folder in the runs directory, compared and followed live.
 
-A table lists the runs (sortable, multi-selection; :class:`~studio.ui.models.runs_table.
-RunsTableModel`); the selected runs' curves are overlaid on one plot, one colour per run,
-and the settings that differ between them sit side by side
-(:class:`~studio.ui.widgets.run_comparison.RunComparison`). Rename, delete (to the trash)
-and open act on the selection.
-
-All file access happens on one worker thread (:class:`~studio.ui.workers.runs_watcher.
-RunsWatcher` on a :class:`~studio.ui.workers.threads.WorkerThread`): listing the folder, the
-cheap change check every second, and reading the selected runs' metrics incrementally. The
-GUI thread only updates the table model and hands buffers to ``setData``; rename and delete,
-one user action on a few folders, run on the GUI thread so their errors show at once in
-``runs_error``.
-"""
+A sortable table (:class:`~studio.ui.models.runs_table.RunsTableModel`); the selected runs'
+curves on one plot and their differing settings side by side (:class:`~studio.ui.widgets.
+run_comparison.RunComparison`); rename, delete (to the trash) and open. Recommendation runs
+are listed too (recall@k curves); Open sends them to the Recommend page. All file access
+happens on one worker thread (:class:`~studio.ui.workers.runs_watcher.RunsWatcher`): the
+listing, a change check every second, the selected runs' metrics read incrementally; the
+GUI thread updates the table model and hands buffers to ``setData``. Rename and delete run
+on the GUI thread, so their errors show at once."""
 
 from __future__ import annotations
 
@@ -77,6 +72,8 @@ class RunsPage(QWidget):
 
     sig_open_run = Signal(str)
     """Open this run folder (the Open button or a double-click on one run)."""
+    sig_open_recs_run = Signal(str)
+    """The same for a recommendation run (the main window sends it to the Recommend page)."""
     sig_resume_run = Signal(str)
     """Continue this killed or stopped single-process run (the Resume button)."""
 
@@ -278,16 +275,19 @@ class RunsPage(QWidget):
         """Emit sig_open_run for the one selected run."""
         runs = self.selected_runs()
         if len(runs) == 1:
-            self.sig_open_run.emit(str(runs[0].path))
+            self._open(runs[0])
+
+    def _open(self, run: RunInfo) -> None:
+        (self.sig_open_recs_run if run.kind == "recs" else self.sig_open_run).emit(str(run.path))
 
     @Slot()
     def resume_selected(self) -> None:
         """Emit sig_resume_run for the one selected run; a run of several processes gets
         the command that continues it instead."""
-        from studio.engine.runs.listing import RESUMABLE, resume_hint
+        from studio.engine.runs.listing import resumable, resume_hint
 
         runs = self.selected_runs()
-        if len(runs) != 1 or runs[0].status not in RESUMABLE:
+        if len(runs) != 1 or not resumable(runs[0]):
             return
         if runs[0].nproc > 1:
             self._show_error(str(resume_hint(runs[0])))
@@ -465,10 +465,10 @@ class RunsPage(QWidget):
         self.open_run_button.setEnabled(n == 1)
         self.rename_run_button.setEnabled(n == 1)
         self.delete_run_button.setEnabled(n >= 1)
-        from studio.engine.runs.listing import RESUMABLE
+        from studio.engine.runs.listing import resumable
 
         picked = self.selected_runs() if n == 1 else []
-        self.resume_run_button.setEnabled(bool(picked) and picked[0].status in RESUMABLE)
+        self.resume_run_button.setEnabled(bool(picked) and resumable(picked[0]))
         self.refresh_runs_button.setEnabled(True)
 
     def _update_empty_state(self) -> None:
@@ -485,9 +485,9 @@ class RunsPage(QWidget):
 
     @Slot(QModelIndex)
     def _on_double_clicked(self, index: QModelIndex) -> None:
-        path = index.data(PATH_ROLE)
-        if path:
-            self.sig_open_run.emit(str(path))
+        row = self.model.row_of(str(index.data(PATH_ROLE)))
+        if row is not None:
+            self._open(self.model.run_at(row))
 
     def _show_error(self, message: str) -> None:
         self.runs_error.setText(message)

@@ -44,7 +44,8 @@ class EpochCol(IntEnum):
     VAL_LOSS = 2
     VAL_ACCURACY = 3
     VAL_MACRO_F1 = 4
-    WALL = 5
+    VAL_RECALL = 5  # recommendation runs: recall@k on the held-out interactions
+    WALL = 6
 
 
 def column_key(column: IntEnum) -> str:

@@ -50,8 +50,12 @@ METRICS: Final = (
     ("val_accuracy", "Validation accuracy", "validation accuracy", False),
     ("val_loss", "Validation loss", "validation loss", False),
     ("loss", "Training loss (per step)", "training loss", True),
+    ("val_recall", "Held-out recall@k (recommendation runs)", "recall@k", False),
 )
-_EPOCH_Y: Final = {"val_accuracy": EpochCol.VAL_ACCURACY, "val_loss": EpochCol.VAL_LOSS}
+_EPOCH_Y: Final = {
+    "val_accuracy": EpochCol.VAL_ACCURACY, "val_loss": EpochCol.VAL_LOSS,
+    "val_recall": EpochCol.VAL_RECALL,
+}  # fmt: skip
 
 # Run colours (light background, dark background): a qualitative set, distinct in both.
 _RUN_COLORS: Final = (
@@ -200,7 +204,16 @@ class RunComparison(QWidget):
             note = ""
         self.compare_note.setText(note)
         self._update_diff(compared)
+        self._follow_kind(compared)
         return added or bool(removed)
+
+    def _follow_kind(self, runs: list[RunInfo]) -> None:
+        """Recommendation runs alone plot recall@k; text runs alone do not."""
+        kinds = {run.kind for run in runs}
+        if kinds == {"recs"} and self._metric in ("val_accuracy", "val_loss"):
+            self.set_plot_metric("val_recall")
+        elif kinds == {"text"} and self._metric == "val_recall":
+            self.set_plot_metric("val_accuracy")
 
     def tracked(self) -> list[str]:
         """The folders of the plotted runs, whose metrics the watcher should follow."""
@@ -229,7 +242,7 @@ class RunComparison(QWidget):
         return None if series is None else series.curve
 
     def plot_metric(self) -> str:
-        """The plotted metric: "val_accuracy", "val_loss" or "loss"."""
+        """The plotted metric: "val_accuracy", "val_loss", "loss" or "val_recall"."""
         return self._metric
 
     def set_plot_metric(self, key: str) -> None:
@@ -301,7 +314,8 @@ class RunComparison(QWidget):
         item.setLabel("left", axis)
         item.setLabel("bottom", "step" if per_step else "epoch")
         if item.legend is not None:  # out of the curves' way: accuracy rises, losses fall
-            item.legend.setOffset((-10, -10) if self._metric == "val_accuracy" else (-10, 10))
+            rising = self._metric in ("val_accuracy", "val_recall")
+            item.legend.setOffset((-10, -10) if rising else (-10, 10))
 
     def _update_diff(self, runs: list[RunInfo]) -> None:
         table = self.diff_table

@@ -78,7 +78,7 @@ class RecsWorker(QObject):
     def _train(self) -> RecsDone:
         from pathlib import Path
 
-        from studio.engine.analysis.recommend import save_recs_run
+        from studio.engine.analysis.recs_record import RecsRecorder
         from studio.engine.data.interaction_split import split_interactions
         from studio.engine.data.interactions import read_interactions
         from studio.engine.runs.layout import default_runs_dir
@@ -87,21 +87,31 @@ class RecsWorker(QObject):
         r = self.request
         data = read_interactions(r.path)
         split = split_interactions(data, r.holdout, r.share, r.min_count, r.settings.seed)  # type: ignore[arg-type]
+        runs = Path(r.runs_dir) if r.runs_dir else default_runs_dir()
+        recorder = RecsRecorder(runs, data, split, r.settings)
 
         def on_epoch(e: RecEpoch) -> None:
+            recorder.on_epoch(e)
             m = e.metrics
             self.sig_epoch.emit(
                 RecsEpoch(e.epoch, e.loss, m.recall, m.ndcg, m.hit_rate, e.interactions_per_second)
             )
 
         def on_baseline(name: str, m: Any) -> None:
+            recorder.on_baseline(name, m)
             self.sig_baseline.emit(name, float(m.recall))
 
-        result = fit_recs(data, split, r.settings, on_epoch, self.control, on_baseline)
+        try:
+            result = fit_recs(data, split, r.settings, on_epoch, self.control, on_baseline)
+        except BaseException as exc:
+            recorder.fail(str(exc) or type(exc).__name__)
+            raise
         if self.control.stop_requested and len(result.history) < r.settings.epochs:
-            raise StudioError(f"stopped after epoch {len(result.history)}")
-        runs = Path(r.runs_dir) if r.runs_dir else default_runs_dir()
-        run = save_recs_run(runs, data, split, r.settings, result)
+            recorder.finish(result)  # kept, marked stopped, as a text run is
+            raise StudioError(
+                f"stopped after epoch {len(result.history)}; kept in {recorder.run_dir}"
+            )
+        run = recorder.finish(result)
         pop = result.popularity.recall if result.popularity else 0.0
         return RecsDone(str(run), float(pop), data.n_users, data.n_items,
                         len(split.train_idx), len(split.test_idx))  # fmt: skip

@@ -3,6 +3,7 @@ per epoch against the popularity line, then an item's neighbours and a user's to
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +58,53 @@ def test_open_train_neighbours_and_recommendations(
     top = {page.results.item(r, 0).text() for r in range(page.results.rowCount())}
     had = page.already.text().split(": ", 1)[1].split(", ")
     assert page.already.text().startswith("u7 already had") and not top & set(had)
+    _items_on_the_embeddings_page(window, qtbot, page.run_dir)
+    _listed_and_opened_from_the_runs_page(window, qtbot, page.run_dir)
+
+
+def _items_on_the_embeddings_page(window: MainWindow, qtbot: QtBot, run_dir: str) -> None:
+    explorer = window.explorer_page
+    assert explorer.run_dir == run_dir  # the trained run's items, not a text run's words
+    explorer.controls.method.setCurrentText("PCA")  # UMAP's first run compiles for ~40 s
+    with qtbot.waitSignal(explorer.projection_tasks.sig_result, timeout=60_000):
+        window.tabs.setCurrentWidget(explorer)
+    assert len(explorer.points) == 100 and set(explorer.points) == {f"i{n}" for n in range(100)}
+    assert explorer.labels[0].startswith("head") and explorer.labels[-1].startswith("tail")
+    assert "coloured by popularity tier" in explorer.status.text()
+    with qtbot.waitSignal(explorer.explorer_tasks.sig_result, timeout=30_000):
+        explorer.search.setText("i3")
+        explorer.find_neighbours()
+    near = [
+        explorer.neighbours.item(r).text().split()[-1] for r in range(explorer.neighbours.count())
+    ]
+    assert len(near) == 10 and "i3" not in near
+    assert sum(int(n[1:]) < 20 for n in near) >= 5  # the same taste, as on the Recommend page
+
+
+def _listed_and_opened_from_the_runs_page(window: MainWindow, qtbot: QtBot, run_dir: str) -> None:
+    from studio.ui.models.runs_table import PATH_ROLE, RunsTableModel
+
+    runs = window.runs_page
+    window.tabs.setCurrentWidget(runs)
+    qtbot.waitUntil(lambda: runs.model.row_of(run_dir) is not None, timeout=30_000)
+    row = runs.model.row_of(run_dir)
+    assert row is not None and runs.model.run_at(row).kind == "recs"
+    cell = runs.model.index(row, RunsTableModel.ACCURACY).data()
+    recall = json.loads((Path(run_dir) / "recs.json").read_text())["history"][-1]["recall"]
+    assert cell.endswith(" R@10") and abs(float(cell.split("%")[0]) / 100 - recall) < 6e-5
+    runs.select_runs([run_dir])
+    assert runs.plot_metric() == "val_recall"  # recommendation runs alone: their recall
+    curve = runs.curve(run_dir)
+    assert curve is not None
+    qtbot.waitUntil(lambda: curve.getData()[0] is not None, timeout=30_000)
+    xs, ys = curve.getData()
+    assert list(xs) == [1, 2, 3, 4] and abs(ys[-1] - recall) < 1e-9  # the held-out recall
+    assert not runs.resume_run_button.isEnabled()  # trained again, never resumed
+    window.recommend_page.run_dir = None
+    runs.open_selected()
+    assert window.tabs.currentWidget() is window.recommend_page
+    assert window.recommend_page.run_dir == run_dir
+    assert runs.model.index(row, 0).data(PATH_ROLE) == run_dir
 
 
 def test_a_bad_file_is_named_on_the_page(window: MainWindow, qtbot: QtBot, tmp_path: Path) -> None:
