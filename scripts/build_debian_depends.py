@@ -12,6 +12,9 @@ kind. Then packages and dependencies
 with fewer than ``--min-count`` links are dropped, repeatedly (the k-core). Writes a TSV
 with ``package`` and ``depends`` columns. The index is Debian archive metadata, public,
 taken from each package's control file.
+
+With ``--descriptions FILE`` it also writes the one-line description (``package``,
+``description``) of each item: the item text for ``studio recs --item-text``.
 """
 
 from __future__ import annotations
@@ -65,6 +68,17 @@ def _links(text: str, fields: tuple[str, ...]) -> set[tuple[str, str]]:
     return links
 
 
+def _descriptions(text: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    package = ""
+    for line in text.splitlines():
+        if line.startswith("Package:"):
+            package = line.partition(":")[2].strip()
+        elif line.startswith("Description:") and package:
+            found.setdefault(package, line.partition(":")[2].strip().replace("\t", " "))
+    return found
+
+
 def _k_core(links: set[tuple[str, str]], k: int) -> list[tuple[str, str]]:
     kept = sorted(links)
     while True:
@@ -82,12 +96,23 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("debian-depends.tsv"))
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--fields", default="Depends,Recommends")
+    parser.add_argument("--descriptions", type=Path, help="also write package descriptions")
     args = parser.parse_args()
     fields = tuple(f.strip() for f in args.fields.split(","))
     links: set[tuple[str, str]] = set()
+    described: dict[str, str] = {}
     for text in _indexes(args.lists):
         links |= _links(text, fields)
+        if args.descriptions:
+            described |= {k: v for k, v in _descriptions(text).items() if k not in described}
     rows = _k_core(links, args.min_count)
+    if args.descriptions:  # the items' (users' descriptions are not used)
+        named = {i for _, i in rows}
+        described = {k: v for k, v in described.items() if k in named}
+        with open(args.descriptions, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write("package\tdescription\n")
+            fh.writelines(f"{k}\t{v}\n" for k, v in sorted(described.items()))
+        print(f"{args.descriptions}: {len(described):,} package descriptions")
     column = "tag" if fields == ("Tag",) else "depends"
     with open(args.out, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(f"package\t{column}\n")

@@ -18,9 +18,17 @@ def add_recs(sub: Any) -> None:
     r.add_argument("data", help="interactions file (CSV, TSV, JSON Lines or Parquet)")
     for role in ("user", "item", "weight", "time"):
         r.add_argument(f"--{role}-col", help=f"the {role} column (default: found by name)")
-    r.add_argument("--holdout", choices=["last", "random"], default="last",
-                   help="per user: the last interaction (by time), or a random share")  # fmt: skip
-    r.add_argument("--share", type=float, default=0.2, help="held-out share for --holdout random")
+    r.add_argument("--item-text", metavar="FILE",
+                   help="each item's text (an id and a text column): its words' vectors "
+                   "are added to the item's; items seen little or never are placed by "
+                   "their text")  # fmt: skip
+    r.add_argument("--item-id-col", help="--item-text's id column (default: found by name)")
+    r.add_argument("--item-text-col", help="--item-text's text column (default: found by name)")
+    r.add_argument("--holdout", choices=["last", "random", "items"], default="last",
+                   help="per user: the last interaction (by time) or a random share; or "
+                   "items: a share of the items, all their interactions (cold start)")  # fmt: skip
+    r.add_argument("--share", type=float, default=0.2,
+                   help="held-out share for --holdout random or items")  # fmt: skip
     r.add_argument("--min-count", type=int, default=1, help="drop users and items seen less")
     r.add_argument("--dim", type=int, default=64, help="embedding dimension (default: 64)")
     r.add_argument("--epochs", type=int, default=20)
@@ -61,6 +69,7 @@ def cmd_recs(args: argparse.Namespace) -> int:
     from studio.engine.analysis.recs_record import RecsRecorder
     from studio.engine.data.interaction_split import split_interactions
     from studio.engine.data.interactions import read_interactions
+    from studio.engine.data.item_text import read_item_texts
     from studio.engine.runs.layout import default_runs_dir
     from studio.engine.train.recs import RecEpoch, RecSettings, fit_recs
 
@@ -77,6 +86,13 @@ def cmd_recs(args: argparse.Namespace) -> int:
         weight_column=args.weight_col, time_column=args.time_col,
     )  # fmt: skip
     split = split_interactions(data, args.holdout, args.share, args.min_count, args.seed)
+    texts = None
+    if args.item_text:
+        texts = read_item_texts(args.item_text, data.item_names, id_column=args.item_id_col,
+                                text_column=args.item_text_col,
+                                item_column=data.columns["item"])  # fmt: skip
+        err.print(f"[dim]{texts.matched:,} of {data.n_items:,} items have a text in "
+                  f"{args.item_text} ({texts.unused:,} rows name no item in use)[/]")  # fmt: skip
     err.print(
         f"[dim]{len(data):,} interactions, {data.n_users:,} users, {data.n_items:,} items; "
         f"{len(split.train_idx):,} train, {len(split.test_idx):,} held out "
@@ -84,7 +100,7 @@ def cmd_recs(args: argparse.Namespace) -> int:
     )
 
     runs_dir = Path(args.runs_dir) if args.runs_dir else default_runs_dir()
-    recorder = RecsRecorder(runs_dir, data, split, settings)
+    recorder = RecsRecorder(runs_dir, data, split, settings, texts)
 
     def on_epoch(e: RecEpoch) -> None:
         recorder.on_epoch(e)
@@ -94,7 +110,8 @@ def cmd_recs(args: argparse.Namespace) -> int:
                   f"NDCG@{m.k} {m.ndcg:.4f} · {speed}[/]")  # fmt: skip
 
     try:
-        result = fit_recs(data, split, settings, on_epoch, on_baseline=recorder.on_baseline)
+        result = fit_recs(data, split, settings, on_epoch, on_baseline=recorder.on_baseline,
+                          item_texts=None if texts is None else texts.texts)  # fmt: skip
     except BaseException as exc:  # the folder says why it ended, as a text run's does
         recorder.fail(str(exc) or type(exc).__name__)
         raise

@@ -1,13 +1,18 @@
 """Recommendation runs: saved user and item tables, and the top-k items for a user.
 
-A run folder (``<date>-<time>-recs-<dataset>`` in the runs directory) holds ``run.json`` and
-``metrics.jsonl`` as every run does (:mod:`.recs_record` writes them while it trains),
-``recs.json``
-(settings, columns, the split, per-epoch metrics and the baselines': popularity, and ALS
-when implicit is installed),
-``names.json`` (the user and item ids as in the file), ``tables.safetensors`` (the two
-tables, row 0 ``<pad>``) and ``train.safetensors`` (the training pairs: what each user
-already had). JSON and safetensors only: nothing is unpickled.
+A run folder (``<date>-<time>-recs-<dataset>`` in the runs directory) holds:
+
+- ``run.json`` and ``metrics.jsonl``, as every run does (:mod:`.recs_record` writes them
+  while it trains);
+- ``recs.json``: settings, columns, the split, per-epoch metrics and the baselines'
+  (popularity, and ALS when implicit is installed);
+- ``names.json``: the user and item ids as in the file;
+- ``tables.safetensors``: the two tables, row 0 ``<pad>``. With item text, ``items`` holds
+  the composed scoring vectors and ``item_rows`` / ``item_words`` the parts
+  (``item_text.json``: the words);
+- ``train.safetensors``: the training pairs (what each user already had).
+
+JSON and safetensors only: nothing is unpickled.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import torch
 from studio.engine.atomic import write_text_atomic
 from studio.engine.data.interaction_split import InteractionSplit
 from studio.engine.data.interactions import Interactions
+from studio.engine.data.item_text import ItemTexts
 from studio.engine.runs.checkpoint import load_weights, save_weights
 from studio.engine.train.recs import RecResult, RecSettings, RecTables, UserTower
 from studio.errors import RunError, StudioError
@@ -42,6 +48,7 @@ __all__ = [
 ]
 
 RECS_FILE = "recs.json"
+ITEM_TEXT_FILE = "item_text.json"  # the item texts' words vocabulary (with item text only)
 
 
 @dataclass(frozen=True)
@@ -69,13 +76,13 @@ def _metrics(m: Any) -> dict[str, float]:
 
 def save_recs_run(
     runs_dir: Path, data: Interactions, split: InteractionSplit, settings: RecSettings,
-    result: RecResult,
+    result: RecResult, item_texts: ItemTexts | None = None,
 ) -> Path:  # fmt: skip
     """A new run folder for a finished training (what :class:`~.recs_record.RecsRecorder`
     writes while training, all at once)."""
     from studio.engine.analysis.recs_record import RecsRecorder
 
-    recorder = RecsRecorder(runs_dir, data, split, settings)
+    recorder = RecsRecorder(runs_dir, data, split, settings, item_texts)
     for name, metrics in result.baselines.items():
         recorder.on_baseline(name, metrics)
     for epoch in result.history:
@@ -85,10 +92,16 @@ def save_recs_run(
 
 def write_recs_run(
     run: Path, data: Interactions, split: InteractionSplit, settings: RecSettings,
-    result: RecResult,
+    result: RecResult, item_texts: ItemTexts | None = None,
 ) -> None:  # fmt: skip
     """The tables, the names, the training pairs and ``recs.json``, into the folder ``run``."""
-    tables = {"users": result.tables.users, "items": result.tables.items}
+    # "items" are the scoring vectors (with item text: row + text bag), so every reader of
+    # a run (recommend, neighbours, the map, exports) needs nothing else
+    tables = {"users": result.tables.users, "items": result.tables.item_matrix()}
+    text = result.tables.text
+    if text is not None:
+        tables |= {"item_rows": result.tables.items, "item_words": text.words}
+        write_text_atomic(run / ITEM_TEXT_FILE, text.encoder.dumps())
     if result.tables.tower is not None:
         tables |= {f"tower.{k}": v for k, v in result.tables.tower.state_dict().items()}
     save_weights(run / "tables.safetensors", tables)
@@ -103,6 +116,10 @@ def write_recs_run(
         "interactions": len(data), "users": data.n_users, "items": data.n_items,
         "train": len(split.train_idx), "test": len(split.test_idx),
         "unseen_users": split.unseen_users, "unseen_items": split.unseen_items,
+        "item_text": None if item_texts is None else {
+            "path": item_texts.path, "columns": list(item_texts.columns),
+            "matched": item_texts.matched, "unused": item_texts.unused,
+            "words": None if text is None else text.encoder.vocab_size - 2},
         "popularity": _metrics(result.popularity) if result.popularity else None,
         "baselines": {name: _metrics(m) for name, m in result.baselines.items()},
         "history": [{"epoch": e.epoch, "loss": e.loss, **_metrics(e.metrics),

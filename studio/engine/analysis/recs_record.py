@@ -23,6 +23,7 @@ from typing import IO, Any, Final
 
 from studio.engine.data.interaction_split import InteractionSplit
 from studio.engine.data.interactions import Interactions
+from studio.engine.data.item_text import ItemTexts
 from studio.engine.runs.layout import METRICS_FILE, RUN_FILE, create_run_dir, write_json
 from studio.engine.train.ranking import RankMetrics
 from studio.engine.train.recs import RecEpoch, RecResult, RecSettings
@@ -33,10 +34,11 @@ __all__ = ["RECS_KIND", "RecsRecorder", "recs_run_settings"]
 RECS_KIND: Final = "recs"
 
 
-def recs_run_settings(settings: RecSettings) -> dict[str, Any]:
+def recs_run_settings(settings: RecSettings, item_texts: ItemTexts | None = None) -> dict[str, Any]:
     """``run.json``'s settings: the keys text runs share (``embed_dim``, ``batch_size``,
     ``epochs``) named as theirs, so the Runs page's columns and comparison read both."""
     out = dataclasses.asdict(settings)
+    out["item_text"] = None if item_texts is None else Path(item_texts.path).name
     out["embed_dim"] = out.pop("dim")
     out["task"] = "recommendation"
     return out
@@ -47,9 +49,11 @@ class RecsRecorder:
     (or :meth:`fail` when training raised)."""
 
     def __init__(
-        self, runs_dir: Path, data: Interactions, split: InteractionSplit, settings: RecSettings
-    ) -> None:
+        self, runs_dir: Path, data: Interactions, split: InteractionSplit,
+        settings: RecSettings, item_texts: ItemTexts | None = None,
+    ) -> None:  # fmt: skip
         self.data, self.split, self.settings = data, split, settings
+        self.item_texts = item_texts
         self._steps_per_epoch = -(-len(split.train_idx) // settings.batch_size)
         self.run_dir = create_run_dir(Path(runs_dir), f"recs-{Path(data.path).stem}")
         self._meta: dict[str, Any] = {
@@ -57,7 +61,7 @@ class RecsRecorder:
             "host": socket.gethostname(),
             "started": datetime.now().isoformat(timespec="seconds"),
             "dataset": data.path, "device": settings.device,
-            "settings": recs_run_settings(settings),
+            "settings": recs_run_settings(settings, item_texts),
             "interactions": len(data), "users": data.n_users, "items": data.n_items,
             "n_train": len(split.train_idx), "n_valid": len(split.test_idx),
         }  # fmt: skip
@@ -89,7 +93,8 @@ class RecsRecorder:
         ``stopped`` when fewer epochs ran than were asked for)."""
         from studio.engine.analysis.recommend import write_recs_run
 
-        write_recs_run(self.run_dir, self.data, self.split, self.settings, result)
+        write_recs_run(self.run_dir, self.data, self.split, self.settings, result,
+                       self.item_texts)  # fmt: skip
         done = len(result.history)
         status = "finished" if done >= self.settings.epochs else "stopped"
         summary: dict[str, Any] = {"epochs": done}

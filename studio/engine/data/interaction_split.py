@@ -1,6 +1,8 @@
 """Held-out interactions per user, for recommendation: each user's last interaction (by
 timestamp, else by file order), or a random share of each user's items, after an optional
-minimum-count filter on users and items.
+minimum-count filter on users and items. ``"items"`` holds out a seeded share of the items
+instead, with every interaction they have: the cold-start test, where only side features
+(an item's text) can place an item.
 
 A user with a single interaction keeps it for training (nothing to hold out). No held-out
 interaction of a user is also one of that user's training rows: a user who interacted with
@@ -19,7 +21,7 @@ from studio.errors import StudioError
 
 __all__ = ["Holdout", "InteractionSplit", "min_count_filter", "split_interactions"]
 
-Holdout = Literal["last", "random"]
+Holdout = Literal["last", "random", "items"]
 
 
 @dataclass(frozen=True)
@@ -56,9 +58,10 @@ def split_interactions(
     seed: int = 0,
 ) -> InteractionSplit:
     """Per user, hold out the last pair (``"last"``) or a seeded ``share`` of their distinct
-    items (``"random"``, at least one, never all); both rows of a repeated pair go together."""
-    if holdout not in ("last", "random"):
-        raise StudioError(f"holdout must be 'last' or 'random', got {holdout!r}")
+    items (``"random"``, at least one, never all); both rows of a repeated pair go together.
+    ``"items"``: a seeded ``share`` of the items, all their rows."""
+    if holdout not in ("last", "random", "items"):
+        raise StudioError(f"holdout must be 'last', 'random' or 'items', got {holdout!r}")
     if not 0.0 < share < 1.0:
         raise StudioError(f"the held-out share must be between 0 and 1, got {share}")
     kept = min_count_filter(data, min_count)
@@ -69,9 +72,18 @@ def split_interactions(
         (rows, data.times[rows] if data.times is not None else rows, data.users[rows])
     )  # by user, then time (or file order), then file order
     rows = rows[order]
+    rng = np.random.default_rng(seed)
+    if holdout == "items":
+        present = np.unique(data.items[rows])
+        cold = rng.choice(present, size=max(1, round(share * len(present))), replace=False)
+        return _split(
+            data,
+            kept,
+            rows[~np.isin(data.items[rows], cold)],
+            rows[np.isin(data.items[rows], cold)],
+        )
     pair = data.users[rows] * np.int64(data.n_items) + data.items[rows]
     held = np.zeros(len(rows), dtype=bool)
-    rng = np.random.default_rng(seed)
     starts = np.flatnonzero(np.r_[True, data.users[rows][1:] != data.users[rows][:-1]])
     for start, end in zip(starts, np.r_[starts[1:], len(rows)], strict=True):
         distinct = list(dict.fromkeys(pair[start:end].tolist()))
@@ -83,7 +95,13 @@ def split_interactions(
             n = min(max(1, round(share * len(distinct))), len(distinct) - 1)
             chosen = set(rng.choice(distinct, size=n, replace=False).tolist())
         held[start:end] = np.isin(pair[start:end], list(chosen))
-    train, test = np.sort(rows[~held]), np.sort(rows[held])
+    return _split(data, kept, rows[~held], rows[held])
+
+
+def _split(
+    data: Interactions, kept: np.ndarray, train: np.ndarray, test: np.ndarray
+) -> InteractionSplit:
+    train, test = np.sort(train), np.sort(test)
     seen_users = np.zeros(data.n_users, dtype=bool)
     seen_users[data.users[train]] = True
     seen_items = np.zeros(data.n_items, dtype=bool)

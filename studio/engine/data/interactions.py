@@ -29,7 +29,7 @@ from studio.engine.data.readers import (
 )
 from studio.errors import DatasetError
 
-__all__ = ["COLUMN_NAMES", "Interactions", "read_interactions"]
+__all__ = ["COLUMN_NAMES", "Interactions", "Row", "read_interactions", "table_rows"]
 
 #: The names each role's column is recognised by (compared without case, ``_`` and ``-``).
 COLUMN_NAMES: Final = {
@@ -194,19 +194,23 @@ def read_interactions(
 ) -> Interactions:
     """Read an interactions file; DatasetError (file, line, column) for any bad input."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq") or read_bytes(path, 4) == b"PAR1":
-        names, rows = _parquet_rows(path)
-    else:
-        text = read_text(path)
-        if suffix in (".jsonl", ".ndjson", ".json"):
-            names, rows = _jsonl_rows(path, text)
-        else:
-            names, rows = _csv_rows(path, text, suffix in (".tsv", ".tab"))
+    names, rows = table_rows(path)
     given = {"user": user_column, "item": item_column, "weight": weight_column,
              "time": time_column}  # fmt: skip
     chosen = _choose(names, given, path)
     return _collect(path, rows, chosen)
+
+
+def table_rows(path: Path) -> tuple[list[str], Iterator[Row]]:
+    """The column names and the ``(line, {column: value})`` rows of a CSV, TSV, JSON Lines
+    or Parquet file (by its suffix, or Parquet's magic bytes)."""
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq") or read_bytes(path, 4) == b"PAR1":
+        return _parquet_rows(path)
+    text = read_text(path)
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return _jsonl_rows(path, text)
+    return _csv_rows(path, text, suffix in (".tsv", ".tab"))
 
 
 def _collect(path: Path, rows: Iterator[Row], chosen: dict[str, str | None]) -> Interactions:

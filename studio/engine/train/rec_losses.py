@@ -12,10 +12,15 @@ autograd graph), applied by the tables' row-wise Adagrad.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
 
 from studio.engine.train.table_optim import RowwiseAdagrad
+
+if TYPE_CHECKING:
+    from studio.engine.train.item_text import ItemText
 
 __all__ = ["bpr_step", "softmax_step"]
 
@@ -25,16 +30,32 @@ _MASKED = -1e9
 @torch.no_grad()
 def bpr_step(
     users_table: torch.Tensor, items_table: torch.Tensor, opts: tuple[RowwiseAdagrad, ...],
-    uid: torch.Tensor, pid: torch.Tensor, nid: torch.Tensor,
+    uid: torch.Tensor, pid: torch.Tensor, nid: torch.Tensor, text: ItemText | None = None,
 ) -> float:  # fmt: skip
     """One BPR step over table rows ``uid``, ``pid``, ``nid`` (already shifted past
-    ``<pad>``); returns the batch's mean loss."""
-    u, p, n = users_table[uid], items_table[pid], items_table[nid]
+    ``<pad>``); returns the batch's mean loss. With ``text``, an item's vector is its row
+    plus its text's (see :mod:`~studio.engine.train.item_text`)."""
+    u = users_table[uid]
+    both = torch.cat([pid, nid])
+    items = _item_vectors(items_table, both, text)
+    p, n = items[: len(pid)], items[len(pid) :]
     x = (u * (p - n)).sum(dim=1)
     g = (-torch.sigmoid(-x) / len(x)).unsqueeze(1)  # d loss / d x, per pair
     opts[0].apply_rows(uid, g * (p - n))
-    opts[1].apply_rows(torch.cat([pid, nid]), torch.cat([g * u, -g * u]))
+    _apply_items(opts[1], both, torch.cat([g * u, -g * u]), text)
     return float(torch.nn.functional.softplus(-x).mean())
+
+
+def _item_vectors(table: torch.Tensor, rows: torch.Tensor, text: ItemText | None) -> torch.Tensor:
+    return table[rows] if text is None else table[rows] + text.vectors(rows)
+
+
+def _apply_items(
+    opt: RowwiseAdagrad, rows: torch.Tensor, grad: torch.Tensor, text: ItemText | None
+) -> None:
+    opt.apply_rows(rows, grad)
+    if text is not None:  # the same gradient: the item vector is the sum of the two
+        text.apply(rows, grad)
 
 
 @torch.no_grad()
@@ -42,13 +63,15 @@ def softmax_step(
     users_table: torch.Tensor, items_table: torch.Tensor, opts: tuple[RowwiseAdagrad, ...],
     uid: torch.Tensor, pid: torch.Tensor, log_q: torch.Tensor, block: int,
     positives: torch.Tensor | None = None, n_items: int = 0, tower: nn.Module | None = None,
+    text: ItemText | None = None,
 ) -> float:  # fmt: skip
     """One in-batch sampled-softmax step over rows ``uid`` and ``pid`` (shifted past
     ``<pad>``). ``log_q[row]`` is the log sampling frequency of each item row; ``positives``
     (sorted ``user * n_items + item`` codes of dense ids) masks a user's other items. With a
     user ``tower``, the user's vector is ``tower(row)``: the analytic gradient of the scores
     is carried back through it by autograd, leaving the tower's own gradients for its
-    optimiser to step. Returns the batch's mean cross-entropy."""
+    optimiser to step. With ``text``, an item's vector is its row plus its text's. Returns
+    the batch's mean cross-entropy."""
     total, done = 0.0, 0
     n = len(uid)
     blocks = max(n // block, 1)
@@ -59,7 +82,7 @@ def softmax_step(
             end = start + count * width
             loss = _softmax_blocks(users_table, items_table, opts, uid[start:end],
                                    pid[start:end], log_q, count, positives, n_items,
-                                   tower)  # fmt: skip
+                                   tower, text)  # fmt: skip
             total += loss * count * width
             done += count * width
     return total / max(done, 1)
@@ -69,6 +92,7 @@ def _softmax_blocks(
     users_table: torch.Tensor, items_table: torch.Tensor, opts: tuple[RowwiseAdagrad, ...],
     uid: torch.Tensor, pid: torch.Tensor, log_q: torch.Tensor, blocks: int,
     positives: torch.Tensor | None, n_items: int, tower: nn.Module | None = None,
+    text: ItemText | None = None,
 ) -> float:  # fmt: skip
     n = len(uid)
     width = n // blocks
@@ -80,7 +104,7 @@ def _softmax_blocks(
         u = towered.detach().view(blocks, width, -1)
     else:
         u = rows.view(blocks, width, -1)
-    p = items_table[pid].view(blocks, width, -1)
+    p = _item_vectors(items_table, pid, text).view(blocks, width, -1)
     logits = torch.bmm(u, p.transpose(1, 2)).sub_(log_q[pid].view(blocks, 1, width))
     ib, ub = pid.view(blocks, width), uid.view(blocks, width)
     masked = ib.unsqueeze(2) == ib.unsqueeze(1)
@@ -100,5 +124,5 @@ def _softmax_blocks(
         towered.backward(user_grad)
         user_grad = rows.grad if rows.grad is not None else torch.zeros_like(rows)
     opts[0].apply_rows(uid, user_grad)
-    opts[1].apply_rows(pid, torch.bmm(g.transpose(1, 2), u).view(n, -1))
+    _apply_items(opts[1], pid, torch.bmm(g.transpose(1, 2), u).view(n, -1), text)
     return loss

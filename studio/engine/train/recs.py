@@ -15,7 +15,7 @@ the user's training items is drawn again (BPR) or masked out (softmax).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -25,8 +25,10 @@ from torch import nn
 
 from studio.engine.data.interaction_split import InteractionSplit
 from studio.engine.data.interactions import Interactions
+from studio.engine.data.item_text import item_encoder
 from studio.engine.train.als import ALS_NAME, als_metrics
 from studio.engine.train.control import TrainControl
+from studio.engine.train.item_text import ItemText
 from studio.engine.train.ranking import RankMetrics, popularity_scores, rank_metrics
 from studio.engine.train.rec_losses import bpr_step, softmax_step
 from studio.engine.train.table_optim import RowwiseAdagrad
@@ -96,6 +98,12 @@ class RecTables:
     users: torch.Tensor
     items: torch.Tensor
     tower: UserTower | None = None
+    text: ItemText | None = None  # item side features: text bags added to the item rows
+
+    def item_matrix(self) -> torch.Tensor:
+        """Every item row's scoring vector ``[n_items + 1, dim]``: its row, plus its text's."""
+        with torch.no_grad():
+            return self.items if self.text is None else self.items + self.text.matrix()
 
     def user_vectors(self, users: np.ndarray | torch.Tensor) -> torch.Tensor:
         """The scoring vectors of ``users`` (dense ids): their rows, through the tower if any."""
@@ -105,8 +113,17 @@ class RecTables:
 
     def scores(self, users: np.ndarray) -> np.ndarray:
         """Every item's score for each of ``users`` (dense ids)."""
-        with torch.no_grad():
-            return (self.user_vectors(users) @ self.items[1:].T).cpu().numpy()
+        return self.scorer()(users)
+
+    def scorer(self) -> Callable[[np.ndarray], np.ndarray]:
+        """:meth:`scores` with the item vectors composed once (for many calls)."""
+        items = self.item_matrix()[1:].T
+
+        def scores(users: np.ndarray) -> np.ndarray:
+            with torch.no_grad():
+                return (self.user_vectors(users) @ items).cpu().numpy()
+
+        return scores
 
 
 class UserTower(nn.Module):
@@ -185,18 +202,27 @@ def fit_recs(
     on_epoch: Callable[[RecEpoch], None] | None = None,
     control: TrainControl | None = None,
     on_baseline: Callable[[str, RankMetrics], None] | None = None,
+    item_texts: Sequence[str] | None = None,
 ) -> RecResult:
     """Train on ``split.train_idx``; score recall/NDCG/hit@k on ``split.test_idx`` each epoch.
     ``on_baseline`` gets each baseline's name and metrics before the first epoch: popularity,
-    then (with ``settings.als_baseline`` and implicit installed) ALS."""
+    then (with ``settings.als_baseline`` and implicit installed) ALS. ``item_texts`` (one
+    per item, by dense id) adds each item's text bag to its vector
+    (:mod:`~studio.engine.train.item_text`)."""
     s = settings
     gen = torch.Generator().manual_seed(s.seed)
     rng = np.random.default_rng(s.seed)
     tower = UserTower(s.dim).to(s.device) if s.tower == "mlp" else None
+    text = None
+    if item_texts is not None:
+        if len(item_texts) != data.n_items:
+            raise StudioError(f"{len(item_texts):,} item texts for {data.n_items:,} items")
+        text = ItemText(item_encoder(item_texts), item_texts, s.dim, s.lr, s.device)
     tables = RecTables(
         _init(data.n_users + 1, s.dim, gen, s.device),
         _init(data.n_items + 1, s.dim, gen, s.device),
         tower,
+        text,
     )
     opts = (RowwiseAdagrad(tables.users, s.lr, "sum"), RowwiseAdagrad(tables.items, s.lr, "sum"))
     tu, ti = data.users[split.train_idx], data.items[split.train_idx]
@@ -218,7 +244,7 @@ def fit_recs(
             total += step(order[at : at + s.batch_size])
             batches += 1
         seconds += time.perf_counter() - start
-        metrics = rank_metrics(tables.scores, (tu, ti), test, s.k)
+        metrics = rank_metrics(tables.scorer(), (tu, ti), test, s.k)
         done = RecEpoch(epoch, total / max(batches, 1), metrics, seconds, len(tu) * epoch / seconds)
         result.history.append(done)
         if on_epoch is not None:
@@ -259,7 +285,7 @@ def _stepper(
             if tower_opt is not None:
                 tower_opt.zero_grad(set_to_none=True)
             loss = softmax_step(tables.users, tables.items, opts, users[at], items[at], log_q,
-                                s.block, codes, n_items, tower)  # fmt: skip
+                                s.block, codes, n_items, tower, tables.text)  # fmt: skip
             if tower_opt is not None:
                 tower_opt.step()
             return loss
@@ -271,6 +297,6 @@ def _stepper(
         neg = draw_negatives(tu[rows], n_items, rng, cumulative, positives)
         at = torch.as_tensor(rows, device=s.device)
         nid = torch.as_tensor(neg + 1, device=s.device)
-        return bpr_step(tables.users, tables.items, opts, users[at], items[at], nid)
+        return bpr_step(tables.users, tables.items, opts, users[at], items[at], nid, tables.text)
 
     return bpr

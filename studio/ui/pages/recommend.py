@@ -120,8 +120,11 @@ class RecommendPage(QWidget):
         self.recs_batch = _spin(16, 1 << 20, 4096, "Interactions per step")
         self.recs_k = _spin(1, 1000, 10, "Metrics at k: recall, NDCG and hit rate of the top k")
         self.recs_holdout = QComboBox()
-        self.recs_holdout.addItems(["last", "random"])
-        self.recs_holdout.setToolTip("Per user: hold out the last interaction, or 20% at random")
+        self.recs_holdout.addItems(["last", "random", "items"])
+        self.recs_holdout.setToolTip(
+            "Per user: hold out the last interaction, or 20% at random; or items: 20% of the "
+            "items with all their interactions (cold start)"
+        )
         self.recs_loss = QComboBox()
         for text, choice in _LOSSES.items():
             self.recs_loss.addItem(text, choice)

@@ -131,3 +131,20 @@ def test_the_bundled_interactions_read_as_their_readme_says() -> None:
     users = np.bincount(d.users)
     items = np.bincount(d.items)
     assert users.min() >= 5 and items.min() >= 5  # the 5-core
+
+
+def test_the_items_holdout_keeps_every_row_of_a_held_out_item_out_of_training(
+    tmp_path: Path,
+) -> None:
+    rows = ["user,item"] + [f"u{u},i{(u * 7 + t) % 30}" for u in range(50) for t in range(5)]
+    path = tmp_path / "plays.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    data = read_interactions(path)
+    split = split_interactions(data, "items", share=0.2, seed=3)
+    cold = set(data.items[split.test_idx].tolist())
+    assert len(cold) == 6  # 20% of 30 items
+    assert not cold & set(data.items[split.train_idx].tolist())
+    assert len(split.train_idx) + len(split.test_idx) == len(data)
+    assert split.unseen_items == 6
+    again = split_interactions(data, "items", share=0.2, seed=3)
+    np.testing.assert_array_equal(again.test_idx, split.test_idx)  # seeded
