@@ -49,6 +49,13 @@ def add_recs(sub: Any) -> None:
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps")
     r.add_argument("--runs-dir", help="where the run folder goes (default: the runs directory)")
+    r.add_argument("--nproc", type=int, default=1, metavar="N",
+                   help="train in N processes on this machine (torch.distributed; each "
+                   "takes whole softmax blocks of every batch; batch-size is the "
+                   "total)")  # fmt: skip
+    r.add_argument("--dist-timeout", type=float, metavar="SECONDS",
+                   help="with --nproc: how long a rank waits for a silent peer "
+                   "(default 300)")  # fmt: skip
     r.add_argument("--json", action="store_true", help="the run's figures as JSON")
     q = sub.add_parser("recommend", help="a user's top items from a recommendation run")
     q.add_argument("run", help="a run folder made by studio recs")
@@ -62,25 +69,23 @@ def add_recs(sub: Any) -> None:
     q.add_argument("--json", action="store_true")
 
 
-def cmd_recs(args: argparse.Namespace) -> int:
-    from rich.console import Console
+def _settings(args: argparse.Namespace) -> Any:
+    from studio.engine.train.recs import RecSettings
 
-    from studio.console import table
-    from studio.engine.analysis.recs_record import RecsRecorder
-    from studio.engine.data.interaction_split import split_interactions
-    from studio.engine.data.interactions import read_interactions
-    from studio.engine.data.item_text import read_item_texts
-    from studio.engine.runs.layout import default_runs_dir
-    from studio.engine.train.recs import RecEpoch, RecSettings, fit_recs
-
-    settings = RecSettings(
+    return RecSettings(
         dim=args.dim, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         loss=args.loss, block=args.block, tower=args.tower, negatives=args.negatives,
         exclude_positives={"auto": None, "on": True, "off": False}[args.exclude_positives],
         k=args.k, seed=args.seed, device=args.device,
     )  # fmt: skip
-    err = Console(stderr=True)
-    start = time.perf_counter()
+
+
+def _read(args: argparse.Namespace, err: Any) -> tuple[Any, Any, Any]:
+    """The interactions, their split and the item texts (None without --item-text)."""
+    from studio.engine.data.interaction_split import split_interactions
+    from studio.engine.data.interactions import read_interactions
+    from studio.engine.data.item_text import read_item_texts
+
     data = read_interactions(
         args.data, user_column=args.user_col, item_column=args.item_col,
         weight_column=args.weight_col, time_column=args.time_col,
@@ -98,7 +103,70 @@ def cmd_recs(args: argparse.Namespace) -> int:
         f"{len(split.train_idx):,} train, {len(split.test_idx):,} held out "
         f"({split.unseen_items:,} held-out items never seen in training)[/]"
     )
+    return data, split, texts
 
+
+def _group(args: argparse.Namespace) -> Any:
+    """This process's group when torchrun (``--nproc``) or Slurm started it as a rank."""
+    from studio.engine.train.distributed import ProcessGroup, rank_device, topology_from_env
+
+    topo = topology_from_env()
+    if topo is None:
+        return None
+    import torch
+
+    device = torch.device(rank_device(args.device, topo))
+    return ProcessGroup(topo, device, args.dist_timeout or 300.0)
+
+
+def cmd_recs(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from studio.errors import StudioError
+
+    if args.nproc < 1:
+        raise StudioError(f"--nproc: must be at least 1, got {args.nproc}")
+    start = time.perf_counter()
+    if args.nproc > 1:
+        from studio.cli.train import _without_nproc
+        from studio.engine.train.distributed import topology_from_env
+        from studio.engine.train.launch import launch
+
+        if topology_from_env() is not None:
+            raise StudioError("--nproc: this process is already one rank of a distributed run")
+        _read(args, Console(stderr=True))  # bad data fails here, once
+        return launch(args.nproc, _without_nproc(args.argv))
+    group = _group(args)
+    try:
+        main = group is None or group.rank == 0
+        err = Console(stderr=True, quiet=not main)
+        data, split, texts = _read(args, err)
+        run = _fit(args, err, data, split, texts, group)
+    finally:
+        if group is not None:
+            group.close()
+    if run is None:
+        return 0  # a rank other than 0: rank 0 saves and reports
+    meta = json.loads((run / "recs.json").read_text(encoding="utf-8"))
+    meta["wall_seconds"] = round(time.perf_counter() - start, 2)
+    meta["run_dir"] = str(run)
+    meta["processes"] = 1 if group is None else group.world_size
+    return _report(args, meta)
+
+
+def _fit(
+    args: argparse.Namespace, err: Any, data: Any, split: Any, texts: Any, group: Any
+) -> Path | None:
+    """Train, recording the run on rank 0 (or alone); its folder, None on other ranks."""
+    from studio.engine.analysis.recs_record import RecsRecorder
+    from studio.engine.runs.layout import default_runs_dir
+    from studio.engine.train.recs import RecEpoch, fit_recs
+
+    settings = _settings(args)
+    item_texts = None if texts is None else texts.texts
+    if group is not None and group.rank > 0:
+        fit_recs(data, split, settings, item_texts=item_texts, group=group)
+        return None
     runs_dir = Path(args.runs_dir) if args.runs_dir else default_runs_dir()
     recorder = RecsRecorder(runs_dir, data, split, settings, texts)
 
@@ -111,22 +179,27 @@ def cmd_recs(args: argparse.Namespace) -> int:
 
     try:
         result = fit_recs(data, split, settings, on_epoch, on_baseline=recorder.on_baseline,
-                          item_texts=None if texts is None else texts.texts)  # fmt: skip
+                          item_texts=item_texts, group=group)  # fmt: skip
     except BaseException as exc:  # the folder says why it ended, as a text run's does
         recorder.fail(str(exc) or type(exc).__name__)
         raise
-    run = recorder.finish(result)
-    meta = json.loads((run / "recs.json").read_text(encoding="utf-8"))
-    meta["wall_seconds"] = round(time.perf_counter() - start, 2)
-    meta["run_dir"] = str(run)
+    return recorder.finish(result)
+
+
+def _report(args: argparse.Namespace, meta: dict[str, Any]) -> int:
+    from rich.console import Console
+
+    from studio.console import table
+
     if args.json:
         print(json.dumps(meta))
         return 0
     models = [("user/item tables", meta["history"][-1]), *meta["baselines"].items()]
     rows = [[name, f"{m['recall']:.4f}", f"{m['ndcg']:.4f}", f"{m['hit_rate']:.4f}"]
             for name, m in models]  # fmt: skip
-    k = settings.k
-    title = f"{meta['users']:,} users, {meta['test']:,} held-out interactions; saved in {run}"
+    k = meta["settings"]["k"]
+    held = f"{meta['test']:,} held-out interactions"
+    title = f"{meta['users']:,} users, {held}; saved in {meta['run_dir']}"
     Console().print(table(title, ["model", f"recall@{k}", f"NDCG@{k}", f"hit@{k}"], rows))
     return 0
 

@@ -1,5 +1,6 @@
 """The two training steps of the user/item tables, each from its analytic gradient (no
-autograd graph), applied by the tables' row-wise Adagrad.
+autograd graph), handed to each table's ``apply_rows`` (its row-wise Adagrad, or a
+:mod:`~studio.engine.train.rec_sync` wrapper).
 
 - :func:`softmax_step`, the default: a sampled softmax over in-batch negatives. The batch
   is cut into blocks of ``block`` interactions; each user is scored against every item of
@@ -17,10 +18,9 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from studio.engine.train.table_optim import RowwiseAdagrad
-
 if TYPE_CHECKING:
     from studio.engine.train.item_text import ItemText
+    from studio.engine.train.rec_sync import RowTarget
 
 __all__ = ["bpr_step", "softmax_step"]
 
@@ -29,12 +29,13 @@ _MASKED = -1e9
 
 @torch.no_grad()
 def bpr_step(
-    users_table: torch.Tensor, items_table: torch.Tensor, opts: tuple[RowwiseAdagrad, ...],
+    users_table: torch.Tensor, items_table: torch.Tensor, opts: tuple[RowTarget, RowTarget],
     uid: torch.Tensor, pid: torch.Tensor, nid: torch.Tensor, text: ItemText | None = None,
 ) -> float:  # fmt: skip
     """One BPR step over table rows ``uid``, ``pid``, ``nid`` (already shifted past
     ``<pad>``); returns the batch's mean loss. With ``text``, an item's vector is its row
-    plus its text's (see :mod:`~studio.engine.train.item_text`)."""
+    plus its text's (see :mod:`~studio.engine.train.item_text`); ``opts[1]`` then updates
+    both (:class:`~studio.engine.train.rec_sync.ItemRows`)."""
     u = users_table[uid]
     both = torch.cat([pid, nid])
     items = _item_vectors(items_table, both, text)
@@ -42,7 +43,7 @@ def bpr_step(
     x = (u * (p - n)).sum(dim=1)
     g = (-torch.sigmoid(-x) / len(x)).unsqueeze(1)  # d loss / d x, per pair
     opts[0].apply_rows(uid, g * (p - n))
-    _apply_items(opts[1], both, torch.cat([g * u, -g * u]), text)
+    opts[1].apply_rows(both, torch.cat([g * u, -g * u]))
     return float(torch.nn.functional.softplus(-x).mean())
 
 
@@ -50,17 +51,9 @@ def _item_vectors(table: torch.Tensor, rows: torch.Tensor, text: ItemText | None
     return table[rows] if text is None else table[rows] + text.vectors(rows)
 
 
-def _apply_items(
-    opt: RowwiseAdagrad, rows: torch.Tensor, grad: torch.Tensor, text: ItemText | None
-) -> None:
-    opt.apply_rows(rows, grad)
-    if text is not None:  # the same gradient: the item vector is the sum of the two
-        text.apply(rows, grad)
-
-
 @torch.no_grad()
 def softmax_step(
-    users_table: torch.Tensor, items_table: torch.Tensor, opts: tuple[RowwiseAdagrad, ...],
+    users_table: torch.Tensor, items_table: torch.Tensor, opts: tuple[RowTarget, RowTarget],
     uid: torch.Tensor, pid: torch.Tensor, log_q: torch.Tensor, block: int,
     positives: torch.Tensor | None = None, n_items: int = 0, tower: nn.Module | None = None,
     text: ItemText | None = None,
@@ -89,7 +82,7 @@ def softmax_step(
 
 
 def _softmax_blocks(
-    users_table: torch.Tensor, items_table: torch.Tensor, opts: tuple[RowwiseAdagrad, ...],
+    users_table: torch.Tensor, items_table: torch.Tensor, opts: tuple[RowTarget, RowTarget],
     uid: torch.Tensor, pid: torch.Tensor, log_q: torch.Tensor, blocks: int,
     positives: torch.Tensor | None, n_items: int, tower: nn.Module | None = None,
     text: ItemText | None = None,
@@ -124,5 +117,5 @@ def _softmax_blocks(
         towered.backward(user_grad)
         user_grad = rows.grad if rows.grad is not None else torch.zeros_like(rows)
     opts[0].apply_rows(uid, user_grad)
-    _apply_items(opts[1], pid, torch.bmm(g.transpose(1, 2), u).view(n, -1), text)
+    opts[1].apply_rows(pid, torch.bmm(g.transpose(1, 2), u).view(n, -1))
     return loss

@@ -28,9 +28,11 @@ from studio.engine.data.interactions import Interactions
 from studio.engine.data.item_text import item_encoder
 from studio.engine.train.als import ALS_NAME, als_metrics
 from studio.engine.train.control import TrainControl
+from studio.engine.train.distributed import ProcessGroup
 from studio.engine.train.item_text import ItemText
 from studio.engine.train.ranking import RankMetrics, popularity_scores, rank_metrics
 from studio.engine.train.rec_losses import bpr_step, softmax_step
+from studio.engine.train.rec_sync import GatheredRows, ItemRows, RowTarget, shard_rows
 from studio.engine.train.table_optim import RowwiseAdagrad
 from studio.errors import StudioError
 
@@ -203,16 +205,23 @@ def fit_recs(
     control: TrainControl | None = None,
     on_baseline: Callable[[str, RankMetrics], None] | None = None,
     item_texts: Sequence[str] | None = None,
+    group: ProcessGroup | None = None,
 ) -> RecResult:
     """Train on ``split.train_idx``; score recall/NDCG/hit@k on ``split.test_idx`` each epoch.
     ``on_baseline`` gets each baseline's name and metrics before the first epoch: popularity,
     then (with ``settings.als_baseline`` and implicit installed) ALS. ``item_texts`` (one
     per item, by dense id) adds each item's text bag to its vector
-    (:mod:`~studio.engine.train.item_text`)."""
+    (:mod:`~studio.engine.train.item_text`). With ``group`` (a rank of a distributed run)
+    each global batch is shared out by whole blocks, every rank applies every rank's
+    rows (:mod:`~studio.engine.train.rec_sync`), and rank 0 alone scores and reports."""
     s = settings
     gen = torch.Generator().manual_seed(s.seed)
     rng = np.random.default_rng(s.seed)
-    tower = UserTower(s.dim).to(s.device) if s.tower == "mlp" else None
+    tower = None
+    if s.tower == "mlp":
+        with torch.random.fork_rng(devices=[]):  # seeded: the same tower in every process
+            torch.manual_seed(s.seed)
+            tower = UserTower(s.dim).to(s.device)
     text = None
     if item_texts is not None:
         if len(item_texts) != data.n_items:
@@ -224,16 +233,16 @@ def fit_recs(
         tower,
         text,
     )
-    opts = (RowwiseAdagrad(tables.users, s.lr, "sum"), RowwiseAdagrad(tables.items, s.lr, "sum"))
     tu, ti = data.users[split.train_idx], data.items[split.train_idx]
     test = (data.users[split.test_idx], data.items[split.test_idx])
-    step = _stepper(s, tables, opts, tu, ti, data.n_items, rng)
+    main = group is None or group.rank == 0
+    step = _stepper(s, tables, tu, ti, data.n_items, rng, group)
     result = RecResult(tables)
-    for name, metrics in _baselines(s, (tu, ti), test, data.n_users, data.n_items):
+    for name, metrics in _baselines(s, (tu, ti), test, data.n_users, data.n_items) if main else ():
         result.baselines[name] = metrics
         if on_baseline is not None:
             on_baseline(name, metrics)
-    result.popularity = result.baselines[POPULARITY]
+    result.popularity = result.baselines.get(POPULARITY)
     seconds = 0.0
     for epoch in range(1, s.epochs + 1):
         start, total, batches = time.perf_counter(), 0.0, 0
@@ -244,6 +253,8 @@ def fit_recs(
             total += step(order[at : at + s.batch_size])
             batches += 1
         seconds += time.perf_counter() - start
+        if not main:
+            continue
         metrics = rank_metrics(tables.scorer(), (tu, ti), test, s.k)
         done = RecEpoch(epoch, total / max(batches, 1), metrics, seconds, len(tu) * epoch / seconds)
         result.history.append(done)
@@ -263,11 +274,48 @@ def _baselines(
             yield ALS_NAME, als
 
 
+def _targets(s: RecSettings, tables: RecTables) -> tuple[RowTarget, RowTarget]:
+    """Where the step's user and item row gradients go (see :mod:`.rec_sync`)."""
+    users, items = (RowwiseAdagrad(t, s.lr, "sum") for t in (tables.users, tables.items))
+    return users, items if tables.text is None else ItemRows(items, tables.text)
+
+
+def _shared(
+    step: Callable[[np.ndarray], float], s: RecSettings,
+    opts: tuple[GatheredRows, GatheredRows], group: ProcessGroup,
+) -> Callable[[np.ndarray], float]:  # fmt: skip
+    """``step`` on this rank's share of each global batch, then every rank's rows applied
+    everywhere; the loss is the global batch's mean."""
+
+    def shared(rows: np.ndarray) -> float:
+        local = rows[shard_rows(len(rows), s.block, group.rank, group.world_size)]
+        loss = step(local) if len(local) else 0.0
+        for opt in opts:
+            opt.flush()
+        both = group.sum_(torch.tensor([loss * len(local), len(local)], device=group.device))
+        return float(both[0] / both[1].clamp_min(1))
+
+    return shared
+
+
 def _stepper(
-    s: RecSettings, tables: RecTables, opts: tuple[RowwiseAdagrad, ...], tu: np.ndarray,
-    ti: np.ndarray, n_items: int, rng: np.random.Generator,
+    s: RecSettings, tables: RecTables, tu: np.ndarray, ti: np.ndarray, n_items: int,
+    rng: np.random.Generator, group: ProcessGroup | None = None,
 ) -> Callable[[np.ndarray], float]:  # fmt: skip
     """The training step of ``s.loss``, as a function of the batch's training rows."""
+    targets = _targets(s, tables)
+    if group is None:
+        return _local_stepper(s, tables, targets, tu, ti, n_items, rng, None)
+    gathered = (GatheredRows(targets[0], s.dim, group), GatheredRows(targets[1], s.dim, group))
+    step = _local_stepper(s, tables, gathered, tu, ti, n_items, rng, group)
+    return _shared(step, s, gathered, group)
+
+
+def _local_stepper(
+    s: RecSettings, tables: RecTables, opts: tuple[RowTarget, RowTarget], tu: np.ndarray,
+    ti: np.ndarray, n_items: int, rng: np.random.Generator, group: ProcessGroup | None,
+) -> Callable[[np.ndarray], float]:  # fmt: skip
+    """The step on the rows given (in a distributed run: this rank's share)."""
     exclude = s.loss == "bpr" if s.exclude_positives is None else s.exclude_positives
     positives = _pair_codes(tu, ti, n_items) if exclude else None
     counts = np.bincount(ti, minlength=n_items).astype(np.float64)
@@ -287,14 +335,20 @@ def _stepper(
             loss = softmax_step(tables.users, tables.items, opts, users[at], items[at], log_q,
                                 s.block, codes, n_items, tower, tables.text)  # fmt: skip
             if tower_opt is not None:
+                if group is not None:  # the tower is a replica too: the ranks' mean
+                    for p in tower.parameters():  # type: ignore[union-attr]
+                        grad = torch.zeros_like(p) if p.grad is None else p.grad
+                        p.grad = group.sum_(grad).div_(group.world_size)
                 tower_opt.step()
             return loss
 
         return softmax
     cumulative = np.cumsum(counts**0.75) if s.negatives == "popularity" else None
+    # a rank's draws are its own: the shared rng must give every rank the same epoch order
+    draws = rng if group is None else np.random.default_rng([s.seed, group.rank])
 
     def bpr(rows: np.ndarray) -> float:
-        neg = draw_negatives(tu[rows], n_items, rng, cumulative, positives)
+        neg = draw_negatives(tu[rows], n_items, draws, cumulative, positives)
         at = torch.as_tensor(rows, device=s.device)
         nid = torch.as_tensor(neg + 1, device=s.device)
         return bpr_step(tables.users, tables.items, opts, users[at], items[at], nid, tables.text)
