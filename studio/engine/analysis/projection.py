@@ -139,9 +139,15 @@ def _umap(
         raise StudioError("UMAP needs the 'umap-learn' package (pip install umap-learn)") from None
     if cancelled():
         raise ProjectionCancelled("projection stopped")
-    # umap-learn's numba code is compiled in each process on its first map (about 40 s on
-    # 2 cores, measured); later maps of the session start at once
-    progress(None, "nearest neighbours (the first UMAP of a session compiles for ~40 s)")
+    from studio.engine.analysis.knn import exact_knn
+
+    # exact neighbours where they are cheap: NN-descent's numba code would be compiled in
+    # each process before its first map (70 to 80 s on 2 cores, measured)
+    knn = exact_knn(x, s.neighbours, s.metric, cancelled)
+    if cancelled():
+        raise ProjectionCancelled("projection stopped")
+    slow = "" if knn is not None else " (the first UMAP of a session compiles for ~80 s)"
+    progress(None, f"nearest neighbours{slow}")
     counter = _EpochCounter(progress, cancelled)
     reducer = umap.UMAP(
         n_components=2,
@@ -152,12 +158,15 @@ def _umap(
         n_jobs=-1 if s.seed is None else 1,  # a seed makes umap-learn single-threaded
         # under 4,096 points umap-learn computes all pairwise distances through sklearn,
         # calling its numba metric once per pair from Python (minutes for 2,000 points,
-        # holding the GIL); NN-descent takes seconds at any size
+        # holding the GIL); NN-descent takes seconds at any size, once compiled
         force_approximation_algorithm=True,
+        precomputed_knn=(None, None, None) if knn is None else (*knn, None),
         tqdm_kwds={"file": counter, "disable": False, "mininterval": 0.1, "ascii": True},
     )
     try:
-        xy = reducer.fit_transform(x.astype(np.float32))
+        with warnings.catch_warnings():  # no transform() of new points is needed here
+            warnings.filterwarnings("ignore", "precomputed_knn", UserWarning)
+            xy = reducer.fit_transform(x.astype(np.float32))
     except ProjectionCancelled:
         _release_tqdm_lock()
         raise

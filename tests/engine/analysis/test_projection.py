@@ -134,3 +134,22 @@ def test_each_epoch_writes_a_snapshot_that_the_animation_aligns(tmp_path: Path) 
 
 def test_a_run_without_snapshots_has_no_frames(tmp_path: Path) -> None:
     assert epoch_snapshots(tmp_path) == ([], [])
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean", "correlation"])
+def test_exact_neighbours_are_sklearns_with_each_point_first(metric: str) -> None:
+    from sklearn.neighbors import NearestNeighbors
+
+    from studio.engine.analysis.knn import exact_knn
+
+    x, _ = _blobs(n_per=700, k=3)  # 2,100 points: more than one chunk of 1,024
+    found = exact_knn(x, 8, metric)
+    assert found is not None
+    idx, dist = found
+    want_d, want_i = NearestNeighbors(n_neighbors=8, metric=metric, algorithm="brute").fit(
+        x.astype(np.float64)
+    ).kneighbors()
+    assert (idx[:, 0] == np.arange(len(x))).all() and (dist[:, 0] == 0).all()
+    np.testing.assert_allclose(dist[:, 1:], want_d[:, :7], rtol=1e-3, atol=1e-4)
+    assert (idx[:, 1:] == want_i[:, :7]).mean() > 0.99  # ties may swap
+    assert exact_knn(x, 8, "manhattan") is None  # left to umap-learn
