@@ -146,9 +146,11 @@ def test_exact_neighbours_are_sklearns_with_each_point_first(metric: str) -> Non
     found = exact_knn(x, 8, metric)
     assert found is not None
     idx, dist = found
-    want_d, want_i = NearestNeighbors(n_neighbors=8, metric=metric, algorithm="brute").fit(
-        x.astype(np.float64)
-    ).kneighbors()
+    want_d, want_i = (
+        NearestNeighbors(n_neighbors=8, metric=metric, algorithm="brute")
+        .fit(x.astype(np.float64))
+        .kneighbors()
+    )
     assert (idx[:, 0] == np.arange(len(x))).all() and (dist[:, 0] == 0).all()
     np.testing.assert_allclose(dist[:, 1:], want_d[:, :7], rtol=1e-3, atol=1e-4)
     assert (idx[:, 1:] == want_i[:, :7]).mean() > 0.99  # ties may swap
