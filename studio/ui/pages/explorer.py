@@ -198,7 +198,7 @@ class ExplorerPage(QWidget):
             xy = project(space.vectors(ids), settings, _throttled(job), job.is_cancelled)
             classes, labels = space.classes(ids)
             return ("projection", xy, classes, space.names(ids), labels, space.limit,
-                    describe(space))  # fmt: skip
+                    describe(space), space.kind)  # fmt: skip
 
         self.projection_tasks.submit_job(work)
 
@@ -346,8 +346,9 @@ class ExplorerPage(QWidget):
     def _on_result(self, result: Any) -> None:
         kind = result[0]
         if kind == "projection":
-            _, xy, classes, tokens, labels, limit, described = result
-            self.controls.set_limit(limit)
+            _, xy, classes, tokens, labels, limit, described, kind = result
+            self.controls.set_limit(limit, "Items" if kind == "items" else "Tokens")
+            self.search.setPlaceholderText("item…" if kind == "items" else "token…")
             self._map = (xy, classes, tokens)
             self.labels = labels
             self._show_map()

@@ -99,6 +99,8 @@ class ProjectionControls(QWidget):
                 layout.addWidget(label)
                 if widget is not self.count:
                     self._umap_widgets.append(label)
+                else:
+                    self.count_label = label
             layout.addWidget(widget)
         self._umap_widgets += [self.neighbours, self.min_dist, self.distance]
         layout.addWidget(self.project_button)
@@ -123,9 +125,11 @@ class ProjectionControls(QWidget):
             "seed": None,  # UMAP on every core; a map need not repeat bit for bit
         }
 
-    def set_limit(self, vocabulary: int) -> None:
-        """At most the vocabulary's words (its specials are not placed)."""
+    def set_limit(self, vocabulary: int, noun: str = "Tokens") -> None:
+        """At most the vocabulary's words (its specials are not placed), or a
+        recommendation run's items (``noun``: what the count counts)."""
         self.count.setMaximum(max(10, vocabulary))
+        self.count_label.setText(noun)
 
     def set_running(self, running: bool) -> None:
         """Show the progress and Stop while a projection runs; Project otherwise."""
