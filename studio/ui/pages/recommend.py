@@ -67,6 +67,7 @@ class RecommendPage(QWidget):
         super().__init__(parent)
         self.runs_dir = runs_dir
         self.path: str | None = None
+        self.item_text: str | None = None
         self.run_dir: str | None = None
         self.job = RecsJob(self)
         self.job.sig_running.connect(self._on_running)
@@ -146,9 +147,16 @@ class RecommendPage(QWidget):
         self.status.setWordWrap(True)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        self.item_text_button = QPushButton("Item text…")
+        self.item_text_button.setToolTip(
+            "Optional: a file of item ids and texts (titles, descriptions). Each item's words "
+            "are added to its vector, so items seen little or never are placed by their text"
+        )
+        self.item_text_button.clicked.connect(self.item_text_dialog)
         row = QHBoxLayout()
         row.addWidget(self.open_button)
         row.addWidget(self.sample_button)
+        row.addWidget(self.item_text_button)
         row.addWidget(self.file_label, 1)
         form = QHBoxLayout()
         fields = (
@@ -236,10 +244,26 @@ class RecommendPage(QWidget):
 
         self.open_path(str(SAMPLE_INTERACTIONS))
 
+    @Slot()
+    def item_text_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Item text", "", INTERACTIONS_FILTER)
+        if path:
+            self.set_item_text(path)
+
+    def set_item_text(self, path: str | None) -> None:
+        """Train with each item's text from ``path`` (None: ids only); read when training."""
+        self.item_text = path
+        self._show_file()
+
+    def _show_file(self) -> None:
+        if self.path is not None:
+            text = f" · item text: {Path(self.item_text).name}" if self.item_text else ""
+            self.file_label.setText(f"<b>{Path(self.path).name}</b> · {self.path}{text}")
+
     def open_path(self, path: str) -> None:
         """Take ``path`` for training, and describe it (off the GUI thread)."""
         self.path = path
-        self.file_label.setText(f"<b>{Path(path).name}</b> · {path}")
+        self._show_file()
         self.summary.setText("Reading the interactions…")
         self.describe_tasks.submit(lambda: _describe(path))
         self._update_controls()
@@ -258,7 +282,7 @@ class RecommendPage(QWidget):
             tower="mlp" if loss == "softmax" and self.recs_mlp.isChecked() else "dot",
         )  # fmt: skip
         request = RecsRequest(self.path, settings, self.recs_holdout.currentText(),
-                              runs_dir=self.runs_dir)  # fmt: skip
+                              runs_dir=self.runs_dir, item_text=self.item_text)  # fmt: skip
         worker = self.job.start(request)
         worker.sig_baseline.connect(self._on_baseline)
         worker.sig_epoch.connect(self._on_epoch)
@@ -374,6 +398,7 @@ class RecommendPage(QWidget):
         self.train_button.setEnabled(self.path is not None and not running)
         self.stop_button.setEnabled(running)
         self.open_button.setEnabled(not running)
+        self.item_text_button.setEnabled(not running)
         self.sample_button.setEnabled(not running)
         self.recs_mlp.setEnabled(self.recs_loss.currentData()[0] == "softmax")
 

@@ -31,6 +31,7 @@ class RecsRequest:
     share: float = 0.2
     min_count: int = 1
     runs_dir: str | None = None
+    item_text: str | None = None  # a file of item ids and texts (side features)
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,13 @@ class RecsWorker(QObject):
         r = self.request
         data = read_interactions(r.path)
         split = split_interactions(data, r.holdout, r.share, r.min_count, r.settings.seed)  # type: ignore[arg-type]
+        texts = None
+        if r.item_text:
+            from studio.engine.data.item_text import read_item_texts
+
+            texts = read_item_texts(r.item_text, data.item_names, item_column=data.columns["item"])
         runs = Path(r.runs_dir) if r.runs_dir else default_runs_dir()
-        recorder = RecsRecorder(runs, data, split, r.settings)
+        recorder = RecsRecorder(runs, data, split, r.settings, texts)
 
         def on_epoch(e: RecEpoch) -> None:
             recorder.on_epoch(e)
@@ -102,7 +108,8 @@ class RecsWorker(QObject):
             self.sig_baseline.emit(name, float(m.recall))
 
         try:
-            result = fit_recs(data, split, r.settings, on_epoch, self.control, on_baseline)
+            result = fit_recs(data, split, r.settings, on_epoch, self.control, on_baseline,
+                              None if texts is None else texts.texts)  # fmt: skip
         except BaseException as exc:
             recorder.fail(str(exc) or type(exc).__name__)
             raise

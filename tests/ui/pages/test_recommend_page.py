@@ -155,3 +155,28 @@ def test_runs_are_compared_and_one_is_used_for_queries(
     panel.select_run(trained[0])
     panel.use_button.click()
     assert page.run_dir == str(trained[0])
+
+
+def test_item_text_is_trained_with_and_a_bad_one_is_named(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    page = window.recommend_page
+    with qtbot.waitSignal(page.describe_tasks.sig_result, timeout=30_000):
+        page.open_path(str(_interactions(tmp_path / "plays.csv")))
+    page.recs_epochs.setValue(2)
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("item\ttitle\ni1\tjazz\ni1\tfolk\n", encoding="utf-8")
+    page.set_item_text(str(bad))
+    with qtbot.waitSignal(page.sig_running, check_params_cb=lambda on: not on, timeout=60_000):
+        page.train_button.click()
+    assert f"{bad}, line 3, column 'item': item 'i1' again" in page.status.text()
+    texts = tmp_path / "items.tsv"
+    lines = [f"i{i}\ttaste{i // 20} record" for i in range(100)]
+    texts.write_text("item\ttitle\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    page.set_item_text(str(texts))
+    assert page.file_label.text().endswith("item text: items.tsv")
+    with qtbot.waitSignal(page.sig_running, check_params_cb=lambda on: not on, timeout=60_000):
+        page.train_button.click()
+    assert page.run_dir is not None
+    meta = json.loads((Path(page.run_dir) / "recs.json").read_text())
+    assert meta["item_text"]["matched"] == 100 and meta["item_text"]["words"] == 6
