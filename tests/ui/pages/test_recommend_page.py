@@ -10,6 +10,7 @@ import numpy as np
 from pytestqt.qtbot import QtBot
 
 from studio.ui.main_window import MainWindow
+from studio.ui.pages.recommend import RecommendPage
 
 
 def _interactions(path: Path) -> Path:
@@ -21,6 +22,15 @@ def _interactions(path: Path) -> Path:
             rows.append(f"u{u},i{taste + int(rng.integers(0, 20))},{t}")
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
+
+
+def _opened(window: MainWindow, qtbot: QtBot, tmp_path: Path, epochs: int) -> RecommendPage:
+    """The Recommend page with the taste fixture opened and ``epochs`` set."""
+    page = window.recommend_page
+    with qtbot.waitSignal(page.describe_tasks.sig_result, timeout=30_000):
+        page.open_path(str(_interactions(tmp_path / "plays.csv")))
+    page.recs_epochs.setValue(epochs)
+    return page
 
 
 def test_open_train_neighbours_and_recommendations(
@@ -124,10 +134,7 @@ def test_a_bad_file_is_named_on_the_page(window: MainWindow, qtbot: QtBot, tmp_p
 def test_runs_are_compared_and_one_is_used_for_queries(
     window: MainWindow, qtbot: QtBot, tmp_path: Path
 ) -> None:
-    page = window.recommend_page
-    with qtbot.waitSignal(page.describe_tasks.sig_result, timeout=30_000):
-        page.open_path(str(_interactions(tmp_path / "plays.csv")))
-    page.recs_epochs.setValue(2)
+    page = _opened(window, qtbot, tmp_path, epochs=2)
     trained = []
     for dim, loss in ((8, 0), (16, 1)):  # softmax with the MLP tower, then BPR
         page.recs_dim.setValue(dim)
@@ -160,10 +167,7 @@ def test_runs_are_compared_and_one_is_used_for_queries(
 def test_item_text_is_trained_with_and_a_bad_one_is_named(
     window: MainWindow, qtbot: QtBot, tmp_path: Path
 ) -> None:
-    page = window.recommend_page
-    with qtbot.waitSignal(page.describe_tasks.sig_result, timeout=30_000):
-        page.open_path(str(_interactions(tmp_path / "plays.csv")))
-    page.recs_epochs.setValue(2)
+    page = _opened(window, qtbot, tmp_path, epochs=2)
     bad = tmp_path / "bad.tsv"
     bad.write_text("item\ttitle\ni1\tjazz\ni1\tfolk\n", encoding="utf-8")
     page.set_item_text(str(bad))
