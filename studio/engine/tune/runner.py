@@ -39,7 +39,16 @@ from studio.engine.train.control import TrainControl
 from studio.engine.train.devices import resolve_device
 from studio.engine.tune.budget import Budget
 from studio.engine.tune.events import StudyResult, StudyStart, TrialRecord, TuneCallback
-from studio.engine.tune.space import SPACE, Param, apply_params, base_params, space_for, suggest
+from studio.engine.tune.space import (
+    SPACE,
+    Param,
+    apply_params,
+    base_params,
+    label,
+    shrink_to_fit,
+    space_for,
+    suggest,
+)
 from studio.engine.tune.study import (
     BASE,
     BEST_FILE,
@@ -234,7 +243,7 @@ class _Session:
             config = self.config_of(params)
             for cb in self.callbacks:
                 cb.on_trial_start(trial.number, params)
-            outcome = self.train(trial, config)
+            outcome = self.train(trial, config, params)
         except BaseException as exc:  # an error that ends the session, or Ctrl-C
             trial.set_user_attr(OUTCOME, "stopped")
             trial.set_user_attr(MESSAGE, f"interrupted: {exc}" if str(exc) else "interrupted")
@@ -259,14 +268,15 @@ class _Session:
             cb.on_trial_end(record)
         return record
 
-    def train(self, trial: optuna.Trial, config: StudioConfig) -> Outcome:
-        """Skip an oversized model; otherwise train it."""
+    def train(self, trial: optuna.Trial, config: StudioConfig, params: dict[str, Any]) -> Outcome:
+        """Skip an oversized model (queueing the nearest draw that fits); else train it."""
         prepared = self.prepare(config.tokenizer)
         count = parameter_count(config, prepared)
         trial.set_user_attr(PARAMETERS, count)
         cap = self.settings.max_params
         if cap is not None and count > cap:
-            return Outcome("skipped", message=f"{count:,} parameters, over max_params {cap:,}")
+            message = f"{count:,} parameters, over max_params {cap:,}"
+            return Outcome("skipped", message=message + self.queue_fitting(params, cap))
         return train_trial(
             trial, config, prepared, self.settings.objective, self.callbacks,
             self.control, self.deadline,
@@ -312,6 +322,23 @@ class _Session:
             return
         params = base_params(self.folder.base, self.space)
         self.folder.study().enqueue_trial(params, user_attrs={BASE: True})
+
+    def queue_fitting(self, params: dict[str, Any], cap: int) -> str:
+        """Queue ``params`` shrunk under ``cap`` as the next trial (see
+        :func:`~studio.engine.tune.space.shrink_to_fit`), so an oversized draw still leads
+        to a trained one; what was queued, for the skipped trial's message."""
+
+        def fits(candidate: dict[str, Any]) -> bool:
+            config = self.config_of(candidate)
+            return parameter_count(config, self.prepare(config.tokenizer)) <= cap
+
+        fitted = shrink_to_fit(params, self.space, fits)
+        if fitted is None:
+            return ""
+        self.folder.study().enqueue_trial({k: label(v) for k, v in fitted.items()})
+        changed = ", ".join(f"{k.split('.')[1]} {label(fitted[k])}" for k in fitted
+                            if fitted[k] != params[k])  # fmt: skip
+        return f"; queued next with {changed}"
 
     def config_of(self, params: dict[str, Any]) -> StudioConfig:
         return apply_params(self.base, params)

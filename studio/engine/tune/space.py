@@ -8,9 +8,9 @@ is anything with Optuna's ``suggest_float`` / ``suggest_int`` / ``suggest_catego
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 from studio.config import StudioConfig
 
@@ -146,6 +146,37 @@ def space_for(base: StudioConfig, space: tuple[Param, ...] = SPACE) -> tuple[Par
 def base_params(base: StudioConfig, space: tuple[Param, ...]) -> dict[str, Any]:
     """The base config's values of the searched parameters that are points of ``space``."""
     return {p.key: label(v) for p in space if p.contains(v := value_of(base, p.key))}
+
+
+#: What :func:`shrink_to_fit` gives up first when a draw is over ``max_params``: hashed
+#: bigram rows, then character n-grams, then width, then vocabulary.
+SHRINK_ORDER: Final = (
+    "tokenizer.ngram_buckets", "tokenizer.char_ngrams", "model.embed_dim",
+    "tokenizer.vocab_size",
+)  # fmt: skip
+
+
+def shrink_to_fit(
+    params: Mapping[str, Any], space: tuple[Param, ...], fits: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any] | None:
+    """The draw ``params`` made small enough that ``fits``: the parameters of
+    :data:`SHRINK_ORDER` in turn, each to its largest smaller choice that fits (character
+    n-grams: off), keeping every other value; None when even that does not fit."""
+    out = dict(params)
+    by_key = {p.key: p for p in space}
+    for key in SHRINK_ORDER:
+        param = by_key.get(key)
+        if param is None or param.kind != "choice" or key not in out:
+            continue
+        if key == "tokenizer.char_ngrams":
+            smaller = [(0, 0)] if (0, 0) in param.choices and out[key] != (0, 0) else []
+        else:
+            smaller = sorted((c for c in param.choices if c < out[key]), reverse=True)
+        for choice in smaller:
+            out[key] = choice
+            if fits(out):
+                return out
+    return None
 
 
 def suggest(trial: Suggester, space: tuple[Param, ...]) -> dict[str, Any]:

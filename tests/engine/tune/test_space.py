@@ -118,3 +118,28 @@ def test_space_budget_and_events_load_no_torch_numpy_or_optuna() -> None:
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_an_oversized_draw_shrinks_buckets_then_subwords_then_width() -> None:
+    from studio.engine.tune.space import SPACE, shrink_to_fit
+
+    draw = {"tokenizer.ngram_buckets": 1_000_000, "tokenizer.char_ngrams": (3, 6),
+            "model.embed_dim": 256, "tokenizer.vocab_size": 200_000, "train.epochs": 7}  # fmt: skip
+
+    def size(p: dict[str, object]) -> int:
+        rows = int(p["tokenizer.vocab_size"]) + int(p["tokenizer.ngram_buckets"])  # type: ignore[call-overload]
+        rows += 0 if p["tokenizer.char_ngrams"] == (0, 0) else 500_000
+        return rows * int(p["model.embed_dim"])  # type: ignore[call-overload]
+
+    for cap, expect in [
+        (200_000 * 256 + 500_000 * 256 + 200_000 * 256, {"tokenizer.ngram_buckets": 200_000}),
+        (700_000 * 256, {"tokenizer.ngram_buckets": 0}),  # every bucket size tried first
+        (200_000 * 256, {"tokenizer.ngram_buckets": 0, "tokenizer.char_ngrams": (0, 0)}),
+        (
+            200_000 * 64,
+            {"tokenizer.ngram_buckets": 0, "tokenizer.char_ngrams": (0, 0), "model.embed_dim": 64},
+        ),
+    ]:
+        found = shrink_to_fit(draw, SPACE, lambda p, cap=cap: size(p) <= cap)
+        assert found == {**draw, **expect}, cap
+    assert shrink_to_fit(draw, SPACE, lambda p: False) is None

@@ -122,6 +122,10 @@ def test_max_params_skips_oversized_trials_before_training(data: Path, tmp_path:
     assert all(t.params["model.embed_dim"] == 8 for t in trained)
     never_trained = {t.number for t in skipped}
     assert not any(k == "epoch" and v[0] in never_trained for k, v in events.calls)
+    # the oversized base draw queued itself, shrunk to fit, as the very next trial
+    assert "queued next with embed_dim 8" in result.trials[0].message
+    shrunk = {**result.trials[0].params, "model.embed_dim": 8}
+    assert result.trials[1].params == shrunk and result.trials[1].state != "skipped"
 
 
 def test_parameter_count_is_the_models(data: Path) -> None:
