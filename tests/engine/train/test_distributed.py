@@ -36,7 +36,9 @@ from studio.engine.train.distributed import (
 from studio.engine.train.events import Callback, StepEnd
 from studio.engine.train.session import train_run
 
-DATA = ["--text-col", "text", "--label-col", "section", str(SAMPLE_DATASET)]
+# small tables: every rank holds a copy and every checkpoint the whole of it
+DATA = ["--text-col", "text", "--label-col", "section", str(SAMPLE_DATASET),
+        "--ngram-buckets", "20000", "--char-buckets", "20000"]  # fmt: skip
 
 
 # -- pieces -------------------------------------------------------------------------------

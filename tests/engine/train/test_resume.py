@@ -35,6 +35,9 @@ def _config(path: Path, **model: Any) -> StudioConfig:
     return base.with_overrides(
         train={"epochs": 4, "batch_size": 32, "seed": 3, "schedule": "linear"},
         model={"hidden": (16,), "dropout": 0.2, **model},
+        # bigrams and character n-grams as by default, in small tables: every checkpoint
+        # holds the whole table (the defaults' 760k rows are 195 MB a file)
+        tokenizer={"ngram_buckets": 20_000, "char_buckets": 20_000},
         device={"device": "cpu"},
     )
 
@@ -172,7 +175,7 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(tmp_path: Path) -> None
     data = write_topics_csv(tmp_path / "big.csv", n=20000)
     # one training thread: Hogwild threads would make the two runs differ
     args = ["--epochs", "6", "--batch-size", "64", "--seed", "5", "--device", "cpu"]
-    args += ["--workers", "1"]
+    args += ["--workers", "1", "--ngram-buckets", "20000", "--char-buckets", "20000"]
     args += ["--json", "--quiet"]
     killed_dir = tmp_path / "killed"
     env = dict(os.environ, PYTHONPATH=str(ROOT))

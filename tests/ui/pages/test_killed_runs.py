@@ -25,7 +25,22 @@ from tests.conftest import ROOT, write_topics_csv
 from tests.ui.conftest import make_window
 
 # one training thread: Hogwild threads would make the resumed and the reference runs differ
-ARGS = ["--epochs", "6", "--batch-size", "64", "--seed", "5", "--device", "cpu", "--workers", "1"]
+ARGS = [
+    "--epochs",
+    "6",
+    "--batch-size",
+    "64",
+    "--seed",
+    "5",
+    "--device",
+    "cpu",
+    "--workers",
+    "1",
+    "--ngram-buckets",
+    "20000",
+    "--char-buckets",
+    "20000",
+]  # small tables: small checkpoints
 
 
 def _epochs(run: Path) -> dict[int, dict[str, Any]]:

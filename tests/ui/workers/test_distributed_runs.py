@@ -343,6 +343,7 @@ def test_real_two_process_cpu_run_from_the_window(
     setup.vocab_size.setValue(2000)
     setup.embed_dim.setValue(16)
     setup.ngram_buckets.setValue(0)
+    setup.char_buckets.setValue(10_000)  # small tables: each rank's copy, each checkpoint
     setup.epochs.setValue(2)
     setup.batch_size.setValue(64)
     picker = setup.devices
