@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 import numpy as np
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from studio.engine.analysis.recommend import RecRun
 
 __all__ = [
-    "ITEM_TIERS", "ItemSpace", "TextSpace", "VectorSpace", "describe", "item_space", "load_space",
+    "ITEM_TIERS", "ItemSpace", "TextSpace", "VectorSpace", "item_space", "load_space",
 ]  # fmt: skip
 
 #: Item popularity tiers: (label, cumulative share of training interactions it ends at).
@@ -42,6 +42,7 @@ class VectorSpace(Protocol):
 
     kind: str  # "words" or "items"
     index: NeighbourIndex
+    description: str  # what the map shows, for the page's status line
 
     @property
     def limit(self) -> int:
@@ -69,6 +70,9 @@ class TextSpace:
     matrix: np.ndarray
     index: NeighbourIndex
     kind: str = "words"
+    description: str = (
+        "most frequent tokens, coloured by the label each one most supports on its own"
+    )
 
     @property
     def limit(self) -> int:
@@ -101,6 +105,7 @@ class ItemSpace:
     tier: np.ndarray  # per rank: the ITEM_TIERS index
     index: NeighbourIndex
     kind: str = "items"
+    description: str = "most popular items, coloured by popularity tier"
 
     @property
     def limit(self) -> int:
@@ -143,10 +148,3 @@ def load_space(run_dir: str | Path) -> VectorSpace:
     run = load_run(run_dir)
     matrix = vocabulary_vectors(run)  # with n-grams: composed, as fastText's
     return TextSpace(run, matrix, word_index(run.model.embedding.weight, run.encoder, matrix))
-
-
-def describe(space: Any) -> str:
-    """How the map's colours were chosen, for the page's status line."""
-    if space.kind == "items":
-        return "most popular items, coloured by popularity tier"
-    return "most frequent tokens, coloured by the label each one most supports on its own"

@@ -29,7 +29,7 @@ from studio.engine.data.readers import (
 )
 from studio.errors import DatasetError
 
-__all__ = ["COLUMN_NAMES", "Interactions", "Row", "read_interactions", "table_rows"]
+__all__ = ["COLUMN_NAMES", "Interactions", "Row", "column_key", "read_interactions", "table_rows"]
 
 #: The names each role's column is recognised by (compared without case, ``_`` and ``-``).
 COLUMN_NAMES: Final = {
@@ -70,7 +70,8 @@ class Interactions:
         return len(self.item_names)
 
 
-def _key(name: str) -> str:
+def column_key(name: str) -> str:
+    """How column names are compared: without case, ``_``, ``-`` and spaces."""
     return name.lower().replace("_", "").replace("-", "").replace(" ", "")
 
 
@@ -87,8 +88,10 @@ def _choose(
                     f"no column {name!r} (columns: {', '.join(names)})", path=path, column=name
                 )
         else:
-            keys = {_key(c) for c in candidates}
-            name = next((n for n in names if _key(n) in keys and n not in chosen.values()), None)
+            keys = {column_key(c) for c in candidates}
+            name = next(
+                (n for n in names if column_key(n) in keys and n not in chosen.values()), None
+            )
         chosen[role] = name
     for role in ("user", "item"):
         if chosen[role] is None:

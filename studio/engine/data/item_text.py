@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from studio.engine.data.interactions import COLUMN_NAMES, table_rows
+from studio.engine.data.interactions import COLUMN_NAMES, column_key, table_rows
 from studio.engine.data.text_encoder import TextEncoder
 from studio.engine.data.tokenize import PAD, UNK, iter_word_tokens
 from studio.errors import DatasetError
@@ -40,10 +40,6 @@ class ItemTexts:
     unused: int  # rows whose id no interaction uses
 
 
-def _key(name: str) -> str:
-    return name.lower().replace("_", "").replace("-", "").replace(" ", "")
-
-
 def _pick(names: list[str], given: str | None, wanted: Sequence[str], path: Path,
           role: str, taken: str | None = None) -> str:  # fmt: skip
     if given is not None:
@@ -51,8 +47,10 @@ def _pick(names: list[str], given: str | None, wanted: Sequence[str], path: Path
             raise DatasetError(f"no column {given!r} (columns: {', '.join(names)})",
                                path=path, column=given)  # fmt: skip
         return given
-    keys = [_key(w) for w in wanted]
-    found = sorted((keys.index(_key(n)), n) for n in names if _key(n) in keys and n != taken)
+    keys = [column_key(w) for w in wanted]
+    found = sorted(
+        (keys.index(column_key(n)), n) for n in names if column_key(n) in keys and n != taken
+    )
     if found:
         return found[0][1]
     others = [n for n in names if n != taken]

@@ -42,16 +42,21 @@ class ItemText:
         self.starts = torch.as_tensor(np.r_[0, 0, np.cumsum(lengths)], device=device)
         self.words = torch.zeros(encoder.table_rows, dim, device=device)
         self.opt = RowwiseAdagrad(self.words, lr, "mean")
+        # a step looks up the bags of its rows, then updates the same rows: gathered once
+        self._last: tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]] | None = None
 
     def bags(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Flat word ids and offsets of the bags of item rows ``rows``."""
+        if self._last is not None and self._last[0] is rows:
+            return self._last[1]
         start = self.starts[rows]
         lengths = self.starts[rows + 1] - start
         offsets = torch.cumsum(lengths, 0) - lengths
         total = int(lengths.sum())
         at = torch.repeat_interleave(start - offsets, lengths, output_size=total)
         at += torch.arange(total, device=rows.device)
-        return self.flat[at], offsets
+        self._last = (rows, (self.flat[at], offsets))
+        return self._last[1]
 
     def vectors(self, rows: torch.Tensor) -> torch.Tensor:
         """The mean word vector of each row's text (zeros for an empty text)."""

@@ -189,7 +189,6 @@ class ExplorerPage(QWidget):
 
         def work(job: Job) -> Any:
             from studio.engine.analysis.projection import ProjectionSettings, project
-            from studio.engine.analysis.spaces import describe
 
             job.partial((None, "loading the model"))
             space = self._space(run_dir)
@@ -198,7 +197,7 @@ class ExplorerPage(QWidget):
             xy = project(space.vectors(ids), settings, _throttled(job), job.is_cancelled)
             classes, labels = space.classes(ids)
             return ("projection", xy, classes, space.names(ids), labels, space.limit,
-                    describe(space), space.kind)  # fmt: skip
+                    space.description, space.kind)  # fmt: skip
 
         self.projection_tasks.submit_job(work)
 
