@@ -18,6 +18,8 @@ def add_recs(sub: Any) -> None:
     r.add_argument("data", help="interactions file (CSV, TSV, JSON Lines or Parquet)")
     for role in ("user", "item", "weight", "time"):
         r.add_argument(f"--{role}-col", help=f"the {role} column (default: found by name)")
+    r.add_argument("--no-cache", action="store_true",
+                   help="read the file again instead of the memory-mapped cache of it")  # fmt: skip
     r.add_argument("--item-text", metavar="FILE",
                    help="each item's text (an id and a text column): its words' vectors "
                    "are added to the item's; items seen little or never are placed by "
@@ -46,8 +48,14 @@ def add_recs(sub: Any) -> None:
                    help="never use a user's own items as its negatives (auto: on for BPR, "
                    "off for the softmax, where it measured worse)")  # fmt: skip
     r.add_argument("-k", type=int, default=10, help="metrics at k (default: 10)")
+    r.add_argument("--eval-users", type=int, default=50_000, metavar="N",
+                   help="score at most N held-out users each epoch, a seeded sample (0: "
+                   "all; default 50000)")  # fmt: skip
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps")
+    r.add_argument("--table-dir", metavar="DIR",
+                   help="keep the user and item tables in memory-mapped files in DIR (CPU): "
+                   "for tables larger than the memory; the files go when the run ends")  # fmt: skip
     r.add_argument("--runs-dir", help="where the run folder goes (default: the runs directory)")
     r.add_argument("--nproc", type=int, default=1, metavar="N",
                    help="train in N processes on this machine (torch.distributed; each "
@@ -76,19 +84,22 @@ def _settings(args: argparse.Namespace) -> Any:
         dim=args.dim, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         loss=args.loss, block=args.block, tower=args.tower, negatives=args.negatives,
         exclude_positives={"auto": None, "on": True, "off": False}[args.exclude_positives],
-        k=args.k, seed=args.seed, device=args.device,
+        k=args.k, seed=args.seed, device=args.device, table_dir=args.table_dir,
+        eval_users=args.eval_users,
     )  # fmt: skip
 
 
 def _read(args: argparse.Namespace, err: Any) -> tuple[Any, Any, Any]:
     """The interactions, their split and the item texts (None without --item-text)."""
+    from studio.engine.data.interaction_cache import open_interactions
     from studio.engine.data.interaction_split import split_interactions
-    from studio.engine.data.interactions import read_interactions
     from studio.engine.data.item_text import read_item_texts
+    from studio.engine.runs.layout import default_cache_dir
 
-    data = read_interactions(
+    data = open_interactions(
         args.data, user_column=args.user_col, item_column=args.item_col,
         weight_column=args.weight_col, time_column=args.time_col,
+        cache_dir=None if args.no_cache else default_cache_dir(),
     )  # fmt: skip
     split = split_interactions(data, args.holdout, args.share, args.min_count, args.seed)
     texts = None
@@ -98,12 +109,27 @@ def _read(args: argparse.Namespace, err: Any) -> tuple[Any, Any, Any]:
                                 item_column=data.columns["item"])  # fmt: skip
         err.print(f"[dim]{texts.matched:,} of {data.n_items:,} items have a text in "
                   f"{args.item_text} ({texts.unused:,} rows name no item in use)[/]")  # fmt: skip
+    _check_memory(args, data.n_users + data.n_items + 2)
     err.print(
         f"[dim]{len(data):,} interactions, {data.n_users:,} users, {data.n_items:,} items; "
         f"{len(split.train_idx):,} train, {len(split.test_idx):,} held out "
         f"({split.unseen_items:,} held-out items never seen in training)[/]"
     )
     return data, split, texts
+
+
+def _check_memory(args: argparse.Namespace, rows: int) -> None:
+    """StudioError, before any training, when the CPU tables would not fit the free memory."""
+    from studio.engine.train.table_files import available_memory, table_bytes
+    from studio.errors import StudioError
+
+    need, free = table_bytes(rows, args.dim), available_memory()
+    if args.table_dir is None and args.device == "cpu" and need > 0.8 * free:
+        raise StudioError(
+            f"the user and item tables ({rows:,} rows at dim {args.dim}) need "
+            f"{need / 2**30:.1f} GB and {free / 2**30:.1f} GB of memory is free: pass "
+            "--table-dir DIR to train them in memory-mapped files there, or lower --dim"
+        )
 
 
 def _group(args: argparse.Namespace) -> Any:

@@ -1,8 +1,9 @@
-"""Crash-safe file writes: write a temporary file beside the target, fsync, then rename."""
+"""Crash-safe file writes: write a temporary file (or folder) beside the target, then rename."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -37,3 +38,20 @@ def write_text_atomic(path: Path, text: str) -> None:
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Atomically replace ``path`` with ``data``."""
     write_atomic(Path(path), lambda tmp: tmp.write_bytes(data))
+
+
+def write_folder_atomic(folder: Path, write: Callable[[Path], Any]) -> bool:
+    """Call ``write(tmp)`` on an empty temporary sibling folder, then put it in ``folder``'s
+    place. For caches: an OSError leaves nothing behind and returns False (never raised)."""
+    folder = Path(folder)
+    tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tmp.mkdir(parents=True)
+        write(tmp)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        return False
+    return True

@@ -6,7 +6,10 @@ A run folder (``<date>-<time>-recs-<dataset>`` in the runs directory) holds:
   while it trains);
 - ``recs.json``: settings, columns, the split, per-epoch metrics and the baselines'
   (popularity, and ALS when implicit is installed);
-- ``names.json``: the user and item ids as in the file;
+- ``names.safetensors``: the user and item ids as in the file, as
+  :class:`~studio.engine.data.names.Names` arrays (``user_blob``, ``user_offsets``,
+  ``user_order``, the same for ``item_``), so millions of ids load as a few flat arrays
+  (runs made before it have ``names.json``, which is still read);
 - ``tables.safetensors``: the two tables, row 0 ``<pad>``. With item text, ``items`` holds
   the composed scoring vectors and ``item_rows`` / ``item_words`` the parts
   (``item_text.json``: the words);
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +34,7 @@ from studio.engine.atomic import write_text_atomic
 from studio.engine.data.interaction_split import InteractionSplit
 from studio.engine.data.interactions import Interactions
 from studio.engine.data.item_text import ItemTexts
+from studio.engine.data.names import NAME_ARRAYS, Names, as_names
 from studio.engine.runs.checkpoint import load_weights, save_weights
 from studio.engine.train.recs import RecResult, RecSettings, RecTables, UserTower
 from studio.errors import RunError, StudioError
@@ -48,6 +53,7 @@ __all__ = [
 ]
 
 RECS_FILE = "recs.json"
+NAMES_FILE = "names.safetensors"
 ITEM_TEXT_FILE = "item_text.json"  # the item texts' words vocabulary (with item text only)
 
 
@@ -55,8 +61,8 @@ ITEM_TEXT_FILE = "item_text.json"  # the item texts' words vocabulary (with item
 class RecRun:
     path: Path
     meta: dict[str, Any]
-    user_names: tuple[str, ...]
-    item_names: tuple[str, ...]
+    user_names: Sequence[str]
+    item_names: Sequence[str]
     tables: RecTables
     train_users: np.ndarray
     train_items: np.ndarray
@@ -108,8 +114,7 @@ def write_recs_run(
     train = {"users": torch.as_tensor(data.users[split.train_idx]),
              "items": torch.as_tensor(data.items[split.train_idx])}  # fmt: skip
     save_weights(run / "train.safetensors", train)
-    names = {"users": list(data.user_names), "items": list(data.item_names)}
-    write_text_atomic(run / "names.json", json.dumps(names, ensure_ascii=False))
+    save_weights(run / NAMES_FILE, _name_arrays(data))
     meta = {
         "kind": "recs", "format": 1, "status": "finished", "dataset": data.path,
         "columns": data.columns, "settings": dataclasses.asdict(settings),
@@ -134,19 +139,41 @@ def load_recs_run(path: str | Path) -> RecRun:
     run = Path(path)
     try:
         meta = json.loads((run / RECS_FILE).read_text(encoding="utf-8"))
-        names = json.loads((run / "names.json").read_text(encoding="utf-8"))
+        users, items = _names(run)
     except FileNotFoundError as exc:
         raise RunError(
             f"{run}: not a recommendation run ({Path(exc.filename).name} is missing)"
         ) from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, KeyError) as exc:
         raise RunError(f"{run}: unreadable ({exc})") from None
     tables = load_weights(run / "tables.safetensors")
     train = load_weights(run / "train.safetensors")
     return RecRun(
-        run, meta, tuple(names["users"]), tuple(names["items"]), _tables(run, tables),
-        train["users"].numpy(), train["items"].numpy(),
+        run, meta, users, items, _tables(run, tables), train["users"].numpy(),
+        train["items"].numpy(),
     )  # fmt: skip
+
+
+def _name_arrays(data: Interactions) -> dict[str, torch.Tensor]:
+    out: dict[str, torch.Tensor] = {}
+    for role, names in (("user", data.user_names), ("item", data.item_names)):
+        flat = as_names(names)
+        out |= {f"{role}_{a}": torch.from_numpy(np.array(getattr(flat, a))) for a in NAME_ARRAYS}
+    return out
+
+
+def _names(run: Path) -> tuple[Sequence[str], Sequence[str]]:
+    """A run's user and item ids: ``names.safetensors``, or an older run's ``names.json``."""
+    if not (run / NAMES_FILE).exists() and (run / "names.json").exists():
+        names = json.loads((run / "names.json").read_text(encoding="utf-8"))
+        return tuple(names["users"]), tuple(names["items"])
+    if not (run / NAMES_FILE).exists():
+        raise FileNotFoundError(2, "missing", str(run / NAMES_FILE))
+    arrays = load_weights(run / NAMES_FILE)
+    users, items = (
+        Names(*(arrays[f"{role}_{a}"].numpy() for a in NAME_ARRAYS)) for role in ("user", "item")
+    )
+    return users, items
 
 
 def _tables(run: Path, weights: dict[str, torch.Tensor]) -> RecTables:

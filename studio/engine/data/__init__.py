@@ -3,7 +3,10 @@
 Owns the readers (CSV, TSV, JSON Lines, fastText, class folders, Parquet), column
 detection and sampling a file's first rows (:mod:`.sample`), tokenizers, the text encoder,
 id encoding (words, hashed bigrams), preparation in memory and streamed, the on-disk cache
-of prepared datasets, splits and statistics.
+of prepared datasets, splits and statistics. For recommendation: interaction files
+(:mod:`.interactions`, read by pyarrow when it gives the same result:
+:mod:`.fast_interactions`), their memory-mapped cache (:mod:`.interaction_cache`, with the
+ids as flat :mod:`.names`), per-user splits (:mod:`.interaction_split`) and item texts.
 Imports nothing from the other engine groups.
 """
 

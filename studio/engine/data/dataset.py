@@ -8,8 +8,6 @@ memory-maps it and never unpickles.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from typing import TypedDict
 import numpy as np
 
 from studio.config import DataConfig
+from studio.engine.atomic import write_folder_atomic
 from studio.engine.data.tokenize import SPECIALS
 from studio.errors import StudioError
 
@@ -153,10 +152,8 @@ def write_meta(
 
 def save_prepared(p: PreparedDataset, folder: Path) -> None:
     """Write ``p`` into ``folder`` (through a temporary sibling); a failure only skips the cache."""
-    tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        tmp.mkdir(parents=True)
+
+    def write(tmp: Path) -> None:
         for name in ARRAYS:
             np.save(tmp / f"{name}.npy", np.ascontiguousarray(getattr(p, name)), allow_pickle=False)
         write_meta(
@@ -170,10 +167,8 @@ def save_prepared(p: PreparedDataset, folder: Path) -> None:
             source=p.source,
             warnings=p.warnings,
         )
-        shutil.rmtree(folder, ignore_errors=True)
-        os.replace(tmp, folder)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)  # the cache is an optimisation; never fatal
+
+    write_folder_atomic(folder, write)  # the cache is an optimisation: a failure is not fatal
 
 
 def load_prepared(folder: Path) -> PreparedDataset:

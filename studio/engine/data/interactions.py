@@ -29,7 +29,20 @@ from studio.engine.data.readers import (
 )
 from studio.errors import DatasetError
 
-__all__ = ["COLUMN_NAMES", "Interactions", "Row", "column_key", "read_interactions", "table_rows"]
+__all__ = [
+    "COLUMN_NAMES",
+    "FAST_FROM_BYTES",
+    "Interactions",
+    "Row",
+    "choose_columns",
+    "column_key",
+    "read_interactions",
+    "table_rows",
+]
+
+#: CSV, TSV and Parquet files from this size are read by pyarrow when it can give the same
+#: result (:mod:`~studio.engine.data.fast_interactions`), else by the rows here.
+FAST_FROM_BYTES = 1 << 20
 
 #: The names each role's column is recognised by (compared without case, ``_`` and ``-``).
 COLUMN_NAMES: Final = {
@@ -53,8 +66,8 @@ class Interactions:
     weights: np.ndarray  # float32, 1.0 without a weight column
     times: np.ndarray | None  # float64 seconds (or the column's numbers); None: no column
     lines: np.ndarray  # int64, the source line (CSV/JSONL) or row (Parquet)
-    user_names: tuple[str, ...]
-    item_names: tuple[str, ...]
+    user_names: Sequence[str]  # a tuple, or memory-mapped Names (studio.engine.data.names)
+    item_names: Sequence[str]
     path: str
     columns: dict[str, str | None]
 
@@ -75,10 +88,11 @@ def column_key(name: str) -> str:
     return name.lower().replace("_", "").replace("-", "").replace(" ", "")
 
 
-def _choose(
+def choose_columns(
     names: Sequence[str], given: dict[str, str | None], path: Path
 ) -> dict[str, str | None]:
-    """The column of each role: as given, else the first name that matches the role."""
+    """The column of each role: as given, else the first name that matches the role;
+    DatasetError when a given column is missing or no user or item column is found."""
     chosen: dict[str, str | None] = {}
     for role, candidates in COLUMN_NAMES.items():
         name = given.get(role)
@@ -197,10 +211,16 @@ def read_interactions(
 ) -> Interactions:
     """Read an interactions file; DatasetError (file, line, column) for any bad input."""
     path = Path(path)
-    names, rows = table_rows(path)
     given = {"user": user_column, "item": item_column, "weight": weight_column,
              "time": time_column}  # fmt: skip
-    chosen = _choose(names, given, path)
+    if path.is_file() and path.stat().st_size >= FAST_FROM_BYTES:
+        from studio.engine.data.fast_interactions import read_fast
+
+        fast = read_fast(path, given)
+        if fast is not None:
+            return fast
+    names, rows = table_rows(path)
+    chosen = choose_columns(names, given, path)
     return _collect(path, rows, chosen)
 
 

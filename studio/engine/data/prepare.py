@@ -44,6 +44,7 @@ __all__ = [
     "PreparedDataset",
     "Progress",
     "cache_key",
+    "file_digest",
     "load_prepared",
     "prepare_dataset",
     "streams",
@@ -58,7 +59,8 @@ __all__ = [
 STREAM_FROM_BYTES = 64 * 2**20
 
 
-def _file_digest(path: Path) -> str:
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes (of a folder's files and their relative paths, in order)."""
     h = hashlib.sha256()
     if path.is_dir():
         for f in sorted(p for p in path.rglob("*") if p.is_file()):
@@ -87,7 +89,7 @@ def cache_key(data: DataConfig, tok: TokenizerConfig) -> str:
             p = Path(value)
             if not p.exists():
                 raise DatasetError("file not found", path=p)
-            parts[name] = _file_digest(p)
+            parts[name] = file_digest(p)
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
 
 

@@ -69,8 +69,13 @@ def rank_metrics(
     """Recall, NDCG and hit rate at ``k``; ``train`` and ``test`` are (users, items) arrays."""
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
-    held, seen = _Rows.of(*test), _Rows.of(*train)
+    held = _Rows.of(*test)
     users = held.users
+    if len(users) == 0:
+        return RankMetrics(k, 0.0, 0.0, 0.0, 0)
+    # only the scored users' training rows matter: a lookup table, not a sort of them all
+    mine = np.isin(train[0], users, kind="table") if len(train[0]) else np.zeros(0, bool)
+    seen = _Rows.of(train[0][mine], train[1][mine])
     discount = 1.0 / np.log2(np.arange(2, k + 2))
     recall = ndcg = hit = 0.0
     for start in range(0, len(users), batch):

@@ -33,6 +33,7 @@ from studio.engine.train.item_text import ItemText
 from studio.engine.train.ranking import RankMetrics, popularity_scores, rank_metrics
 from studio.engine.train.rec_losses import bpr_step, softmax_step
 from studio.engine.train.rec_sync import GatheredRows, ItemRows, RowTarget, shard_rows
+from studio.engine.train.table_files import new_table
 from studio.engine.train.table_optim import RowwiseAdagrad
 from studio.errors import StudioError
 
@@ -68,6 +69,12 @@ class RecSettings:
     seed: int = 0
     device: str = "cpu"
     als_baseline: bool = True  # also fit implicit's ALS on the split, when it is installed
+    # held-out users scored each epoch, a seeded sample when there are more (0: all); every
+    # model and baseline is scored on the same ones. Scoring ranks every item for each user
+    eval_users: int = 50_000
+    # the tables in memory-mapped files in this folder instead of in memory (CPU only; see
+    # studio.engine.train.table_files): for tables larger than the memory
+    table_dir: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("dim", "epochs", "batch_size", "k", "block"):
@@ -191,12 +198,6 @@ def _clashes(codes: np.ndarray, positives: np.ndarray) -> np.ndarray:
     return np.sort(order[positives[at] == codes[order]])
 
 
-def _init(rows: int, dim: int, gen: torch.Generator, device: str) -> torch.Tensor:
-    table = torch.randn(rows, dim, generator=gen) * (0.1 / dim**0.5)
-    table[0] = 0.0
-    return table.to(device)
-
-
 def fit_recs(
     data: Interactions,
     split: InteractionSplit,
@@ -228,13 +229,13 @@ def fit_recs(
             raise StudioError(f"{len(item_texts):,} item texts for {data.n_items:,} items")
         text = ItemText(item_encoder(item_texts), item_texts, s.dim, s.lr, s.device)
     tables = RecTables(
-        _init(data.n_users + 1, s.dim, gen, s.device),
-        _init(data.n_items + 1, s.dim, gen, s.device),
+        new_table(data.n_users + 1, s.dim, gen, s.device, s.table_dir),
+        new_table(data.n_items + 1, s.dim, gen, s.device, s.table_dir),
         tower,
         text,
     )
     tu, ti = data.users[split.train_idx], data.items[split.train_idx]
-    test = (data.users[split.test_idx], data.items[split.test_idx])
+    test = _scored(data.users[split.test_idx], data.items[split.test_idx], s)
     main = group is None or group.rank == 0
     step = _stepper(s, tables, tu, ti, data.n_items, rng, group)
     result = RecResult(tables)
@@ -261,6 +262,16 @@ def fit_recs(
         if on_epoch is not None:
             on_epoch(done)
     return result
+
+
+def _scored(users: np.ndarray, items: np.ndarray, s: RecSettings) -> tuple[np.ndarray, np.ndarray]:
+    """The held-out rows of at most ``s.eval_users`` users (a seeded sample), else all."""
+    distinct = np.unique(users)
+    if s.eval_users <= 0 or len(distinct) <= s.eval_users:
+        return users, items
+    chosen = np.random.default_rng([s.seed, 1]).choice(distinct, s.eval_users, replace=False)
+    keep = np.isin(users, chosen)
+    return users[keep], items[keep]
 
 
 def _baselines(

@@ -413,9 +413,10 @@ class _Described:
 def _describe(path: str) -> _Described:
     import numpy as np
 
-    from studio.engine.data.interactions import read_interactions
+    from studio.engine.data.interaction_cache import open_interactions
+    from studio.engine.runs.layout import default_cache_dir
 
-    d = read_interactions(path)
+    d = open_interactions(path, cache_dir=default_cache_dir())
     items = np.sort(np.bincount(d.items, minlength=d.n_items))[::-1].astype(float)
     users = np.sort(np.bincount(d.users, minlength=d.n_users))[::-1].astype(float)
     ranks = np.arange(1, max(len(items), len(users)) + 1, dtype=float)

@@ -80,13 +80,13 @@ class RecsWorker(QObject):
         from pathlib import Path
 
         from studio.engine.analysis.recs_record import RecsRecorder
+        from studio.engine.data.interaction_cache import open_interactions
         from studio.engine.data.interaction_split import split_interactions
-        from studio.engine.data.interactions import read_interactions
-        from studio.engine.runs.layout import default_runs_dir
+        from studio.engine.runs.layout import default_cache_dir, default_runs_dir
         from studio.engine.train.recs import RecEpoch, fit_recs
 
         r = self.request
-        data = read_interactions(r.path)
+        data = open_interactions(r.path, cache_dir=default_cache_dir())
         split = split_interactions(data, r.holdout, r.share, r.min_count, r.settings.seed)  # type: ignore[arg-type]
         texts = None
         if r.item_text:
