@@ -56,6 +56,9 @@ def add_recs(sub: Any) -> None:
     r.add_argument("--table-dir", metavar="DIR",
                    help="keep the user and item tables in memory-mapped files in DIR (CPU): "
                    "for tables larger than the memory; the files go when the run ends")  # fmt: skip
+    r.add_argument("--run-dir", metavar="DIR",
+                   help="an empty folder for this run (instead of a new one in the runs "
+                   "directory); DIR/STOP appearing stops it after its current step")  # fmt: skip
     r.add_argument("--runs-dir", help="where the run folder goes (default: the runs directory)")
     r.add_argument("--nproc", type=int, default=1, metavar="N",
                    help="train in N processes on this machine (torch.distributed; each "
@@ -185,8 +188,10 @@ def _fit(
 ) -> Path | None:
     """Train, recording the run on rank 0 (or alone); its folder, None on other ranks."""
     from studio.engine.analysis.recs_record import RecsRecorder
-    from studio.engine.runs.layout import default_runs_dir
+    from studio.engine.runs.layout import STOP_FILE, default_runs_dir
+    from studio.engine.train.control import TrainControl
     from studio.engine.train.recs import RecEpoch, fit_recs
+    from studio.engine.train.stopfile import StopFileWatcher
 
     settings = _settings(args)
     item_texts = None if texts is None else texts.texts
@@ -194,7 +199,9 @@ def _fit(
         fit_recs(data, split, settings, item_texts=item_texts, group=group)
         return None
     runs_dir = Path(args.runs_dir) if args.runs_dir else default_runs_dir()
-    recorder = RecsRecorder(runs_dir, data, split, settings, texts)
+    run_dir = _empty_folder(args.run_dir) if args.run_dir else None
+    recorder = RecsRecorder(runs_dir, data, split, settings, texts, run_dir)
+    control = TrainControl()
 
     def on_epoch(e: RecEpoch) -> None:
         recorder.on_epoch(e)
@@ -203,13 +210,30 @@ def _fit(
         err.print(f"[dim]epoch {e.epoch}: loss {e.loss:.4f} · recall@{m.k} {m.recall:.4f} · "
                   f"NDCG@{m.k} {m.ndcg:.4f} · {speed}[/]")  # fmt: skip
 
+    watcher = StopFileWatcher(recorder.run_dir / STOP_FILE, control)
     try:
-        result = fit_recs(data, split, settings, on_epoch, on_baseline=recorder.on_baseline,
-                          item_texts=item_texts, group=group)  # fmt: skip
+        with watcher:
+            result = fit_recs(data, split, settings, on_epoch, control, recorder.on_baseline,
+                              item_texts, group)  # fmt: skip
     except BaseException as exc:  # the folder says why it ended, as a text run's does
         recorder.fail(str(exc) or type(exc).__name__)
         raise
     return recorder.finish(result)
+
+
+def _empty_folder(path: str) -> Path:
+    """``--run-dir``: made if missing; StudioError if it holds anything."""
+    from studio.errors import StudioError
+
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        used = any(folder.iterdir())
+    except OSError as exc:
+        raise StudioError(f"--run-dir {folder}: {exc.strerror or exc}") from None
+    if used:
+        raise StudioError(f"--run-dir {folder}: not empty (a run folder is never reused)")
+    return folder
 
 
 def _report(args: argparse.Namespace, meta: dict[str, Any]) -> int:

@@ -51,11 +51,14 @@ class RecsRecorder:
     def __init__(
         self, runs_dir: Path, data: Interactions, split: InteractionSplit,
         settings: RecSettings, item_texts: ItemTexts | None = None,
+        run_dir: Path | None = None,
     ) -> None:  # fmt: skip
+        """A new run folder in ``runs_dir``, or ``run_dir`` (an empty folder made by the
+        caller: the window names the folder of a run it launches as processes)."""
         self.data, self.split, self.settings = data, split, settings
         self.item_texts = item_texts
         self._steps_per_epoch = -(-len(split.train_idx) // settings.batch_size)
-        self.run_dir = create_run_dir(Path(runs_dir), f"recs-{Path(data.path).stem}")
+        self.run_dir = run_dir or create_run_dir(Path(runs_dir), f"recs-{Path(data.path).stem}")
         self._meta: dict[str, Any] = {
             "format": 1, "kind": RECS_KIND, "status": "running", "pid": os.getpid(),
             "host": socket.gethostname(),

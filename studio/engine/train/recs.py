@@ -249,7 +249,7 @@ def fit_recs(
         start, total, batches = time.perf_counter(), 0.0, 0
         order = rng.permutation(len(tu))
         for at in range(0, len(order), s.batch_size):
-            if control is not None and control.stop_requested:
+            if _stopping(control, group):
                 return result
             total += step(order[at : at + s.batch_size])
             batches += 1
@@ -262,6 +262,15 @@ def fit_recs(
         if on_epoch is not None:
             on_epoch(done)
     return result
+
+
+def _stopping(control: TrainControl | None, group: ProcessGroup | None) -> bool:
+    """Whether to stop before the next step. In a distributed run only rank 0 has a control
+    (the window's stop file); every rank takes its word at each step, so all stop together."""
+    asked = control is not None and control.stop_requested
+    if group is None:
+        return asked
+    return bool(group.sum_(torch.tensor([float(asked)], device=group.device))[0] > 0)
 
 
 def _scored(users: np.ndarray, items: np.ndarray, s: RecSettings) -> tuple[np.ndarray, np.ndarray]:

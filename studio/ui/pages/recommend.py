@@ -120,6 +120,10 @@ class RecommendPage(QWidget):
         self.recs_epochs = _spin(1, 500, 20, "Passes over the training interactions")
         self.recs_batch = _spin(16, 1 << 20, 4096, "Interactions per step")
         self.recs_k = _spin(1, 1000, 10, "Metrics at k: recall, NDCG and hit rate of the top k")
+        self.recs_nproc = _spin(
+            1, 64, 1, "Processes to train in (torch.distributed): each takes whole softmax "
+            "blocks of every batch. On one machine, more are only faster with cores to spare",
+        )  # fmt: skip
         self.recs_holdout = QComboBox()
         self.recs_holdout.addItems(["last", "random", "items"])
         self.recs_holdout.setToolTip(
@@ -161,7 +165,7 @@ class RecommendPage(QWidget):
         form = QHBoxLayout()
         fields = (
             ("dim", self.recs_dim), ("epochs", self.recs_epochs), ("batch", self.recs_batch),
-            ("k", self.recs_k), ("held out", self.recs_holdout),
+            ("k", self.recs_k), ("processes", self.recs_nproc), ("held out", self.recs_holdout),
             ("loss", self.recs_loss), ("", self.recs_mlp),
         )  # fmt: skip
         for label, w in fields:
@@ -282,7 +286,8 @@ class RecommendPage(QWidget):
             tower="mlp" if loss == "softmax" and self.recs_mlp.isChecked() else "dot",
         )  # fmt: skip
         request = RecsRequest(self.path, settings, self.recs_holdout.currentText(),
-                              runs_dir=self.runs_dir, item_text=self.item_text)  # fmt: skip
+                              runs_dir=self.runs_dir, item_text=self.item_text,
+                              nproc=self.recs_nproc.value())  # fmt: skip
         worker = self.job.start(request)
         worker.sig_baseline.connect(self._on_baseline)
         worker.sig_epoch.connect(self._on_epoch)

@@ -32,6 +32,7 @@ class RecsRequest:
     min_count: int = 1
     runs_dir: str | None = None
     item_text: str | None = None  # a file of item ids and texts (side features)
+    nproc: int = 1  # more: trained by `studio recs --nproc` processes (recs_processes)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ class RecsWorker(QObject):
         report_outcome(self._train, self.sig_finished, self.sig_failed)
 
     def _train(self) -> RecsDone:
+        if self.request.nproc > 1:
+            return self._train_processes()
         from pathlib import Path
 
         from studio.engine.analysis.recs_record import RecsRecorder
@@ -122,6 +125,36 @@ class RecsWorker(QObject):
         pop = result.popularity.recall if result.popularity else 0.0
         return RecsDone(str(run), float(pop), data.n_users, data.n_items,
                         len(split.train_idx), len(split.test_idx))  # fmt: skip
+
+    def _train_processes(self) -> RecsDone:
+        from pathlib import Path
+
+        from studio.engine.runs.layout import create_run_dir, default_runs_dir
+        from studio.ui.workers.recs_processes import train_in_processes
+
+        r = self.request
+        runs = Path(r.runs_dir) if r.runs_dir else default_runs_dir()
+        run_dir = create_run_dir(runs, f"recs-{Path(r.path).stem}")
+        epochs = 0
+
+        def on_record(record: dict[str, Any]) -> None:
+            nonlocal epochs
+            if record.get("type") == "baseline":
+                self.sig_baseline.emit(str(record["name"]), float(record["val_recall"]))
+            elif record.get("type") == "epoch":
+                epochs = int(record["epoch"])
+                self.sig_epoch.emit(RecsEpoch(
+                    epochs, float(record["loss"]), float(record["val_recall"]),
+                    float(record["val_ndcg"]), float(record["val_hit_rate"]),
+                    float(record["interactions_per_second"]),
+                ))  # fmt: skip
+
+        report = train_in_processes(r, self.control, run_dir, on_record)
+        if self.control.stop_requested and epochs < r.settings.epochs:
+            raise StudioError(f"stopped after epoch {epochs}; kept in {run_dir}")
+        pop = report.get("popularity") or {}
+        counts = (int(report[key]) for key in ("users", "items", "train", "test"))
+        return RecsDone(str(run_dir), float(pop.get("recall", 0.0)), *counts)
 
 
 class RecsJob(StoppableJob[RecsWorker]):

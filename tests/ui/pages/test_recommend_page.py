@@ -184,3 +184,28 @@ def test_item_text_is_trained_with_and_a_bad_one_is_named(
     assert page.run_dir is not None
     meta = json.loads((Path(page.run_dir) / "recs.json").read_text())
     assert meta["item_text"]["matched"] == 100 and meta["item_text"]["words"] == 6
+
+
+def test_several_processes_train_live_and_stop_together(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    page = _opened(window, qtbot, tmp_path, epochs=400)
+    page.recs_nproc.setValue(2)
+    page.recs_dim.setValue(8)
+
+    def drawn() -> list[float]:
+        xs, _ys = page.curve.getData()
+        return [] if xs is None else list(xs)
+
+    with qtbot.waitSignal(page.sig_running, check_params_cb=lambda on: not on, timeout=120_000):
+        page.train_button.click()
+        qtbot.waitUntil(lambda: len(drawn()) >= 1, timeout=90_000)  # the ranks' records, live
+        page.stop_button.click()
+    assert "stopped after epoch" in page.status.text()
+    epochs = drawn()
+    assert 1 <= len(epochs) < 400 and epochs == list(range(1, len(epochs) + 1))
+    assert page.baselines["popularity"].isVisible()  # the baseline record came through too
+    (run,) = (tmp_path / "runs").iterdir()
+    meta = json.loads((run / "run.json").read_text(encoding="utf-8"))
+    assert meta["status"] == "stopped" and meta["kind"] == "recs"
+    assert not (run / "STOP").exists()  # consumed, so the folder reads as a plain run
