@@ -3,7 +3,6 @@ items), one epoch of the default softmax, metrics off; prints the tables' size, 
 training speed and the process's peak resident memory as JSON.
 
     python scripts/recs_scale.py --users 4000000 --items 500000 --interactions 20000000
-    python scripts/recs_scale.py ... --table-dir DIR   # the tables in memory-mapped files
     python scripts/recs_scale.py ... --csv FILE        # through a file and its cache
 
 The ids are numbers, named lazily (no tuple of millions of strings), so the peak is the
@@ -76,7 +75,6 @@ def main() -> int:
     parser.add_argument("--interactions", type=int, default=20_000_000)
     parser.add_argument("--dim", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--table-dir", help="the tables in memory-mapped files here")
     parser.add_argument("--csv", help="write the interactions to this CSV, then train on what "
                         "its first open (read, cached) and second open (mapped) give")  # fmt: skip
     args = parser.parse_args()
@@ -93,7 +91,7 @@ def main() -> int:
         data, opened = _through_csv(data, args.csv)
     split = InteractionSplit(np.arange(n), np.zeros(0, np.int64), np.ones(n, bool), 0, 0)
     start = time.perf_counter()
-    settings = RecSettings(dim=args.dim, epochs=args.epochs, table_dir=args.table_dir)
+    settings = RecSettings(dim=args.dim, epochs=args.epochs)
     result = fit_recs(data, split, settings)
     wall = time.perf_counter() - start
     tables = result.tables
@@ -105,7 +103,7 @@ def main() -> int:
         "tables_gb": round(size / 1e9, 3),
         "interactions_per_second": round(result.history[-1].interactions_per_second),
         "wall_s": round(wall, 1), "peak_rss_gb": round(peak_kib * 1024 / 1e9, 2),
-        "table_dir": args.table_dir, **opened,
+        **opened,
     }))  # fmt: skip
     return 0
 

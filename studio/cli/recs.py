@@ -53,9 +53,6 @@ def add_recs(sub: Any) -> None:
                    "all; default 50000)")  # fmt: skip
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps")
-    r.add_argument("--table-dir", metavar="DIR",
-                   help="keep the user and item tables in memory-mapped files in DIR (CPU): "
-                   "for tables larger than the memory; the files go when the run ends")  # fmt: skip
     r.add_argument("--run-dir", metavar="DIR",
                    help="an empty folder for this run (instead of a new one in the runs "
                    "directory); DIR/STOP appearing stops it after its current step")  # fmt: skip
@@ -87,8 +84,7 @@ def _settings(args: argparse.Namespace) -> Any:
         dim=args.dim, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         loss=args.loss, block=args.block, tower=args.tower, negatives=args.negatives,
         exclude_positives={"auto": None, "on": True, "off": False}[args.exclude_positives],
-        k=args.k, seed=args.seed, device=args.device, table_dir=args.table_dir,
-        eval_users=args.eval_users,
+        k=args.k, seed=args.seed, device=args.device, eval_users=args.eval_users,
     )  # fmt: skip
 
 
@@ -127,11 +123,11 @@ def _check_memory(args: argparse.Namespace, rows: int) -> None:
     from studio.errors import StudioError
 
     need, free = table_bytes(rows, args.dim), available_memory()
-    if args.table_dir is None and args.device == "cpu" and need > 0.8 * free:
+    if args.device == "cpu" and need > 0.8 * free:
         raise StudioError(
             f"the user and item tables ({rows:,} rows at dim {args.dim}) need "
-            f"{need / 2**30:.1f} GB and {free / 2**30:.1f} GB of memory is free: pass "
-            "--table-dir DIR to train them in memory-mapped files there, or lower --dim"
+            f"{need / 2**30:.1f} GB and {free / 2**30:.1f} GB of memory is free: lower --dim, "
+            "or raise --min-count to drop rare users and items"
         )
 
 

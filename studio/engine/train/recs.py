@@ -72,9 +72,6 @@ class RecSettings:
     # held-out users scored each epoch, a seeded sample when there are more (0: all); every
     # model and baseline is scored on the same ones. Scoring ranks every item for each user
     eval_users: int = 50_000
-    # the tables in memory-mapped files in this folder instead of in memory (CPU only; see
-    # studio.engine.train.table_files): for tables larger than the memory
-    table_dir: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("dim", "epochs", "batch_size", "k", "block"):
@@ -229,8 +226,8 @@ def fit_recs(
             raise StudioError(f"{len(item_texts):,} item texts for {data.n_items:,} items")
         text = ItemText(item_encoder(item_texts), item_texts, s.dim, s.lr, s.device)
     tables = RecTables(
-        new_table(data.n_users + 1, s.dim, gen, s.device, s.table_dir),
-        new_table(data.n_items + 1, s.dim, gen, s.device, s.table_dir),
+        new_table(data.n_users + 1, s.dim, gen, s.device),
+        new_table(data.n_items + 1, s.dim, gen, s.device),
         tower,
         text,
     )

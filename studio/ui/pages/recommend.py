@@ -186,7 +186,7 @@ class RecommendPage(QWidget):
         self.plot = pg.PlotWidget()
         self.plot.setLabel("bottom", "epoch")
         self.plot.setLabel("left", "recall@k on the held-out interactions")
-        self.plot.addLegend(offset=(-10, 10))
+        self.plot.addLegend(offset=(-10, -60))  # bottom right: the curve rises to the top right
         style_plot(self.plot, self.palette())
         self.curve = self.plot.plot(name="user/item tables", symbol="o", symbolSize=5,
                                     pen=pen("val_acc", self.palette()))  # fmt: skip

@@ -68,7 +68,7 @@ class RecsRunsPanel(QWidget):
         self.plot = pg.PlotWidget()
         self.plot.setLabel("bottom", "epoch")
         self.plot.setLabel("left", "recall@k")
-        self.plot.addLegend(offset=(-10, 10))
+        self.plot.addLegend(offset=(-10, -30))  # bottom right: recall curves rise
         style_plot(self.plot, self.palette())
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Read the runs directory again")
