@@ -119,7 +119,7 @@ def write_recs_run(
         "kind": "recs", "format": 1, "status": "finished", "dataset": data.path,
         "columns": data.columns, "settings": dataclasses.asdict(settings),
         "interactions": len(data), "users": data.n_users, "items": data.n_items,
-        "train": len(split.train_idx), "test": len(split.test_idx),
+        "train": len(split.train_idx), "test": len(split.test_idx), "split": split.rule,
         "unseen_users": split.unseen_users, "unseen_items": split.unseen_items,
         "item_text": None if item_texts is None else {
             "path": item_texts.path, "columns": list(item_texts.columns),

@@ -67,6 +67,7 @@ class RecsRecorder:
             "settings": recs_run_settings(settings, item_texts),
             "interactions": len(data), "users": data.n_users, "items": data.n_items,
             "n_train": len(split.train_idx), "n_valid": len(split.test_idx),
+            "split": split.rule,
         }  # fmt: skip
         write_json(self.run_dir / RUN_FILE, self._meta)
         self._fh: IO[str] | None = open(self.run_dir / METRICS_FILE, "a", encoding="utf-8")  # noqa: SIM115

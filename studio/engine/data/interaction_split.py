@@ -33,6 +33,7 @@ class InteractionSplit:
     kept: np.ndarray  # bool [n]: the rows the minimum-count filter kept
     unseen_users: int  # users with held-out rows but no training row
     unseen_items: int  # held-out items that no training row has
+    rule: dict[str, object] | None = None  # how it was made: holdout, share, min_count, seed
 
 
 def min_count_filter(data: Interactions, min_count: int) -> np.ndarray:
@@ -73,6 +74,8 @@ def split_interactions(
     )  # by user, then time (or file order), then file order
     rows = rows[order]
     rng = np.random.default_rng(seed)
+    rule: dict[str, object] = {"holdout": holdout, "share": share, "min_count": min_count,
+                               "seed": seed}  # fmt: skip
     if holdout == "items":
         present = np.unique(data.items[rows])
         cold = rng.choice(present, size=max(1, round(share * len(present))), replace=False)
@@ -81,6 +84,7 @@ def split_interactions(
             kept,
             rows[~np.isin(data.items[rows], cold)],
             rows[np.isin(data.items[rows], cold)],
+            rule,
         )
     pair = data.users[rows] * np.int64(data.n_items) + data.items[rows]
     held = np.zeros(len(rows), dtype=bool)
@@ -95,12 +99,13 @@ def split_interactions(
             n = min(max(1, round(share * len(distinct))), len(distinct) - 1)
             chosen = set(rng.choice(distinct, size=n, replace=False).tolist())
         held[start:end] = np.isin(pair[start:end], list(chosen))
-    return _split(data, kept, rows[~held], rows[held])
+    return _split(data, kept, rows[~held], rows[held], rule)
 
 
 def _split(
-    data: Interactions, kept: np.ndarray, train: np.ndarray, test: np.ndarray
-) -> InteractionSplit:
+    data: Interactions, kept: np.ndarray, train: np.ndarray, test: np.ndarray,
+    rule: dict[str, object],
+) -> InteractionSplit:  # fmt: skip
     train, test = np.sort(train), np.sort(test)
     seen_users = np.zeros(data.n_users, dtype=bool)
     seen_users[data.users[train]] = True
@@ -108,5 +113,5 @@ def _split(
     seen_items[data.items[train]] = True
     return InteractionSplit(
         train, test, kept, int((~seen_users[np.unique(data.users[test])]).sum()),
-        int((~seen_items[np.unique(data.items[test])]).sum()),
+        int((~seen_items[np.unique(data.items[test])]).sum()), rule,
     )  # fmt: skip

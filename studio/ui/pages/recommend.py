@@ -120,6 +120,9 @@ class RecommendPage(QWidget):
         self.recs_epochs = _spin(1, 500, 20, "Passes over the training interactions")
         self.recs_batch = _spin(16, 1 << 20, 4096, "Interactions per step")
         self.recs_k = _spin(1, 1000, 10, "Metrics at k: recall, NDCG and hit rate of the top k")
+        self.recs_min_count = _spin(
+            1, 1000, 1, "Drop users and items with fewer interactions, repeatedly (the k-core)"
+        )
         self.recs_nproc = _spin(
             1, 64, 1, "Processes to train in (torch.distributed): each takes whole softmax "
             "blocks of every batch. On one machine, more are only faster with cores to spare",
@@ -166,6 +169,7 @@ class RecommendPage(QWidget):
         fields = (
             ("dim", self.recs_dim), ("epochs", self.recs_epochs), ("batch", self.recs_batch),
             ("k", self.recs_k), ("processes", self.recs_nproc), ("held out", self.recs_holdout),
+            ("min count", self.recs_min_count),
             ("loss", self.recs_loss), ("", self.recs_mlp),
         )  # fmt: skip
         for label, w in fields:
@@ -286,6 +290,7 @@ class RecommendPage(QWidget):
             tower="mlp" if loss == "softmax" and self.recs_mlp.isChecked() else "dot",
         )  # fmt: skip
         request = RecsRequest(self.path, settings, self.recs_holdout.currentText(),
+                              min_count=self.recs_min_count.value(),
                               runs_dir=self.runs_dir, item_text=self.item_text,
                               nproc=self.recs_nproc.value())  # fmt: skip
         worker = self.job.start(request)

@@ -192,6 +192,7 @@ def test_several_processes_train_live_and_stop_together(
     page = _opened(window, qtbot, tmp_path, epochs=400)
     page.recs_nproc.setValue(2)
     page.recs_dim.setValue(8)
+    page.recs_min_count.setValue(9)  # drops users with under 9 distinct items, and so on
 
     def drawn() -> list[float]:
         xs, _ys = page.curve.getData()
@@ -208,4 +209,10 @@ def test_several_processes_train_live_and_stop_together(
     (run,) = (tmp_path / "runs").iterdir()
     meta = json.loads((run / "run.json").read_text(encoding="utf-8"))
     assert meta["status"] == "stopped" and meta["kind"] == "recs"
+    assert meta["split"] == {"holdout": "last", "share": 0.2, "min_count": 9, "seed": 0}
+    from studio.engine.data.interaction_split import min_count_filter
+    from studio.engine.data.interactions import read_interactions
+
+    kept = int(min_count_filter(read_interactions(tmp_path / "plays.csv"), 9).sum())
+    assert 0 < kept < 1500 and meta["n_train"] + meta["n_valid"] == kept
     assert not (run / "STOP").exists()  # consumed, so the folder reads as a plain run
