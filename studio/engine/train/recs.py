@@ -234,7 +234,8 @@ def fit_recs(
     tu, ti = data.users[split.train_idx], data.items[split.train_idx]
     test = _scored(data.users[split.test_idx], data.items[split.test_idx], s)
     main = group is None or group.rank == 0
-    step = _stepper(s, tables, tu, ti, data.n_items, rng, group)
+    stop = _StopVote(control, group is not None)
+    step = _stepper(s, tables, tu, ti, data.n_items, rng, group, stop)
     result = RecResult(tables)
     for name, metrics in _baselines(s, (tu, ti), test, data.n_users, data.n_items) if main else ():
         result.baselines[name] = metrics
@@ -246,7 +247,7 @@ def fit_recs(
         start, total, batches = time.perf_counter(), 0.0, 0
         order = rng.permutation(len(tu))
         for at in range(0, len(order), s.batch_size):
-            if _stopping(control, group):
+            if stop:
                 return result
             total += step(order[at : at + s.batch_size])
             batches += 1
@@ -261,13 +262,21 @@ def fit_recs(
     return result
 
 
-def _stopping(control: TrainControl | None, group: ProcessGroup | None) -> bool:
-    """Whether to stop before the next step. In a distributed run only rank 0 has a control
-    (the window's stop file); every rank takes its word at each step, so all stop together."""
-    asked = control is not None and control.stop_requested
-    if group is None:
-        return asked
-    return bool(group.sum_(torch.tensor([float(asked)], device=group.device))[0] > 0)
+class _StopVote:
+    """Whether to stop before the next step. Alone: the control's word. In a distributed run
+    only rank 0 has a control (the window's stop file): each step's loss sum carries every
+    rank's vote (:func:`_shared`), so all ranks stop after the same step, with no extra
+    collective."""
+
+    def __init__(self, control: TrainControl | None, distributed: bool) -> None:
+        self.control, self.distributed = control, distributed
+        self.agreed = False  # what the ranks' last sum said
+
+    def asked(self) -> bool:
+        return self.control is not None and self.control.stop_requested
+
+    def __bool__(self) -> bool:
+        return self.agreed if self.distributed else self.asked()
 
 
 def _scored(users: np.ndarray, items: np.ndarray, s: RecSettings) -> tuple[np.ndarray, np.ndarray]:
@@ -299,18 +308,21 @@ def _targets(s: RecSettings, tables: RecTables) -> tuple[RowTarget, RowTarget]:
 
 def _shared(
     step: Callable[[np.ndarray], float], s: RecSettings,
-    opts: tuple[GatheredRows, GatheredRows], group: ProcessGroup,
+    opts: tuple[GatheredRows, GatheredRows], group: ProcessGroup, stop: _StopVote,
 ) -> Callable[[np.ndarray], float]:  # fmt: skip
     """``step`` on this rank's share of each global batch, then every rank's rows applied
-    everywhere; the loss is the global batch's mean."""
+    everywhere; the loss is the global batch's mean. The same sum takes the stop votes."""
 
     def shared(rows: np.ndarray) -> float:
         local = rows[shard_rows(len(rows), s.block, group.rank, group.world_size)]
         loss = step(local) if len(local) else 0.0
         for opt in opts:
             opt.flush()
-        both = group.sum_(torch.tensor([loss * len(local), len(local)], device=group.device))
-        return float(both[0] / both[1].clamp_min(1))
+        sums = torch.tensor([loss * len(local), len(local), float(stop.asked())],
+                            device=group.device)  # fmt: skip
+        group.sum_(sums)
+        stop.agreed = bool(sums[2] > 0)
+        return float(sums[0] / sums[1].clamp_min(1))
 
     return shared
 
@@ -318,6 +330,7 @@ def _shared(
 def _stepper(
     s: RecSettings, tables: RecTables, tu: np.ndarray, ti: np.ndarray, n_items: int,
     rng: np.random.Generator, group: ProcessGroup | None = None,
+    stop: _StopVote | None = None,
 ) -> Callable[[np.ndarray], float]:  # fmt: skip
     """The training step of ``s.loss``, as a function of the batch's training rows."""
     targets = _targets(s, tables)
@@ -325,7 +338,7 @@ def _stepper(
         return _local_stepper(s, tables, targets, tu, ti, n_items, rng, None)
     gathered = (GatheredRows(targets[0], s.dim, group), GatheredRows(targets[1], s.dim, group))
     step = _local_stepper(s, tables, gathered, tu, ti, n_items, rng, group)
-    return _shared(step, s, gathered, group)
+    return _shared(step, s, gathered, group, _StopVote(None, True) if stop is None else stop)
 
 
 def _local_stepper(
