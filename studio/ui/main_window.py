@@ -175,6 +175,7 @@ class MainWindow(QMainWindow):
         self.runs_page.sig_resume_run.connect(self.resume_run)
         self.runs_page.sig_open_recs_run.connect(self.open_recs_run)
         self.recommend_page.sig_run_ready.connect(self._on_recs_run_ready)
+        self.setup_page.sig_devices_listed.connect(self.recommend_page.set_devices)
         self.tune_page.sig_start_requested.connect(self.start_tuning)
         self.tune_page.sig_running.connect(self._update_actions)
         self.label_issues_page.sig_running.connect(self._update_actions)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.ui.widgets.buffers import GrowingBuffer
+from studio.ui.widgets.device_picker import DevicePicker
 from studio.ui.widgets.naming import name_after_attributes
 from studio.ui.widgets.plot_style import pen, style_plot
 from studio.ui.widgets.recs_runs import RecsRunsPanel
@@ -123,10 +124,7 @@ class RecommendPage(QWidget):
         self.recs_min_count = _spin(
             1, 1000, 1, "Drop users and items with fewer interactions, repeatedly (the k-core)"
         )
-        self.recs_nproc = _spin(
-            1, 64, 1, "Processes to train in (torch.distributed): each takes whole softmax "
-            "blocks of every batch. On one machine, more are only faster with cores to spare",
-        )  # fmt: skip
+        self.recs_devices = DevicePicker()  # its CPU processes: studio recs --nproc
         self.recs_holdout = QComboBox()
         self.recs_holdout.addItems(["last", "random", "items"])
         self.recs_holdout.setToolTip(
@@ -168,7 +166,7 @@ class RecommendPage(QWidget):
         form = QHBoxLayout()
         fields = (
             ("dim", self.recs_dim), ("epochs", self.recs_epochs), ("batch", self.recs_batch),
-            ("k", self.recs_k), ("processes", self.recs_nproc), ("held out", self.recs_holdout),
+            ("k", self.recs_k), ("device", self.recs_devices), ("held out", self.recs_holdout),
             ("min count", self.recs_min_count),
             ("loss", self.recs_loss), ("", self.recs_mlp),
         )  # fmt: skip
@@ -282,8 +280,13 @@ class RecommendPage(QWidget):
             return
         from studio.engine.train.recs import RecSettings
 
+        selection = self.recs_devices.selection()
+        if self.recs_devices.problem():
+            self.status.setText(f"Device: {self.recs_devices.problem()}.")
+            return
         loss, negatives = self.recs_loss.currentData()
         settings = RecSettings(
+            device=selection.device,
             dim=self.recs_dim.value(), epochs=self.recs_epochs.value(),
             batch_size=self.recs_batch.value(), k=self.recs_k.value(),
             loss=loss, negatives=negatives,
@@ -292,7 +295,8 @@ class RecommendPage(QWidget):
         request = RecsRequest(self.path, settings, self.recs_holdout.currentText(),
                               min_count=self.recs_min_count.value(),
                               runs_dir=self.runs_dir, item_text=self.item_text,
-                              nproc=self.recs_nproc.value())  # fmt: skip
+                              nproc=selection.nproc,
+                              visible_gpus=selection.visible_gpus)  # fmt: skip
         worker = self.job.start(request)
         worker.sig_baseline.connect(self._on_baseline)
         worker.sig_epoch.connect(self._on_epoch)
@@ -329,8 +333,14 @@ class RecommendPage(QWidget):
         self.status.setText(f"Queries answered from {Path(run_dir).name}")
         self.sig_run_ready.emit(run_dir)
 
+    @Slot(list)
+    def set_devices(self, devices: list[Any]) -> None:
+        """Offer ``devices`` (as the Setup page's picker listed them) in the device picker."""
+        self.recs_devices.set_devices(devices)
+
     def shutdown(self) -> None:
         self.job.shutdown()
+        self.recs_devices.shutdown()
         self.query_tasks.shutdown()
         self.describe_tasks.shutdown()
         self.list_tasks.shutdown()

@@ -88,6 +88,8 @@ def _combo(items: list[str], tip: str) -> QComboBox:
 class SetupPage(QWidget):
     """Spin boxes and pickers for every setting; ``config()`` is the validated result."""
 
+    sig_devices_listed = Signal(list)
+    """The device picker listed the devices (dicts of ``DeviceInfo``)."""
     sig_validity = Signal(bool)
     """True when the settings make a valid config."""
     sig_vocab_size = Signal(int)
@@ -147,6 +149,7 @@ class SetupPage(QWidget):
         )
         self.weighting = _combo(["none", "idf"], _WEIGHTING_TIP)
         self.devices = DevicePicker()
+        self.devices.sig_listed.connect(self.sig_devices_listed)
 
     def _build_training_fields(self, d: StudioConfig) -> None:
         """Preset, epochs, learning rate, optimiser, schedule, seed and validation split."""

@@ -105,6 +105,9 @@ class DevicePicker(QWidget):
 
     sig_device_changed = Signal(str)
     """The selection changed (device, process count or checked GPUs): the config's device."""
+    sig_listed = Signal(list)
+    """The devices were listed (each a ``DeviceInfo`` as a dict): another picker can take
+    them with :meth:`set_devices` instead of listing them again."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -269,6 +272,7 @@ class DevicePicker(QWidget):
         self._fill_gpu_list(gpus)
         self.select(wanted if self.device_combo.findData(wanted) >= 0 else "cpu")
         self._on_index()
+        self.sig_listed.emit(devices)
 
     @staticmethod
     def _multi_item(usable: int) -> QStandardItem:

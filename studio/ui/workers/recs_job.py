@@ -33,6 +33,7 @@ class RecsRequest:
     runs_dir: str | None = None
     item_text: str | None = None  # a file of item ids and texts (side features)
     nproc: int = 1  # more: trained by `studio recs --nproc` processes (recs_processes)
+    visible_gpus: tuple[int, ...] = ()  # several GPUs: the CUDA indices the ranks see
 
 
 @dataclass(frozen=True)

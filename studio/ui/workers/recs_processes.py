@@ -71,6 +71,8 @@ def train_in_processes(
     from studio.engine.runs.tail import MetricsTail
 
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if request.visible_gpus:  # rank r trains on the r-th of them (cuda:LOCAL_RANK)
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(str(i) for i in request.visible_gpus)
     child = subprocess.Popen(
         recs_command(request, run_dir), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, env=env,

@@ -190,7 +190,7 @@ def test_several_processes_train_live_and_stop_together(
     window: MainWindow, qtbot: QtBot, tmp_path: Path
 ) -> None:
     page = _opened(window, qtbot, tmp_path, epochs=400)
-    page.recs_nproc.setValue(2)
+    page.recs_devices.processes.setValue(2)
     page.recs_dim.setValue(8)
     page.recs_min_count.setValue(9)  # drops users with under 9 distinct items, and so on
 
