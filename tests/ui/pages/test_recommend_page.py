@@ -216,3 +216,18 @@ def test_several_processes_train_live_and_stop_together(
     kept = int(min_count_filter(read_interactions(tmp_path / "plays.csv"), 9).sum())
     assert 0 < kept < 1500 and meta["n_train"] + meta["n_valid"] == kept
     assert not (run / "STOP").exists()  # consumed, so the folder reads as a plain run
+
+
+def test_the_device_picker_offers_what_the_setup_page_listed(window: MainWindow) -> None:
+    devices = [
+        {"name": "cpu", "label": "CPU (2 threads)", "available": True, "reason": ""},
+        {"name": "cuda:0", "label": "Test GPU (cuda:0)", "available": True, "reason": "",
+         "total_memory": 8 << 30, "free_memory": 6 << 30},
+    ]  # fmt: skip
+    window.setup_page.devices.set_devices(devices)  # as its lister would
+    picker = window.recommend_page.recs_devices
+    assert [picker.device_combo.itemData(i) for i in range(picker.device_combo.count())] == [
+        "cpu", "cuda:0",
+    ]  # fmt: skip
+    picker.select("cuda:0")
+    assert picker.selection().device == "cuda:0" and picker.selection().nproc == 1
