@@ -124,7 +124,7 @@ class RecommendPage(QWidget):
         self.recs_min_count = _spin(
             1, 1000, 1, "Drop users and items with fewer interactions, repeatedly (the k-core)"
         )
-        self.recs_devices = DevicePicker()  # its CPU processes: studio recs --nproc
+        self.recs_devices = DevicePicker(name_prefix="recs_")  # CPU processes: --nproc
         self.recs_holdout = QComboBox()
         self.recs_holdout.addItems(["last", "random", "items"])
         self.recs_holdout.setToolTip(

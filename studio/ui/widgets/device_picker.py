@@ -109,7 +109,9 @@ class DevicePicker(QWidget):
     """The devices were listed (each a ``DeviceInfo`` as a dict): another picker can take
     them with :meth:`set_devices` instead of listing them again."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, name_prefix: str = "") -> None:
+        """``name_prefix``: a second picker in the window names its widgets apart
+        (``recs_device_combo``…), so finding a widget by name stays unambiguous."""
         super().__init__(parent)
         self.device_combo = QComboBox()
         self.device_combo.setToolTip(_COMBO_TIP)
@@ -150,6 +152,10 @@ class DevicePicker(QWidget):
         self.device_combo.currentIndexChanged.connect(self._on_index)
         self.processes.valueChanged.connect(self._on_processes)
         self.gpu_list.itemChanged.connect(self._on_gpu_checked)
+        if name_prefix:
+            for name, value in vars(self).items():
+                if not name.startswith("_") and isinstance(value, QObject):
+                    value.setObjectName(name_prefix + name)
         name_after_attributes(self)
 
     # -- the selection -----------------------------------------------------------------
