@@ -10,13 +10,15 @@ loop per n-gram), so the subwords of a 100k-word vocabulary take a fraction of a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 FNV_OFFSET = np.uint32(2_166_136_261)
 FNV_PRIME = np.uint32(16_777_619)
 BOW, EOW = "<", ">"
+#: Words whose rows :class:`SubwordTable` keeps before it starts again.
+CACHE_WORDS = 200_000
 
 
 def _utf8_bytes(code_points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -114,11 +116,27 @@ class SubwordTable:
         """The rows of one word's n-grams (memoised: text is full of repeated words)."""
         hit = self._cache.get(word)
         if hit is None:
-            if len(self._cache) > 200_000:
-                self._cache.clear()
-            hit = self.rows([word])[0]
-            self._cache[word] = hit
+            self.learn([word])
+            hit = self._cache[word]
         return hit
+
+    def learn(self, words: Iterable[str]) -> None:
+        """Hash the n-grams of every word of ``words`` not seen yet, in one vectorised call.
+
+        One call per word costs numpy's fixed overhead each time (0.3 ms a word, measured:
+        5 s for the 8,600 new words of a 1,500-document validation split); one call for all
+        of them takes milliseconds.
+        """
+        unique = list(dict.fromkeys(words))
+        new = [w for w in unique if w not in self._cache]
+        if not new:
+            return
+        if len(self._cache) + len(new) > CACHE_WORDS:  # start again, keeping these words
+            self._cache.clear()
+            new = unique
+        rows, offsets = self.rows(new)
+        for word, lo, hi in zip(new, offsets[:-1].tolist(), offsets[1:].tolist(), strict=True):
+            self._cache[word] = rows[lo:hi]
 
 
 def gather_rows(

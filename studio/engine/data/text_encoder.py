@@ -102,6 +102,7 @@ class TextEncoder:
         get = self._index.get
         ids, offsets = flatten(([get(t, UNK_ID) for t in doc] for doc in docs), len(texts))
         ids, offsets = add_bigrams(ids, offsets, self.vocab_size, self.ngram_buckets)
+        self._subwords.learn(t for doc in docs for t in doc)
         of_word = self._subwords.of_word
         none = np.zeros(0, dtype=np.int32)
         rows, row_offsets = flatten(

@@ -74,6 +74,22 @@ def test_table_rows_follow_the_buckets() -> None:
     assert table.of_word("where").tolist() == rows.tolist()
 
 
+def test_learning_many_words_at_once_gives_each_its_own_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The batched hashing (one vectorised call for a whole split's new words) gives every
+    word the rows fastText's scheme gives it alone, also when the cache starts again."""
+    import studio.engine.data.subwords as subwords
+
+    monkeypatch.setattr(subwords, "CACHE_WORDS", 5)
+    table = SubwordTable(2, 4, buckets=997, first_row=7)
+    table.learn(WORDS[:3])
+    table.learn(["", *WORDS, "where"])  # over the cache's size: it starts again with these
+    for word in ["", *WORDS]:
+        expected = [7 + h % 997 for h in reference_subwords(word, 2, 4)] if word else []
+        assert table.of_word(word).tolist() == expected, word
+
+
 def test_gather_rows_concatenates_each_documents_words() -> None:
     table_rows = np.array([10, 11, 12, 13, 14], dtype=np.int32)
     table_offsets = np.array([0, 0, 0, 2, 5], dtype=np.int64)  # ids 0, 1: none; 2: 10 11
