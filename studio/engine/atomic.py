@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 
-def write_atomic(path: Path, write: Callable[[Path], Any]) -> None:
+def write_atomic(path: Path, write: Callable[[Path], Any], durable: bool = True) -> None:
     """Call ``write(tmp)`` on a temp file in ``path``'s folder, then rename it over ``path``.
 
     A reader (or a process killed mid-write) sees either the old file or the new one,
-    never a torn one.
+    never a torn one. ``durable``: also flush it to the disk before the rename, so that it
+    survives a power cut too (:func:`sync_file` does it later for a file written without).
     """
     path = Path(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -22,12 +23,18 @@ def write_atomic(path: Path, write: Callable[[Path], Any]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
+        if durable:
+            sync_file(tmp)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def sync_file(path: Path) -> None:
+    """Flush ``path``'s data to the disk (``fsync``)."""
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -15,11 +15,17 @@ REFUSED_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".bin", ".ckpt")
 
 
 def save_weights(
-    path: Path, state: dict[str, torch.Tensor], metadata: dict[str, str] | None = None
+    path: Path,
+    state: dict[str, torch.Tensor],
+    metadata: dict[str, str] | None = None,
+    durable: bool = True,
 ) -> None:
-    """Write tensors to ``path`` via a temp file and a rename."""
+    """Write tensors to ``path`` via a temp file and a rename (``durable``: see
+    :func:`~studio.engine.atomic.write_atomic`)."""
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
-    write_atomic(Path(path), lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
+    write_atomic(
+        Path(path), lambda tmp: save_file(tensors, str(tmp), metadata=metadata), durable=durable
+    )
 
 
 def load_weights(path: Path) -> dict[str, torch.Tensor]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from studio.config import dumps_config
-from studio.engine.atomic import write_atomic, write_text_atomic
+from studio.engine.atomic import sync_file, write_atomic, write_text_atomic
 from studio.engine.runs.checkpoint import save_weights
 from studio.engine.runs.layout import (
     METRICS_FILE,
@@ -47,7 +47,10 @@ class RunRecorder(Callback):
 
     ``metrics.jsonl`` is append-only and flushed at most every ``flush_seconds`` and at
     every epoch end; checkpoints and JSON files are replaced atomically. At each epoch end
-    it also writes a resume checkpoint (see :mod:`studio.engine.train.resume`).
+    it also writes a resume checkpoint (see :mod:`studio.engine.train.resume`). Checkpoints
+    are not flushed to the disk as they are written (``fsync`` was 0.3 s of each epoch's
+    0.7 s of checkpointing at 720k table rows): they survive a killed process, and the
+    final model, which is one of them, is flushed once at the end.
 
     With ``resume_epoch`` it continues an existing run folder: ``run.json`` is updated,
     not replaced, and ``metrics.jsonl`` gets a ``{"type": "resume", "epoch": N}`` record
@@ -195,15 +198,15 @@ class RunRecorder(Callback):
         train_state, self._state = self._state, None
         if train_state is not None and train_state.epoch == event.epoch:
             # the weights file of the resume checkpoint doubles as last (and best)
-            weights = save_train_state(checkpoints, train_state, meta)
+            weights = save_train_state(checkpoints, train_state, meta, durable=False)
             _publish(weights, checkpoints / "last.safetensors")
             if event.is_best:
                 _publish(weights, checkpoints / "best.safetensors")
         else:
             state = ctx.cpu_state()
-            save_weights(checkpoints / "last.safetensors", state, meta)
+            save_weights(checkpoints / "last.safetensors", state, meta, durable=False)
             if event.is_best:
-                save_weights(checkpoints / "best.safetensors", state, meta)
+                save_weights(checkpoints / "best.safetensors", state, meta, durable=False)
         save_snapshot(ctx, self.run_dir, event.epoch)
         self._last = (event.step, event.epoch)
         if event.is_best:
@@ -233,6 +236,7 @@ class RunRecorder(Callback):
         # a 2M-bucket table is 512 MB a file, written once), else written now
         final = self._final_checkpoint(ctx, result)
         if final is not None and final.is_file():
+            sync_file(final)  # the checkpoints are not flushed as they are written
             _publish(final, self.run_dir / "model.safetensors")
         else:
             save_weights(

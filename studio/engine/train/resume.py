@@ -150,9 +150,16 @@ def _unflatten_optimizer(i: int, meta: dict[str, Any], tensors: dict[str, torch.
 
 
 def save_train_state(
-    checkpoints: Path, state: TrainState, weights_metadata: dict[str, str] | None = None
+    checkpoints: Path,
+    state: TrainState,
+    weights_metadata: dict[str, str] | None = None,
+    durable: bool = True,
 ) -> Path:
-    """Write ``state`` as a complete resume checkpoint; returns its weights file."""
+    """Write ``state`` as a complete resume checkpoint; returns its weights file.
+
+    ``durable`` False leaves the two tensor files in the page cache (no ``fsync``): they
+    survive the process being killed, not a power cut. The manifest is always flushed.
+    """
     checkpoints = Path(checkpoints)
     folder = checkpoints / RESUME_DIR
     folder.mkdir(parents=True, exist_ok=True)
@@ -163,9 +170,10 @@ def save_train_state(
         "json": f"{RESUME_DIR}/state-e{n}.json",
     }
     tag = {"epoch": str(n)}
-    save_weights(checkpoints / names["weights"], state.weights, {**(weights_metadata or {}), **tag})
+    weights_meta = {**(weights_metadata or {}), **tag}
+    save_weights(checkpoints / names["weights"], state.weights, weights_meta, durable=durable)
     tensors, meta = _flatten(state)
-    save_weights(checkpoints / names["state"], tensors, tag)
+    save_weights(checkpoints / names["state"], tensors, tag, durable=durable)
     write_text_atomic(checkpoints / names["json"], json.dumps(meta) + "\n")
     best_epoch = state.history[-1].best_epoch if state.history else n
     files = dict(names)

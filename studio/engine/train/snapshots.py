@@ -31,4 +31,5 @@ def save_snapshot(ctx: FitContext, run_dir: Path, epoch: int) -> None:
     path = snapshot_path(run_dir, epoch)
     path.parent.mkdir(parents=True, exist_ok=True)
     tensor = torch.from_numpy(vectors[first:]).to(torch.float16)
-    save_weights(path, {"vectors": tensor}, {"epoch": str(epoch), "first_id": str(first)})
+    meta = {"epoch": str(epoch), "first_id": str(first)}
+    save_weights(path, {"vectors": tensor}, meta, durable=False)  # as checkpoints (recorder)
