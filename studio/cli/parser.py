@@ -96,6 +96,12 @@ def _add_train(sub: Subparsers) -> None:
     t.add_argument("--json", action="store_true", help="end stdout with one JSON summary line")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument(
+        "--live-predictions",
+        action="store_true",
+        help="after each epoch, write the validation predictions to RUN/live/ for another "
+        "process to show (the window's child runs; the folder is scratch)",
+    )
+    t.add_argument(
         "--resume",
         metavar="RUN_DIR",
         help="continue a stopped, failed or killed run from its last epoch checkpoint "

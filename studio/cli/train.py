@@ -115,7 +115,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     err = Console(stderr=True)
     rank = _rank()
     quiet = args.quiet or (rank is not None and rank > 0)  # only rank 0 reports
-    callbacks = [] if quiet else [ProgressBar(err)]
+    callbacks: list[Any] = [] if quiet else [ProgressBar(err)]
+    if args.live_predictions and rank is None:
+        from studio.engine.train.live_predictions import LivePredictions
+
+        callbacks.append(LivePredictions())
     if args.batch_size == "auto" and rank is not None:
         raise StudioError("--batch-size auto: finds a size for one device; give a number")
     if args.batch_size == "auto":

@@ -1,12 +1,13 @@
 """Run folders: where a run lives and what can be done with it afterwards.
 
 Owns the runs directory's layout (``run.json`` and its settings keys, ``metrics.jsonl``,
-checkpoints, the ``STOP`` file; :mod:`.layout`), the one listing of runs for the CLI and
-the window (:mod:`.listing`), model weight files (:mod:`.checkpoint`), writes kept inside
-the runs folder (:mod:`.paths`), live status and process liveness (:mod:`.status`), rename
-and delete (:mod:`.manage`), watching runs as they are written (:mod:`.tail`) and comparing
-runs (:mod:`.compare`). Knows nothing of training itself: imports nothing from the other
-engine groups.
+checkpoints, the ``STOP`` and ``PAUSE`` files; :mod:`.layout`), the live validation
+predictions a child run writes for the window (:mod:`.live`), the one listing of runs for
+the CLI and the window (:mod:`.listing`), model weight files (:mod:`.checkpoint`), writes
+kept inside the runs folder (:mod:`.paths`), live status and process liveness
+(:mod:`.status`), rename and delete (:mod:`.manage`), watching runs as they are written
+(:mod:`.tail`) and comparing runs (:mod:`.compare`). Knows nothing of training itself:
+imports nothing from the other engine groups.
 """
 
 from __future__ import annotations

@@ -32,6 +32,9 @@ SNAPSHOTS_DIR = "snapshots"  # per epoch: the frequent words' vectors (the proje
 #: Words (ids 2 .. SNAPSHOT_WORDS + 1, the most frequent) whose vectors each epoch keeps
 SNAPSHOT_WORDS: Final = 2000
 STOP_FILE = "STOP"  # created by another process (the window, a shell) to stop the run
+PAUSE_FILE = "PAUSE"  # while it exists, a single-process run waits before its next step
+#: What another process may create in a run folder before the run has begun
+REQUEST_FILES: Final = (STOP_FILE, PAUSE_FILE)
 
 #: ``run.json``'s ``settings``: each key and the ``section.field`` of the run's config it
 #: records, in the order written. Listing (``studio runs``, the Runs page) and comparing
@@ -92,9 +95,11 @@ def create_run_dir(runs_dir: Path, dataset: str, now: datetime | None = None) ->
 
 
 def check_run_dir(path: Path) -> None:
-    """Refuse a named run folder that is a file or holds anything already (but a STOP
-    request: a launcher may stop a run before it has begun)."""
-    if path.is_file() or (path.is_dir() and any(p.name != STOP_FILE for p in path.iterdir())):
+    """Refuse a named run folder that is a file or holds anything already (but a STOP or
+    PAUSE request: a launcher may stop or pause a run before it has begun)."""
+    if path.is_file() or (
+        path.is_dir() and any(p.name not in REQUEST_FILES for p in path.iterdir())
+    ):
         raise RunError(f"{path}: the run folder is not empty; name a new one")
 
 

@@ -5,15 +5,16 @@
 :mod:`.losses`, :mod:`.optim` (optimisers, schedule, clipping; Adam(W) in :mod:`.adam`),
 :mod:`.step` (a step's forward), :mod:`.hogwild` (several CPU threads on one table),
 :mod:`.validation` and :mod:`.progress` (meters, reported steps). Around them: events and
-context for callbacks (:mod:`.events`, :mod:`.context`), control and the stop file, batching
-and memory-mapped data (:mod:`.batching`, :mod:`.mapped`), the fused table optimiser
-(:mod:`.table_optim`), the batch-size finder and out-of-memory rule (:mod:`.oom`), the memory
-estimate (:mod:`.memory`), resume state, the distributed group and launcher, and the run
-session (``train_run``: prepare, then fit into a new run folder with :mod:`.recorder`).
-Recommendation reuses the tables and their optimiser: :mod:`.recs` (``fit_recs``),
-:mod:`.rec_losses`, :mod:`.rec_sync` (several processes), :mod:`.table_files` (tables in
-memory or in mapped files), :mod:`.ranking` and the ALS baseline (:mod:`.als`).
-Imports from ``engine.data`` and ``engine.runs``; never from analysis or export.
+context for callbacks (:mod:`.events`, :mod:`.context`), control and the stop and pause
+files, live predictions, batching and memory-mapped data (:mod:`.batching`, :mod:`.mapped`),
+the fused table optimiser (:mod:`.table_optim`), the batch-size finder and out-of-memory
+rule (:mod:`.oom`), the memory estimate (:mod:`.memory`), resume state, the distributed
+group and launcher, and the run session (``train_run``: prepare, then fit into a new run
+folder with :mod:`.recorder`). Recommendation reuses the tables and their optimiser:
+:mod:`.recs` (``fit_recs``), :mod:`.rec_losses`, :mod:`.rec_sync` (several processes),
+:mod:`.table_files` (tables in memory or in mapped files), :mod:`.ranking` and the ALS
+baseline (:mod:`.als`). Imports from ``engine.data`` and ``engine.runs``; never from
+analysis or export.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from pathlib import Path
 from studio.config import StudioConfig, load_config
 from studio.engine.data.prepare import PreparedDataset, Progress, prepare_dataset
 from studio.engine.runs.layout import (
+    PAUSE_FILE,
     RUN_FILE,
     STOP_FILE,
     check_run_dir,
@@ -132,7 +133,8 @@ def _fit_recorded(
     extra: list[Callback] = []
     if config.train.tensorboard:
         extra.append(TensorBoardLogger(run_dir / TENSORBOARD_DIR))
-    with StopFileWatcher(run_dir / STOP_FILE, control, stale=resume):
+    pause = run_dir / PAUSE_FILE if group is None else None  # ranks must stay in step
+    with StopFileWatcher(run_dir / STOP_FILE, control, stale=resume, pause_path=pause):
         return fit(
             config,
             [recorder, *extra, *callbacks],

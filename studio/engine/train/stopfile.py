@@ -1,8 +1,10 @@
-"""A stop request from another process: a file named ``STOP`` appearing in the run folder.
+"""Requests from another process: files named ``STOP`` and ``PAUSE`` in the run folder.
 
-The window stops a run it launched as a subprocess (several processes under torchrun) this
-way, and so can a shell: ``touch RUN/STOP``. Rank 0 watches; the ranks agree on the stop
-at their next step (see :mod:`studio.engine.train.loop`).
+The window stops a run it launched as a subprocess (its single-device child runs, several
+processes under torchrun) this way, and so can a shell: ``touch RUN/STOP``. Rank 0
+watches; the ranks agree on the stop at their next step (see
+:mod:`studio.engine.train.loop`). A single-process run also watches ``PAUSE``: training
+waits before its next step while the file exists and goes on when it is removed.
 """
 
 from __future__ import annotations
@@ -19,11 +21,20 @@ class StopFileWatcher:
     """While entered, checks every ``interval`` seconds for ``path``; its appearance stops."""
 
     def __init__(
-        self, path: Path, control: TrainControl, interval: float = 0.2, *, stale: bool = False
+        self,
+        path: Path,
+        control: TrainControl,
+        interval: float = 0.2,
+        *,
+        stale: bool = False,
+        pause_path: Path | None = None,
     ) -> None:
-        """``stale``: a STOP already there is left over from an earlier process (a resumed
-        run's) and is removed; otherwise it is a request made before training began."""
+        """``stale``: a STOP (or PAUSE) already there is left over from an earlier process
+        (a resumed run's) and is removed; otherwise it is a request made before training
+        began. ``pause_path``: also pause while that file exists (one process only: the
+        ranks of a distributed run must stay in step)."""
         self.path = path
+        self.pause_path = pause_path
         self.stale = stale
         self.control = control
         self.interval = interval
@@ -32,16 +43,30 @@ class StopFileWatcher:
 
     def _watch(self) -> None:
         while not self._done.wait(self.interval):
-            if self.path.exists():
-                self.control.request_stop()
+            if self._check():
                 return
+
+    def _check(self) -> bool:
+        """Act on the files as they are now; True once a stop was requested."""
+        if self.path.exists():
+            self.control.request_stop()
+            return True
+        if self.pause_path is not None:
+            paused = self.pause_path.exists()
+            if paused != self.control.paused:
+                (self.control.pause if paused else self.control.resume)()
+        return False
+
+    def _files(self) -> tuple[Path, ...]:
+        return (self.path,) if self.pause_path is None else (self.path, self.pause_path)
 
     def __enter__(self) -> StopFileWatcher:
         if self.stale:
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
-        elif self.path.exists():
-            self.control.request_stop()
+            for path in self._files():
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+        else:
+            self._check()
         self._thread.start()
         return self
 
@@ -53,5 +78,6 @@ class StopFileWatcher:
     ) -> None:
         self._done.set()
         self._thread.join()
-        with contextlib.suppress(OSError):
-            self.path.unlink()
+        for path in self._files():
+            with contextlib.suppress(OSError):
+                path.unlink()
