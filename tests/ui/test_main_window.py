@@ -83,8 +83,9 @@ def test_ctrl_return_starts_and_esc_stops_mid_epoch(loaded: MainWindow, qtbot) -
     assert win.can_train()
 
 
-def test_pause_then_stop(loaded: MainWindow, qtbot) -> None:
+def test_pause_then_stop_on_the_thread(loaded: MainWindow, qtbot) -> None:
     win = loaded
+    win.controller.child_runs = False  # the child's pause: tests/ui/workers/test_child_runs.py
     _spin(win, "epochs").setValue(500)
     _spin(win, "batch_size").setValue(4)
     with qtbot.waitSignal(win.sig_training_update, timeout=30_000):
@@ -102,6 +103,7 @@ def test_pause_then_stop(loaded: MainWindow, qtbot) -> None:
 
 def test_worker_signals_are_throttled(loaded: MainWindow, qtbot) -> None:
     win = loaded
+    win.controller.child_runs = False  # the thread's bridge (the child's: test_distributed_runs)
     _spin(win, "epochs").setValue(6)
     _spin(win, "batch_size").setValue(2)
     updates: list[int] = []
@@ -128,6 +130,7 @@ def test_worker_error_returns_to_idle_and_a_second_run_works(
 
     monkeypatch.setattr(session, "train_run", boom)
     win = loaded
+    win.controller.child_runs = False  # the crash is in this process's engine
     _spin(win, "epochs").setValue(1)
     with qtbot.waitSignal(win.sig_training_done, timeout=30_000) as done:
         win.start_training()

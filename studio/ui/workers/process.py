@@ -1,8 +1,10 @@
-"""The process worker: a distributed run as a ``studio train --nproc N`` subprocess.
+"""The process worker: a run as a ``studio train`` subprocess (one process or ``--nproc N``).
 
 Runs of several processes (CPU processes over gloo, or several GPUs over NCCL) cannot train
-inside the window: :class:`ProcessWorker` starts the CLI's distributed launch
-(:mod:`studio.ui.workers.train_command`) with :class:`QProcess` and follows the run folder's
+inside the window, and a single-device run trains faster outside it and leaves the window
+responsive (the measurements are in the README's Performance section):
+:class:`ProcessWorker` starts the CLI (:mod:`studio.ui.workers.train_command`) with
+:class:`QProcess` and follows the run folder's
 ``metrics.jsonl`` on a timer, turning its records into the same signals and payloads
 (:mod:`studio.ui.workers.payloads`) as the thread worker (``workers.training.TrainWorker``).
 It talks to the engine only through files and the command line:
@@ -12,6 +14,9 @@ It talks to the engine only through files and the command line:
 * progress comes back through ``metrics.jsonl`` (read with :class:`MetricsTail`, never
   blocking) and the exit status: 0 = finished or stopped, 2 = a user error with one
   ``studio: error:`` line on stderr, anything else a crash (the stderr tail is the details);
+* a single process also writes each epoch's validation predictions (``--live-predictions``),
+  which reach the evaluation view with the epoch (:mod:`studio.ui.workers.child_epochs`);
+  Pause creates ``<run dir>/PAUSE`` and Resume removes it;
 * Stop creates ``<run dir>/STOP``, which every rank obeys after its current step. Should the
   launch still run some seconds later it gets SIGTERM (the launcher passes it on to the
   ranks), and then every process of its tree gets SIGKILL
@@ -35,6 +40,7 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signa
 
 from studio.config import StudioConfig, save_config
 from studio.errors import StudioError
+from studio.ui.workers.child_epochs import ChildEpochs
 from studio.ui.workers.device_selection import DeviceSelection
 from studio.ui.workers.payloads import EpochDone, RunFailed, RunFinished, RunStarted, StepsBatch
 from studio.ui.workers.process_tree import kill_tree, process_tree
@@ -67,7 +73,8 @@ class ProcessWorker(QObject):
     sig_update = Signal(object)
     """At most ``max_rate_hz`` a second: a ``StepsBatch`` (or one with only a notice)."""
     sig_epoch = Signal(object)
-    """An epoch ended: its ``epoch`` record as an ``EpochDone`` (no predictions)."""
+    """An epoch ended: its ``epoch`` record as an ``EpochDone`` (with the validation
+    predictions when one process trains)."""
     sig_finished = Signal(object)
     """Training ended normally or was stopped: a ``RunFinished`` (from the ``end`` record)."""
     sig_failed = Signal(object)
@@ -103,6 +110,8 @@ class ProcessWorker(QObject):
         self._stderr = bytearray()
         self._stdout = bytearray()
         self._stop_requested = False
+        self._paused = False
+        self._live: ChildEpochs | None = None
         self._done = False
         self._tree: dict[int, int] = {}  # pid -> start time, remembered at terminate()
         # what the records said so far
@@ -136,6 +145,27 @@ class ProcessWorker(QObject):
     def start(self) -> None:
         """Launch from the event loop, so the caller can connect the signals first."""
         self._launch_timer.start()
+
+    @property
+    def can_pause(self) -> bool:
+        """Only a single process pauses (ranks of a launch must stay in step)."""
+        return not self.selection.distributed
+
+    @property
+    def is_paused(self) -> bool:
+        return self._paused
+
+    def pause(self, paused: bool = True) -> None:
+        """Create ``PAUSE`` in the run folder (the run waits before its next step), or with
+        ``paused=False`` remove it (the run goes on)."""
+        if not self.can_pause or self.run_dir is None or self._done:
+            return
+        from studio.engine.runs.layout import PAUSE_FILE  # torch-free
+
+        path = self.run_dir / PAUSE_FILE
+        with contextlib.suppress(OSError):
+            path.touch() if paused else path.unlink(missing_ok=True)
+            self._paused = paused
 
     def is_alive(self) -> bool:
         """Whether the launched process is still running."""
@@ -212,6 +242,8 @@ class ProcessWorker(QObject):
             self._end_run(failure=(f"cannot prepare the run: {exc.strerror or exc}", ""))
             return
         self._tail = MetricsTail(self.run_dir / METRICS_FILE)
+        if not self.selection.distributed:
+            self._live = ChildEpochs(self.run_dir, self.config)
         process = QProcess(self)
         process.setObjectName("training_process")
         process.setProgram(command.program)
@@ -249,6 +281,12 @@ class ProcessWorker(QObject):
     @Slot()
     def _on_poll(self) -> None:
         self._read_records(drain=False)
+        if self._live is not None:
+            self._emit_epochs(self._live.ready())
+
+    def _emit_epochs(self, epochs: list[EpochDone]) -> None:
+        for epoch in epochs:
+            self.sig_epoch.emit(epoch)
 
     def _read_records(self, drain: bool) -> None:
         tail = self._tail
@@ -275,7 +313,7 @@ class ProcessWorker(QObject):
             wall = float(r.get("time", 0.0) or 0.0)
             record = EpochDone.from_record(r, wall=wall, run_dir=self.run_dir)
             self._epochs.append(record)
-            self.sig_epoch.emit(record)
+            self._emit_epochs([record] if self._live is None else self._live.add(record))
         elif kind == "notice":
             self._flush()
             notice = str(r.get("message", ""))
@@ -296,6 +334,8 @@ class ProcessWorker(QObject):
         self._epochs_planned = max(int(r.get("epochs", 1) or 1), 1)
         self._steps_per_epoch = max(math.ceil(self._total_steps / self._epochs_planned), 1)
         n_train = int(meta.get("n_train", 0) or 0)
+        if not meta.get("n_valid"):
+            self._live = None  # no validation split: no predictions to wait for
         self._docs_per_step = n_train / self._steps_per_epoch
         parameters = meta.get("parameters")
         started = RunStarted(
@@ -410,6 +450,8 @@ class ProcessWorker(QObject):
         ):  # fmt: skip
             timer.stop()
         self._flush()
+        if self._live is not None:
+            self._emit_epochs(self._live.drain())
         run_dir = self._cleanup_files()
         if failure is not None:
             self.sig_failed.emit(RunFailed(*failure))
@@ -433,10 +475,13 @@ class ProcessWorker(QObject):
             self._tmp = None
         if self.run_dir is None:
             return None
-        from studio.engine.runs.layout import STOP_FILE  # torch-free
+        from studio.engine.runs.layout import REQUEST_FILES  # torch-free
+        from studio.engine.runs.live import remove_live
 
-        with contextlib.suppress(OSError):
-            (self.run_dir / STOP_FILE).unlink(missing_ok=True)
+        for name in REQUEST_FILES:
+            with contextlib.suppress(OSError):
+                (self.run_dir / name).unlink(missing_ok=True)
+        remove_live(self.run_dir)
         with contextlib.suppress(OSError):
             if not any(self.run_dir.iterdir()):
                 self.run_dir.rmdir()

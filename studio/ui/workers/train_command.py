@@ -1,4 +1,4 @@
-"""The command line of a distributed run: ``python -m studio train --nproc N …`` and its env.
+"""The command line of a child run: ``python -m studio train --nproc N …`` and its env.
 
 :class:`~studio.ui.workers.process.ProcessWorker` starts what a :data:`CommandFactory` returns;
 :func:`build_train_command` is the real one, tests pass their own.
@@ -34,14 +34,16 @@ def build_train_command(
 ) -> ChildCommand:
     """``python -m studio train --config F --nproc N --run-dir D --quiet --device X``.
 
-    Several GPUs train as ``--device cuda`` with ``CUDA_VISIBLE_DEVICES`` set to the chosen
-    indices (rank r then uses the r-th of them); CPU processes as ``--device cpu``.
+    One process also writes its validation predictions each epoch (``--live-predictions``)
+    for the evaluation view. Several GPUs train as ``--device cuda`` with
+    ``CUDA_VISIBLE_DEVICES`` set to the chosen indices (rank r then uses the r-th of them);
+    CPU processes as ``--device cpu``.
     """
     device = "cuda" if selection.visible_gpus else selection.device
     env = {"PYTHONUNBUFFERED": "1"}
     if selection.visible_gpus:
         env["CUDA_VISIBLE_DEVICES"] = ",".join(str(i) for i in selection.visible_gpus)
-    args = (
+    args: tuple[str, ...] = (
         "-m", "studio", "train",
         "--config", str(config_path),
         "--nproc", str(selection.nproc),
@@ -49,4 +51,6 @@ def build_train_command(
         "--quiet",
         "--device", device,
     )  # fmt: skip
+    if not selection.distributed:
+        args += ("--live-predictions",)
     return ChildCommand(python or sys.executable, args, env)

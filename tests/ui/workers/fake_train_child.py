@@ -46,6 +46,7 @@ def main() -> int:
     p.add_argument("--run-dir", required=True)
     p.add_argument("--device", required=True)
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--live-predictions", action="store_true")
     args = p.parse_args()
     mode = os.environ.get("FAKE_MODE", "normal")
     epochs = int(os.environ.get("FAKE_EPOCHS", "2"))

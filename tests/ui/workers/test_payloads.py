@@ -1,4 +1,5 @@
-"""One typed contract: the thread worker and the process worker emit the same payloads."""
+"""One typed contract: the thread worker and the process worker (a single ``studio train``
+child, or a launch of several) emit the same payloads."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from tests.conftest import write_topics_csv
 from tests.ui.workers.test_distributed_runs import fake_child
 
 EPOCHS = 2
-ONLY_THE_THREAD_WORKER = {"predictions"}  # live evaluation arrays: one process only
+ONLY_ONE_PROCESS = {"predictions"}  # live evaluation arrays: not from a launch of several
 
 
 class Recorder(QObject):
@@ -52,10 +53,18 @@ class Recorder(QObject):
 
 
 def _run(
-    qtbot: QtBot, config: StudioConfig, runs_dir: Path, selection: DeviceSelection | None = None
+    qtbot: QtBot,
+    config: StudioConfig,
+    runs_dir: Path,
+    selection: DeviceSelection | None = None,
+    *,
+    child: str = "fake",
 ) -> dict[str, list[Any]]:
+    """``child``: "fake" (the fake launch), "real" (``studio train``) or "thread" (none)."""
     controller = TrainingController()
-    controller.command_factory = fake_child(FAKE_EPOCHS=str(EPOCHS), FAKE_STEPS="15")
+    controller.child_runs = child != "thread"
+    if child == "fake":
+        controller.command_factory = fake_child(FAKE_EPOCHS=str(EPOCHS), FAKE_STEPS="15")
     recorder = Recorder()
     try:
         with qtbot.waitSignal(
@@ -92,10 +101,11 @@ def test_thread_and_process_workers_emit_the_same_payloads(qtbot: QtBot, tmp_pat
     config = StudioConfig(data=DataConfig(path=str(csv))).with_overrides(
         train={"epochs": EPOCHS}, tokenizer={"ngram_buckets": 0}, model={"embed_dim": 8}
     )
-    in_thread = _run(qtbot, config, tmp_path / "thread-runs")
+    in_thread = _run(qtbot, config, tmp_path / "thread-runs", child="thread")
+    in_child = _run(qtbot, config, tmp_path / "child-runs", child="real")
     in_process = _run(qtbot, config, tmp_path / "process-runs", DeviceSelection("cpu", 2))
 
-    for events in (in_thread, in_process):
+    for events in (in_thread, in_child, in_process):
         assert [type(p) for p in events["started"]] == [RunStarted]
         assert [type(p) for p in events["epoch"]] == [EpochDone] * EPOCHS
         assert [type(p) for p in events["finished"]] == [RunFinished]
@@ -109,13 +119,23 @@ def test_thread_and_process_workers_emit_the_same_payloads(qtbot: QtBot, tmp_pat
         steps = sum(len(u.steps) for u in events["update"])
         assert finished.steps - 1 <= steps <= finished.steps  # every step's loss, batched
 
-    # the same fields carry values in both, for every event
-    assert _filled(in_thread["started"][0]) == _filled(in_process["started"][0])
-    assert in_process["started"][0].nproc == 2 and in_thread["started"][0].nproc == 1
-    for a, b in zip(in_thread["epoch"], in_process["epoch"], strict=True):
-        assert _filled(a) - ONLY_THE_THREAD_WORKER == _filled(b)
-        assert a.predictions is not None and b.predictions is None
-    assert _filled(in_thread["finished"][0]) == _filled(in_process["finished"][0])
+    # the same fields carry values in all three, for every event
+    for other in (in_child, in_process):
+        assert _filled(in_thread["started"][0]) == _filled(other["started"][0])
+        assert _filled(in_thread["finished"][0]) == _filled(other["finished"][0])
+    assert in_process["started"][0].nproc == 2
+    assert in_thread["started"][0].nproc == in_child["started"][0].nproc == 1
+    for a, b, c in zip(in_thread["epoch"], in_child["epoch"], in_process["epoch"], strict=True):
+        assert _filled(a) == _filled(b)
+        assert _filled(a) - ONLY_ONE_PROCESS == _filled(c)
+        assert a.predictions is not None and b.predictions is not None and c.predictions is None
+        for f in ("label_names", "multi_label"):
+            assert getattr(a.predictions, f) == getattr(b.predictions, f)
+        assert (a.predictions.doc_ids == b.predictions.doc_ids).all()  # the same split
+        assert (a.predictions.y_true == b.predictions.y_true).all()
+        assert a.predictions.probs.shape == b.predictions.probs.shape
+        doc = int(b.predictions.doc_ids[0])
+        assert b.predictions.prepared.text(doc) == a.predictions.prepared.text(doc)
     updates = [set().union(*map(_filled, e["update"])) for e in (in_thread, in_process)]
     assert updates[0] - {"gpu_memory"} == updates[1]  # GPU memory: CUDA only
 
@@ -123,7 +143,7 @@ def test_thread_and_process_workers_emit_the_same_payloads(qtbot: QtBot, tmp_pat
 def test_a_failure_is_a_run_failed_from_both_workers(qtbot: QtBot, tmp_path: Path) -> None:
     config = StudioConfig(data=DataConfig(path=str(tmp_path / "missing.csv")))
     failures = []
-    for selection in (None, DeviceSelection("cpu", 2)):
+    for selection in (None, DeviceSelection("cpu", 2)):  # one child process, and a launch
         controller = TrainingController()
         controller.command_factory = fake_child(FAKE_MODE="usage")
         recorder = Recorder()
