@@ -9,6 +9,8 @@
    lateness = actual interval - 16 ms, p50 / p95 / max.
 3. training docs/s in the window vs ``studio train --json`` with the same settings, run
    alternately ``repeats`` times; medians and their ratio.
+2 and 3 are measured for both ways the window can train a single-device run: in a child
+process (the default) and on a worker thread of the GUI process (``child_runs = False``).
 Nothing here asserts a speed; it prints figures for the README and closing notes.
 """
 
@@ -47,8 +49,11 @@ def launch_seconds(env: dict[str, str]) -> float:
     return elapsed
 
 
-def window_run(epochs: int, runs_dir: str, data: Path = SAMPLE) -> tuple[float, np.ndarray]:
-    """Train in the window; returns (docs/s, timer lateness in ms)."""
+def window_run(
+    epochs: int, runs_dir: str, data: Path = SAMPLE, child: bool = True
+) -> tuple[float, np.ndarray, float]:
+    """Train in the window (in a child process, or on its thread); returns (docs/s, timer
+    lateness in ms, the window process's CPU seconds per second from start to end)."""
     from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
 
     from studio.ui.app import make_app
@@ -58,6 +63,7 @@ def window_run(epochs: int, runs_dir: str, data: Path = SAMPLE) -> tuple[float, 
     app = make_app()
     settings = QSettings(str(Path(runs_dir) / "s.ini"), QSettings.Format.IniFormat)
     win = MainWindow(settings=settings, runs_dir=runs_dir)
+    win.controller.child_runs = child
     win.resize(1280, 800)
     win.show()
     intervals: list[float] = []
@@ -72,15 +78,18 @@ def window_run(epochs: int, runs_dir: str, data: Path = SAMPLE) -> tuple[float, 
 
     timer.timeout.connect(tick)
     results: list[RunEnded] = []
+    cpu: list[float] = []
 
     def loaded(_p: str) -> None:
         win.setup_page.epochs.setValue(epochs)
+        cpu.extend((time.process_time(), time.perf_counter()))
         win.start_training()
         clock.start()
         timer.start()
 
     def done(r: RunEnded) -> None:
         timer.stop()
+        cpu[:] = [(time.process_time() - cpu[0]) / (time.perf_counter() - cpu[1])]
         results.append(r)
         win.close()
 
@@ -91,7 +100,7 @@ def window_run(epochs: int, runs_dir: str, data: Path = SAMPLE) -> tuple[float, 
     lateness = np.asarray(intervals[1:]) - 16.0
     finished = results[0]
     assert isinstance(finished, RunFinished), finished
-    return finished.docs_per_second, lateness
+    return finished.docs_per_second, lateness, cpu[0]
 
 
 def cli_run(epochs: int, env: dict[str, str], data: Path = SAMPLE) -> float:
@@ -119,19 +128,31 @@ def main() -> None:
     print(f"launch -> window shown: median {statistics.median(launches):.3f} s "
           f"({', '.join(f'{x:.3f}' for x in launches)})")  # fmt: skip
 
-    window, cli, late = [], [], []
+    modes = {"child process": True, "thread": False}
+    window: dict[str, list[float]] = {m: [] for m in modes}
+    late: dict[str, list[np.ndarray]] = {m: [] for m in modes}
+    busy: dict[str, list[float]] = {m: [] for m in modes}
+    cli: list[float] = []
     for _ in range(args.repeats):
-        docs_s, lateness = window_run(args.epochs, tmp, args.data)
-        window.append(docs_s)
-        late.append(lateness)
+        for mode, child in modes.items():
+            docs_s, lateness, cpu_share = window_run(args.epochs, tmp, args.data, child)
+            window[mode].append(docs_s)
+            late[mode].append(lateness)
+            busy[mode].append(cpu_share)
         cli.append(cli_run(args.epochs, env, args.data))
-        print(f"  window {docs_s:,.0f} docs/s   cli {cli[-1]:,.0f} docs/s")
-    all_late = np.concatenate(late)
-    p50, p95 = np.percentile(all_late, [50, 95])
-    print(f"16 ms timer lateness while training: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
-          f"max {all_late.max():.1f} ms over {len(all_late)} ticks")  # fmt: skip
-    w, c = statistics.median(window), statistics.median(cli)
-    print(f"docs/s: window median {w:,.0f}, studio train median {c:,.0f}, ratio {w / c:.2f}")
+        shown = "   ".join(f"{m} {v[-1]:,.0f}" for m, v in window.items())
+        print(f"  window: {shown} docs/s   cli {cli[-1]:,.0f} docs/s")
+    c = statistics.median(cli)
+    print(f"studio train: median {c:,.0f} docs/s")
+    for mode in modes:
+        all_late = np.concatenate(late[mode])
+        p50, p95 = np.percentile(all_late, [50, 95])
+        w = statistics.median(window[mode])
+        print(f"window, {mode}: docs/s median {w:,.0f}, ratio to studio train {w / c:.2f}; "
+              f"16 ms timer lateness p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
+              f"max {all_late.max():.1f} ms over {len(all_late)} ticks; the window "
+              f"process's CPU {statistics.median(busy[mode]):.2f} s per second "
+              "(with the child: the window alone)")  # fmt: skip
 
 
 if __name__ == "__main__":
