@@ -76,15 +76,19 @@ def test_fasttext_autotune_row_within_its_budget(topics_csv: Path) -> None:
     pytest.importorskip("fasttext")
     p = prepare_dataset(DataConfig(path=str(topics_csv)), TokenizerConfig())
     # on a set this small a trial often diverges ("Encountered NaN": the failed-row case,
-    # tested below); how many trials fit in 2 s decides whether the search meets one
+    # tested below), and now and then one trial runs past the budget (fastText checks it
+    # between trials only; the child is stopped and the row fails, seen once in CI); how
+    # many trials fit in 2 s decides whether the search meets either
+    failures = ("fastText's search stopped: Encountered NaN.",
+                "fastText's search ran on past its budget; stopped after 66 s")  # fmt: skip
     for _ in range(5):
         try:
             row = run_fasttext_autotune(p, FASTTEXT_AUTOTUNE, seconds=2, threads=2)
             break
         except StudioError as exc:
-            assert str(exc) == "fastText's search stopped: Encountered NaN."
+            assert str(exc) in failures
     else:
-        pytest.fail("fastText autotune diverged five times in a row")
+        pytest.fail("fastText autotune failed five times in a row")
     assert 2.0 <= row.train_seconds < 30.0
     assert 0.8 < row.test_accuracy <= 1.0 and 0.0 < row.test_macro_f1 <= 1.0
     assert row.detail.startswith("autotune chose epoch=") and "wordNgrams=" in row.detail
