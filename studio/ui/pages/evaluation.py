@@ -15,6 +15,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
@@ -168,6 +169,7 @@ class EvaluationPage(QWidget):
         self._stage = ""
         self._notice_saved: str | None = None
         self._title = ""
+        self._matrix_dirty = False  # a report arrived while the page was hidden
         name_after_attributes(self)
 
     # -- input ---------------------------------------------------------------------------
@@ -274,7 +276,17 @@ class EvaluationPage(QWidget):
              for i, c in enumerate(r.per_class)]
         )  # fmt: skip
         self.wrong_model.set_rows(wrong_rows)
-        self._draw_matrix()
+        # the matrix is the costly part (tens of ms on the GUI thread): while training, each
+        # epoch's report lands here with the page hidden; draw the last one when it is shown
+        self._matrix_dirty = not self.isVisible()
+        if not self._matrix_dirty:
+            self._draw_matrix()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._matrix_dirty:
+            self._matrix_dirty = False
+            self._draw_matrix()
 
     def _draw_matrix(self) -> None:
         r = self.report

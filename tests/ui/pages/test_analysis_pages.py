@@ -49,6 +49,7 @@ def test_task_runner_runs_off_the_gui_thread_and_the_newest_wins(qtbot) -> None:
 def test_evaluation_of_a_saved_run(qtbot, run_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     page = EvaluationPage()
     qtbot.addWidget(page)
+    page.show()
     page.show_run(str(run_dir))
     qtbot.waitUntil(lambda: page.report is not None, timeout=TIMEOUT)
     report = page.report
@@ -71,6 +72,29 @@ def test_evaluation_of_a_saved_run(qtbot, run_dir: Path, tmp_path: Path) -> None
     page.shutdown()
 
 
+def test_a_hidden_page_draws_its_matrix_when_shown(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """While training, each epoch's report reaches a hidden page: the costly matrix is
+    drawn once, for the latest report, when the page is shown."""
+    from studio.engine.analysis.report import predictions_from_arrays
+
+    rng = np.random.default_rng(1)
+    page = EvaluationPage()
+    qtbot.addWidget(page)
+    for epoch, n in ((1, 300), (2, 400)):
+        probs = rng.dirichlet(np.ones(4), size=n).astype(np.float32)
+        pred = predictions_from_arrays(
+            probs, rng.integers(0, 4, n), np.arange(n), list("abcd"), False
+        )
+        page.set_predictions(pred, str, f"epoch {epoch}")
+        qtbot.waitUntil(
+            lambda n=n: page.report is not None and page.report.n_docs == n, timeout=TIMEOUT
+        )
+        assert page.image.image is None  # hidden: tables and summary only
+        assert f"epoch {epoch}" in page.summary.text()
+    page.show()
+    assert page.image.image is not None and int(page.image.image.sum()) == 400
+
+
 def test_confusion_matrix_stays_readable_with_fifty_classes(qtbot) -> None:  # type: ignore[no-untyped-def]
     from studio.engine.analysis.report import predictions_from_arrays
 
@@ -81,6 +105,7 @@ def test_confusion_matrix_stays_readable_with_fifty_classes(qtbot) -> None:  # t
     pred = predictions_from_arrays(probs, y, np.arange(n), [f"class-{i}" for i in range(k)], False)
     page = EvaluationPage()
     qtbot.addWidget(page)
+    page.show()
     page.set_predictions(pred, lambda i: f"doc {i}", "synthetic")
     qtbot.waitUntil(lambda: page.report is not None, timeout=TIMEOUT)
     ticks = page.plot.getAxis("bottom")._tickLevels[0]
