@@ -80,7 +80,15 @@ def window_run(
     results: list[RunEnded] = []
     cpu: list[float] = []
 
-    def loaded(_p: str) -> None:
+    ready: set[str] = set()
+
+    def start_when(what: str) -> None:
+        """Train once the dataset is loaded and the devices are listed: the window's
+        start-up work (the device list imports torch off the GUI thread) is then over, and
+        the figures are those of training, not of a launch."""
+        ready.add(what)
+        if ready != {"loaded", "devices"}:
+            return
         win.setup_page.epochs.setValue(epochs)
         cpu.extend((time.process_time(), time.perf_counter()))
         win.start_training()
@@ -93,7 +101,8 @@ def window_run(
         results.append(r)
         win.close()
 
-    win.dataset_page.sig_loaded.connect(loaded)
+    win.dataset_page.sig_loaded.connect(lambda _p: start_when("loaded"))
+    win.setup_page.sig_devices_listed.connect(lambda _d: start_when("devices"))
     win.sig_training_done.connect(done)
     win.open_path(str(data))
     app.exec()
