@@ -208,9 +208,9 @@ class TrainingController(QObject):
         self.child_runs = True
         """Train single-device runs in a child process. Chosen by measurement
         (``tests/bench/bench_window.py``, 2 cores, medians): on the man pages the child
-        trained at 0.75x the CLI's docs/s against the thread's 0.60x, with the GUI timer's
-        p95 lateness 21 ms against 46 ms; on the Debian descriptions at 1.09x against 1.08x,
-        p95 5.0 ms against 15.5 ms. Painting no longer holds the training's GIL."""
+        trained at 0.84x the CLI's docs/s against the thread's 0.76x, with the GUI timer's
+        p95 lateness 5.9 ms against 36.5 ms; on the Debian descriptions at 0.90x against
+        0.85x, p95 4.3 ms against 9.6 ms. Painting no longer holds the training's GIL."""
         self.stop_grace_ms = 15_000
         """After Stop, how long a distributed run may take before it gets SIGTERM."""
         self.shutdown_timeout_ms = 5000
