@@ -43,20 +43,19 @@ class LivePredictions(Callback):
         self._started = False
 
     def on_epoch_end(self, ctx: FitContext, event: EpochEnd) -> None:
-        if ctx.run_dir is None or ctx.val_probs is None or ctx.valid_docs is None:
-            return
-        if ctx.prepared is None:
-            return
-        live = Path(ctx.run_dir) / LIVE_DIR
+        run, probs, docs, prepared = ctx.run_dir, ctx.val_probs, ctx.valid_docs, ctx.prepared
+        if run is None or probs is None or docs is None or prepared is None:
+            return  # no run folder, or an epoch that did not validate
+        live = Path(run) / LIVE_DIR
         if not self._started:
             live.mkdir(exist_ok=True)
-            docs = np.asarray(ctx.valid_docs, dtype=np.int64)
-            _save_npy(live / DOCS_FILE, docs)
-            _save_npy(live / TARGETS_FILE, np.asarray(ctx.prepared.targets[docs]))
+            ids = np.asarray(docs, dtype=np.int64)
+            _save_npy(live / DOCS_FILE, ids)
+            _save_npy(live / TARGETS_FILE, np.asarray(prepared.targets[ids]))
             labels = {"label_names": list(ctx.label_names), "multi_label": ctx.multi_label}
             write_text_atomic(live / LABELS_FILE, json.dumps(labels))
             self._started = True
-        _save_npy(probs_file(live, event.epoch), np.asarray(ctx.val_probs, dtype=np.float32))
+        _save_npy(probs_file(live, event.epoch), np.asarray(probs, dtype=np.float32))
         old = event.epoch - KEEP_EPOCHS
         if old >= 0:
             with contextlib.suppress(OSError):
