@@ -23,7 +23,7 @@ from studio.errors import ConfigError
 
 DataFormat = Literal["auto", "csv", "tsv", "jsonl", "fasttext", "folder", "parquet"]
 TokenizerKind = Literal["words", "bpe"]
-Pooling = Literal["mean", "sum", "max"]
+Pooling = Literal["mean", "sum", "sqrtn", "max"]
 Weighting = Literal["none", "idf"]
 #: ``tokenizer.char_ngrams``: ``(minn, maxn)``, ``(0, 0)`` for none, or ``"auto"``.
 CharNgrams = tuple[int, int] | Literal["auto"]
@@ -42,6 +42,7 @@ Optimizer = Literal["adamw", "adam", "sgd"]
 TableOptimizer = Literal["adagrad", "same"]
 Schedule = Literal["constant", "linear", "cosine"]
 Preset = Literal["default", "seed", "custom"]
+ModelKind = Literal["auto", "embedding", "linear"]
 #: ``train.class_weights``: a mode, or (label, weight) pairs sorted by label (a TOML table).
 ClassWeights = str | tuple[tuple[str, float], ...]
 CLASS_WEIGHT_MODES = ("none", "balanced")
@@ -149,6 +150,7 @@ class ModelConfig:
     """The network: embedding table -> pooling -> hidden layers -> output."""
 
     preset: Preset = "default"
+    kind: ModelKind = "auto"  # "embedding", "linear", or both and the better (engine.train.linear)
     embed_dim: int = 64
     pooling: Pooling = "mean"
     weighting: Weighting = "none"
@@ -160,11 +162,12 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         _check_choice("model.preset", self.preset, typing.get_args(Preset))
+        _check_choice("model.kind", self.kind, typing.get_args(ModelKind))
         _check_range("model.embed_dim", self.embed_dim, 1, 4096)
         _check_choice("model.pooling", self.pooling, typing.get_args(Pooling))
         _check_choice("model.weighting", self.weighting, typing.get_args(Weighting))
         if self.weighting != "none" and self.pooling == "max":
-            raise ConfigError("model.weighting", "needs mean or sum pooling (max has no weights)")
+            raise ConfigError("model.weighting", "needs a weighted pooling (max has no weights)")
         if len(self.hidden) > 8:
             raise ConfigError("model.hidden", f"at most 8 hidden layers, got {len(self.hidden)}")
         for width in self.hidden:
@@ -329,7 +332,7 @@ SAMPLE_DATA = DataConfig(
 
 SEED_PRESET: dict[str, dict[str, Any]] = {
     "tokenizer": {"kind": "words", "vocab_size": 10_000, "ngram_buckets": 0},
-    "model": {"preset": "seed", "embed_dim": 128, "pooling": "mean", "hidden": (128,)},
+    "model": {"preset": "seed", "kind": "embedding", "embed_dim": 128, "hidden": (128,)},
     "train": {
         "batch_size": 32,
         "optimizer": "adam",

@@ -12,7 +12,8 @@ __all__ = ["PRESET_KEYS", "matching_preset"]
 #: the preset whose values these all equal, and "custom" once one differs.
 PRESET_KEYS: Final = (
     ("tokenizer", "kind"), ("tokenizer", "vocab_size"), ("tokenizer", "ngram_buckets"),
-    ("tokenizer", "char_ngrams"), ("tokenizer", "char_buckets"), ("model", "embed_dim"),
+    ("tokenizer", "char_ngrams"), ("tokenizer", "char_buckets"), ("model", "kind"),
+    ("model", "embed_dim"),
     ("model", "hidden"), ("model", "pooling"), ("model", "weighting"), ("train", "epochs"),
     ("train", "batch_size"), ("train", "lr"), ("train", "optimizer"), ("train", "schedule"),
 )  # fmt: skip

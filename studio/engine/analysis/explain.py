@@ -63,7 +63,7 @@ class _Bag:
 
 def is_exact(run: LoadedRun) -> bool:
     """Whether :func:`explain` gives exact logit contributions for this model."""
-    return not run.model.spec.hidden and run.model.spec.pooling in ("mean", "sum")
+    return not run.model.spec.hidden and run.model.spec.pooling in ("mean", "sum", "sqrtn")
 
 
 @torch.inference_mode()
@@ -156,6 +156,8 @@ def _exact(run: LoadedRun, t: int, bag: _Bag) -> tuple[np.ndarray, float]:
     per_id = (rows @ w) * weight
     if run.model.spec.pooling == "mean":  # as the pooling: over the bag's total weight
         per_id /= max(float(weight.sum()), 1e-6)
+    elif run.model.spec.pooling == "sqrtn":  # over the root of its sum of squares
+        per_id /= max(float(np.sqrt(np.square(weight).sum())), 1e-6)
     n = len(bag.unigrams)
     half = per_id / 2
     scores = np.bincount(bag.left, half, minlength=n) + np.bincount(bag.right, half, minlength=n)

@@ -77,6 +77,8 @@ def load_run(path: str | Path, weights: str = "model") -> LoadedRun:
     }[weights]
     if not file.exists() and weights == "model":
         file = run / "checkpoints" / "best.safetensors"  # a run killed before it finished
+    if file.parent.name == "checkpoints" and (file.parent / "model.json").is_file():
+        spec = ModelSpec.from_json(read_json(file.parent / "model.json"))  # see model.kind
     model = TextClassifier(spec, random_rows=0)  # the saved weights replace these
     try:
         model.load_state_dict(load_weights(file))

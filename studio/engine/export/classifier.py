@@ -104,6 +104,8 @@ class _PaddedClassifier(nn.Module):
             pooled = (vectors * w.unsqueeze(-1)).sum(dim=1)
             if self.pooling == "mean":  # an empty bag sums to 0 and stays 0
                 pooled = pooled / w.sum(dim=1, keepdim=True).clamp(min=1e-6)
+            elif self.pooling == "sqrtn":
+                pooled = pooled / w.square().sum(dim=1, keepdim=True).sqrt().clamp(min=1e-6)
         return _probabilities(self.head(pooled), self.kind)
 
 
@@ -129,21 +131,27 @@ class _FlatClassifier(nn.Module):
         self.weighted = weights is not None
         self.row_weight = weights if weights is not None else nn.Parameter(torch.zeros(0, 1))
         self.mean = model.spec.pooling == "mean"
+        self.sqrtn = model.spec.pooling == "sqrtn"
         self.pad_id = PAD_ID  # an attribute: TorchScript does not read module globals
 
     def forward(self, ids: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
-        if not self.weighted:
+        if not self.weighted and not self.sqrtn:
             return _probabilities(self.head(self.embedding(ids, offsets)), self.kind)
-        w = self.row_weight[ids, 0] * (ids != self.pad_id).to(self.row_weight.dtype)
+        w = (ids != self.pad_id).to(self.embedding.weight.dtype)
+        if self.weighted:
+            w = w * self.row_weight[ids, 0]
         pooled = F.embedding_bag(
             ids, self.embedding.weight, offsets, mode="sum", per_sample_weights=w
         )
-        if self.mean:
+        if self.mean or self.sqrtn:
             ends = torch.cat([offsets[1:], torch.full_like(offsets[:1], ids.numel())])
             bags = torch.arange(offsets.numel(), device=ids.device)
             bag = torch.repeat_interleave(bags, ends - offsets)
             total = torch.zeros(offsets.numel(), dtype=w.dtype, device=ids.device)
-            total = total.index_add_(0, bag, w)
+            if self.mean:
+                total = total.index_add_(0, bag, w)
+            else:
+                total = total.index_add_(0, bag, w * w).sqrt()
             pooled = pooled / total.clamp(min=1e-6).unsqueeze(1)
         return _probabilities(self.head(pooled), self.kind)
 

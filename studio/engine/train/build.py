@@ -76,7 +76,7 @@ def uses_fused_table(config: StudioConfig) -> bool:
     return (
         config.train.table_optimizer == "adagrad"
         and not config.model.freeze_embeddings
-        and config.model.pooling in ("mean", "sum")
+        and config.model.pooling in ("mean", "sum", "sqrtn")
     )
 
 

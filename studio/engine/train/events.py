@@ -68,6 +68,8 @@ class FitResult:
     tokens_per_second: float
     history: list[EpochEnd] = field(default_factory=list)
     run_dir: str | None = None
+    model_kind: str = "embedding"  # the model kept: "embedding" or "linear" (model.kind)
+    linear_seconds: float = 0.0  # fitting the linear model (model.kind "auto" or "linear")
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -83,6 +85,8 @@ class FitResult:
             "train_seconds": self.train_seconds,
             "docs_per_second": self.docs_per_second,
             "tokens_per_second": self.tokens_per_second,
+            "model_kind": self.model_kind,
+            "linear_seconds": self.linear_seconds,
         }
 
 

@@ -42,6 +42,7 @@ from studio.engine.train.distributed import (
 )
 from studio.engine.train.events import Callback, EpochEnd, FitResult, FitStart
 from studio.engine.train.hogwild import Hogwild
+from studio.engine.train.linear_choice import choose_model
 from studio.engine.train.losses import batch_loss, part_loss, training_loss
 from studio.engine.train.mapped import MappedData
 from studio.engine.train.model import TextClassifier
@@ -201,7 +202,7 @@ class FitLoop:
         self.model.train()
         if self.patience_ran_out(self.history[-1].epoch if self.history else 0):
             self.status = "early_stopped"  # resumed after the patience ran out
-        else:
+        elif self.ctx.config.model.kind != "linear":  # "linear" has no epochs (choose_model)
             try:
                 self.run_epochs()
             finally:
@@ -211,6 +212,7 @@ class FitLoop:
             load_into(self.model, self.best_state)
         best = self.best if self.restore_best else None
         result = fit_result(self.status, self.history, best, self.step, self.meter)
+        result = choose_model(self.ctx, self.train, self.valid, result, self.callbacks, self.group)
         for cb in self.callbacks:
             cb.on_fit_end(self.ctx, result)
         return result
@@ -492,8 +494,6 @@ class FitLoop:
         """Continue a run from its checkpoint: the state, the history and the best epoch."""
         self.restore(state)
         self.history = list(state.history)
-        for e in self.history:
-            if e.is_best:
-                self.best = e
+        self.best = next((e for e in reversed(self.history) if e.is_best), self.best)
         self.best_state = state.best_weights if self.restore_best else None
         self.start_epoch = state.epoch + 1

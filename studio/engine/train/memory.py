@@ -98,7 +98,11 @@ def estimate_training_memory(
 
     # as the trainer decides: uses_fused_table(config), and a sparse table in one process
     frozen = model.freeze_embeddings
-    fused = train.table_optimizer == "adagrad" and not frozen and model.pooling in ("mean", "sum")
+    fused = (
+        train.table_optimizer == "adagrad"
+        and not frozen
+        and model.pooling in ("mean", "sum", "sqrtn")
+    )
     trained_table = not frozen and not fused  # by the dense layers' optimiser
     sparse = trained_table and not distributed and model.pooling != "max"
 

@@ -66,7 +66,7 @@ class TextClassifier(nn.Module):
         self.embedding = nn.EmbeddingBag(
             spec.num_embeddings,
             spec.embed_dim,
-            mode=spec.pooling,
+            mode="sum" if spec.pooling == "sqrtn" else spec.pooling,  # sqrtn: see pool
             sparse=sparse and spec.pooling != "max",
             padding_idx=PAD_ID,
             _weight=weight,

@@ -24,6 +24,7 @@ from studio.engine.runs.layout import (
 )
 from studio.engine.train.context import FitContext
 from studio.engine.train.events import Callback, EpochEnd, FitResult, FitStart, StepEnd
+from studio.engine.train.model import ModelSpec
 from studio.engine.train.resume import TrainState, checkpoint_history, save_train_state
 from studio.engine.train.snapshots import save_snapshot
 from studio.engine.train.threshold import validation_threshold
@@ -81,6 +82,7 @@ class RunRecorder(Callback):
         self._last_flush = 0.0
         self._meta: dict[str, Any] = {}
         self._t0 = 0.0
+        self._checkpoint_spec: ModelSpec | None = None  # what checkpoints/model.json says
 
     # -- helpers -----------------------------------------------------------------------
     def _append(self, record: dict[str, Any], force_flush: bool = False) -> None:
@@ -116,6 +118,9 @@ class RunRecorder(Callback):
         if ctx.encoder.bpe_json:
             write_text_atomic(self.run_dir / "tokenizer.json", ctx.encoder.bpe_json)
         write_json(self.run_dir / "model.json", ctx.spec.to_json())
+        # the checkpoints' own spec: model.kind may end the run with another model
+        write_json(self.run_dir / "checkpoints" / "model.json", ctx.spec.to_json())
+        self._checkpoint_spec = ctx.spec
         if self.resume_epoch is not None:
             self._start_resumed(info)
             return
@@ -207,6 +212,9 @@ class RunRecorder(Callback):
             save_weights(checkpoints / "last.safetensors", state, meta, durable=False)
             if event.is_best:
                 save_weights(checkpoints / "best.safetensors", state, meta, durable=False)
+        if ctx.spec != self._checkpoint_spec:  # the network the checkpoints hold
+            write_json(checkpoints / "model.json", ctx.spec.to_json())
+            self._checkpoint_spec = ctx.spec
         save_snapshot(ctx, self.run_dir, event.epoch)
         self._last = (event.step, event.epoch)
         if event.is_best:
@@ -235,6 +243,9 @@ class RunRecorder(Callback):
         # the final model is a checkpoint's file when one holds its weights (a hard link:
         # a 2M-bucket table is 512 MB a file, written once), else written now
         final = self._final_checkpoint(ctx, result)
+        if result.model_kind == "linear":  # model.kind chose the linear model at the end
+            write_json(self.run_dir / "model.json", ctx.spec.to_json())
+            final = None
         if final is not None and final.is_file():
             sync_file(final)  # the checkpoints are not flushed as they are written
             _publish(final, self.run_dir / "model.safetensors")

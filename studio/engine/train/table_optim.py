@@ -32,8 +32,8 @@ class RowwiseAdagrad:
         eps: float = 1e-8,
         row_weight: torch.Tensor | None = None,
     ) -> None:
-        if pooling not in ("mean", "sum"):
-            raise ValueError("row-wise Adagrad needs mean or sum pooling")
+        if pooling not in ("mean", "sum", "sqrtn"):
+            raise ValueError("row-wise Adagrad needs mean, sum or sqrtn pooling")
         self.weight = weight
         self.row_weight = row_weight
         self.lr = lr
@@ -65,15 +65,11 @@ class RowwiseAdagrad:
         """
         counts = doc_lengths(ids, offsets)
         bag = bag_of(ids, offsets, counts)
-        if self.row_weight is None and not has_pad(ids, may_pad):
+        if self.row_weight is None and self.pooling != "sqrtn" and not has_pad(ids, may_pad):
             self._apply_unweighted(ids, counts, bag, grad)
             return
-        scale = (ids != PAD_ID).float()  # a row's share of its document's gradient
-        if self.row_weight is not None:
-            scale = scale * self.row_weight.index_select(0, ids)
-        if self.pooling == "mean":  # each row's gradient is its document's, over its weight
-            total = torch.zeros(len(offsets), device=ids.device).index_add_(0, bag, scale)
-            scale = scale / total.clamp_min(1e-6).index_select(0, bag)
+        # a row's share of its document's gradient: its share of the pooled vector
+        scale = bag_weights(ids, offsets, self.pooling, self.row_weight)
         # every token of a document shares one gradient row: square it once per document
         sq = grad.pow(2).mean(dim=1).index_select(0, bag)
         self.state.index_add_(0, ids, sq * scale.square())
@@ -146,11 +142,15 @@ def pool(
 ) -> torch.Tensor:
     """Documents' pooled vectors: ``mode`` over their rows, weighted by ``row_weight``.
 
-    Weighted ``mean`` is ``sum(w_i * e_i) / sum(w_i)``; ``<pad>`` counts for nothing and
-    gets no gradient. ``sparse``: the table's gradient is a sparse tensor. ``may_pad``: as
-    for :func:`has_pad`.
+    Weighted ``mean`` is ``sum(w_i * e_i) / sum(w_i)``; ``sqrtn`` is
+    ``sum(w_i * e_i) / sqrt(sum(w_i ** 2))`` (TensorFlow's combiner of that name: with idf
+    weights, the bag is an L2-normalised tf-idf vector whose repeats count as features of
+    their own). ``<pad>`` counts for nothing and gets no gradient. ``sparse``: the table's
+    gradient is a sparse tensor. ``may_pad``: as for :func:`has_pad`.
     """
     sparse = sparse and mode != "max"
+    if mode == "sqrtn":
+        return _pool_sqrtn(weight, ids, offsets, row_weight, sparse)
     if row_weight is None or mode == "max":
         if not has_pad(ids, may_pad):  # the same result, by the fast kernel (see has_pad)
             return F.embedding_bag(ids, weight, offsets, mode=mode, sparse=sparse)
@@ -164,3 +164,33 @@ def pool(
     bag = bag_of(ids, offsets)
     total = torch.zeros(len(offsets), device=ids.device, dtype=w.dtype).index_add_(0, bag, w)
     return out / total.clamp_min(1e-6).unsqueeze(1).to(out.dtype)
+
+
+def bag_weights(
+    ids: torch.Tensor, offsets: torch.Tensor, mode: str, row_weight: torch.Tensor | None
+) -> torch.Tensor:
+    """Each id's share of its document's pooled vector under ``mode`` (mean, sum, sqrtn):
+    its row weight (1 without), 0 for ``<pad>``, over the bag's total (mean) or root of
+    the sum of squares (sqrtn)."""
+    w = (ids != PAD_ID).float()
+    if row_weight is not None:
+        w = w * row_weight.index_select(0, ids).float()
+    if mode == "sum":
+        return w
+    bag = bag_of(ids, offsets)
+    total = torch.zeros(len(offsets), device=ids.device, dtype=w.dtype)
+    total.index_add_(0, bag, w if mode == "mean" else w.square())
+    if mode == "sqrtn":
+        total = total.sqrt()
+    return w / total.clamp_min(1e-6).index_select(0, bag)
+
+
+def _pool_sqrtn(
+    weight: torch.Tensor,
+    ids: torch.Tensor,
+    offsets: torch.Tensor,
+    row_weight: torch.Tensor | None,
+    sparse: bool,
+) -> torch.Tensor:
+    w = bag_weights(ids, offsets, "sqrtn", row_weight).to(weight.dtype)
+    return F.embedding_bag(ids, weight, offsets, mode="sum", sparse=sparse, per_sample_weights=w)

@@ -129,6 +129,7 @@ SPACE: tuple[Param, ...] = (
     _float("model.dropout", 0.0, 0.5),
     _choice("tokenizer.char_ngrams", "auto", (0, 0), (1, 4), (2, 5), (3, 6)),  # subwords
     _choice("model.weighting", "none", "idf"),
+    _choice("model.kind", "auto", "embedding"),  # auto: the linear fit too, the better kept
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import random
 import sys
 from collections.abc import Callable
@@ -243,8 +244,9 @@ def test_predict_split_matches_predict_proba(
         expected = run.predict_proba([prepared.text(int(i)) for i in docs])
         np.testing.assert_allclose(pred.probs, expected, atol=1e-6)
         assert pred.label_names == run.labels and not pred.multi_label
-    # same predictions as the trainer's last validation pass
-    metrics = [r for r in _read_epochs(run.path)][-1]
+    # same predictions as the trainer's final validation scores (of the model it kept)
+    lines = (run.path / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+    metrics = [r for r in map(json.loads, lines) if r["type"] == "end"][-1]
     report = evaluation_report(predict_split(run, prepared))
     assert report.accuracy == pytest.approx(metrics["val_accuracy"])
     assert report.macro_f1 == pytest.approx(metrics["val_macro_f1"])

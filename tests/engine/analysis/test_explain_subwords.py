@@ -39,7 +39,7 @@ def train(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., LoadedRun]:
                     "char_ngrams": (0, 0),
                     **sections.get("tokenizer", {}),
                 },
-                model={"embed_dim": 16, **sections.get("model", {})},
+                model={"embed_dim": 16, "kind": "embedding", **sections.get("model", {})},
             )
             result = train_run(config, runs_dir=root / "runs", cache_dir=root / "cache")
             done[key] = load_run(Path(str(result.run_dir)))
@@ -72,14 +72,23 @@ def _probs_of_bag(run: LoadedRun, bag: list[int]) -> np.ndarray:
         {"tokenizer": {**GRAMS, "ngram_buckets": 300}, "model": {"pooling": "sum"}},
         {"tokenizer": {"ngram_buckets": 300}, "model": {"weighting": "idf"}},
         {"tokenizer": {**GRAMS, "vocab_size": 20}, "model": {"weighting": "idf", "pooling": "sum"}},
+        {"tokenizer": {**GRAMS, "ngram_buckets": 300}, "model": {"kind": "linear"}},
     ],
-    ids=["ngrams-mean", "ngrams-bigrams-idf-mean", "ngrams-bigrams-sum", "bigrams-idf", "capped"],
+    ids=[
+        "ngrams-mean",
+        "ngrams-bigrams-idf-mean",
+        "ngrams-bigrams-sum",
+        "bigrams-idf",
+        "capped",
+        "linear-sqrtn-idf",
+    ],
 )
 def test_exact_contributions_with_ngrams_and_idf_reproduce_the_logits(
     train: Callable[..., LoadedRun], sections: dict[str, Any]
 ) -> None:
     run = train(**sections)
-    idf = sections.get("model", {}).get("weighting") == "idf"
+    model = sections.get("model", {})
+    idf = model.get("weighting") == "idf" or model.get("kind") == "linear"
     assert (run.model.row_weight is not None) == idf
     if run.model.row_weight is not None:  # the idf was filled in, not left at ones
         assert float(run.model.row_weight.max()) > float(run.model.row_weight.min())

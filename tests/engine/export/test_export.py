@@ -110,6 +110,12 @@ SETUPS: dict[str, dict[str, Any]] = {
         "tokenizer": {"kind": "bpe", "vocab_size": 300, "ngram_buckets": 31},
         "model": {"pooling": "sum", "embed_dim": 8},
     },
+    # model.kind = "linear": sqrtn pooling with idf row weights, one column per class
+    "linear-sqrtn": {
+        "data": "topics",
+        "tokenizer": {"ngram_buckets": 97, "char_ngrams": (2, 4), "char_buckets": 89},
+        "model": {"kind": "linear"},
+    },
     # multi-label: a sigmoid per label
     "multilabel": {
         "data": "multi",
