@@ -56,6 +56,13 @@ def _add_train(sub: Subparsers) -> None:
     )
     t.add_argument("--char-buckets", type=int, help="hashed character n-gram rows")
     t.add_argument("--weighting", choices=["none", "idf"], help="idf: weigh each row by its rarity")
+    t.add_argument(
+        "--model-kind",
+        choices=["auto", "embedding", "linear"],
+        help="auto: also fit the linear model over the same features and keep the better on "
+        "validation; embedding: the trained network only; linear: the linear model only",
+    )
+    t.add_argument("--pooling", choices=["mean", "sum", "sqrtn", "max"])
     t.add_argument("--embed-dim", type=int)
     t.add_argument("--hidden", help="hidden layer widths, e.g. 128,64 (empty = none)")
     t.add_argument("--batch-size", help="documents per step, or 'auto': largest that fits")

@@ -189,6 +189,23 @@ def test_class_weights_option_and_config_mapping(
     assert exit_.value.code == 2 and "--class-weights" in capsys.readouterr().err
 
 
+def test_model_kind_and_pooling_options_reach_the_config(
+    topics_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from studio.config import load_config
+
+    out = tmp_path / "out.toml"
+    code, _, _ = _train([str(topics_csv), "--model-kind", "linear", "--pooling", "sqrtn",
+                         "--save-config", str(out)], capsys)  # fmt: skip
+    saved = load_config(out).model
+    assert code == 0 and (saved.kind, saved.pooling) == ("linear", "sqrtn")
+    code, _, _ = _train([str(topics_csv), "--save-config", str(out)], capsys)
+    assert code == 0 and load_config(out).model.kind == "auto"
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", str(topics_csv), "--model-kind", "svm"])
+    assert exit_.value.code == 2 and "--model-kind" in capsys.readouterr().err
+
+
 def test_train_with_balanced_class_weights_records_them(
     topics_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
