@@ -35,6 +35,13 @@ from studio.config import (
 )
 from studio.errors import ConfigError, StudioError
 from studio.presets import matching_preset
+from studio.ui.pages.setup_tips import (
+    CLASS_WEIGHTS_TIP,
+    HIDDEN_TIP,
+    MODEL_KIND_TIP,
+    POOLING_TIP,
+    WEIGHTING_TIP,
+)
 from studio.ui.widgets.char_ngrams import CharNgramRange
 from studio.ui.widgets.device_picker import DevicePicker
 from studio.ui.widgets.memory_estimate import estimate, estimate_text
@@ -43,19 +50,6 @@ from studio.ui.workers.device_selection import DeviceSelection
 
 __all__ = ["SetupPage", "estimate"]  # estimate: re-exported from widgets.memory_estimate
 
-_HIDDEN_TIP = "Widths of hidden ReLU layers between pooling and output, e.g. 128 or 256,64."
-_CLASS_WEIGHTS_TIP = (
-    "How much each class counts in the training loss. none: every document alike. "
-    "balanced: rare classes count more, n / (classes × count) on the training split "
-    "(multi-label: negatives / positives of each label); helps macro-F1 on imbalanced data. "
-    "custom: the {label = weight} table of a loaded setup file (edit it there). "
-    "The validation loss stays unweighted."
-)
-_WEIGHTING_TIP = (
-    "idf: each row (word, bigram, character n-gram) counts in the document's vector by its "
-    "inverse document frequency on the training split, as in TF-IDF, so rare telling "
-    "features outweigh common ones. Needs mean or sum pooling."
-)
 _CUSTOM = "custom"
 
 
@@ -130,7 +124,7 @@ class SetupPage(QWidget):
         self.batch_size.setSpecialValueText("by data")
         self.hidden_layers = QLineEdit()
         self.hidden_layers.setPlaceholderText("none")
-        self.hidden_layers.setToolTip(_HIDDEN_TIP)
+        self.hidden_layers.setToolTip(HIDDEN_TIP)
         self.ngram_buckets = _spin(
             0, 50_000_000, d.tokenizer.ngram_buckets,
             "Extra table rows for hashed word bigrams (0 = off).", 10_000,
@@ -144,10 +138,9 @@ class SetupPage(QWidget):
             1, 50_000_000, d.tokenizer.char_buckets,
             "Extra table rows for hashed character n-grams (when they are on).", 10_000,
         )  # fmt: skip
-        self.pooling = _combo(
-            ["mean", "sum", "max"], "How a document's rows become one vector (fastText: mean)."
-        )
-        self.weighting = _combo(["none", "idf"], _WEIGHTING_TIP)
+        self.pooling = _combo(["mean", "sum", "sqrtn", "max"], POOLING_TIP)
+        self.model_kind = _combo(["auto", "embedding", "linear"], MODEL_KIND_TIP)
+        self.weighting = _combo(["none", "idf"], WEIGHTING_TIP)
         self.devices = DevicePicker()
         self.devices.sig_listed.connect(self.sig_devices_listed)
 
@@ -174,7 +167,7 @@ class SetupPage(QWidget):
             "seed = the original Keras model (10000×128, Dense 128, batch 32).",
         )
         self.seed = _spin(0, 2**31 - 1, d.train.seed, "Random seed (split, init, order).")
-        self.class_weights = _combo(["none", "balanced"], _CLASS_WEIGHTS_TIP)
+        self.class_weights = _combo(["none", "balanced"], CLASS_WEIGHTS_TIP)
         self._custom_weights: tuple[tuple[str, float], ...] = ()  # the "custom" item's table
         self.valid_split = QDoubleSpinBox()
         self.valid_split.setRange(0.0, 0.5)
@@ -200,6 +193,7 @@ class SetupPage(QWidget):
         first two, the file buttons last: no column runs half empty at 1280 px."""
         embedding = _form(
             "Embedding",
+            ("Model", self.model_kind),
             ("Vocabulary size", self.vocab_size),
             ("Embedding dimension", self.embed_dim),
             ("Hidden layers", self.hidden_layers),
@@ -265,7 +259,7 @@ class SetupPage(QWidget):
             dbox.valueChanged.connect(self._changed)
         for combo in (
             self.optimizer, self.schedule, self.tokenizer, self.class_weights, self.pooling,
-            self.weighting,
+            self.weighting, self.model_kind,
         ):  # fmt: skip
             combo.currentIndexChanged.connect(self._changed)
         self.char_ngrams.sig_changed.connect(self._changed)
@@ -324,7 +318,9 @@ class SetupPage(QWidget):
                               "ngram_buckets": self.ngram_buckets.value(),
                               "char_ngrams": self._char_ngrams_value(),
                               "char_buckets": self.char_buckets.value()},
-                "model": {"preset": self.preset.currentText(), "embed_dim": self.embed_dim.value(),
+                "model": {"preset": self.preset.currentText(),
+                          "kind": self.model_kind.currentText(),
+                          "embed_dim": self.embed_dim.value(),
                           "hidden": list(hidden), "pooling": self.pooling.currentText(),
                           "weighting": self._weighting_value()},
                 "train": {"epochs": self.epochs.value(), "batch_size": self.batch_size.value(),
@@ -359,6 +355,7 @@ class SetupPage(QWidget):
             self.char_ngrams.set_value(config.tokenizer.char_ngrams)
             self.char_buckets.setValue(config.tokenizer.char_buckets)
             self.pooling.setCurrentText(config.model.pooling)
+            self.model_kind.setCurrentText(config.model.kind)
             self.weighting.setCurrentText(config.model.weighting)
             self.embed_dim.setValue(config.model.embed_dim)
             self.hidden_layers.setText(",".join(str(h) for h in config.model.hidden))

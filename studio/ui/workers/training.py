@@ -125,6 +125,11 @@ def _make_bridge(worker: TrainWorker, max_rate_hz: float) -> Any:
             )
             worker.sig_epoch.emit(done)
 
+        def on_notice(self, ctx: FitContext, message: str) -> None:
+            worker.sig_update.emit(
+                dataclasses.replace(self.latest, steps=np.zeros((0, 4)), notice=message)
+            )
+
         def on_fit_end(self, ctx: FitContext, result: FitResult) -> None:
             if self.rows:
                 self._flush()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
-from studio.config import DataConfig, StudioConfig
+from studio.config import DataConfig, StudioConfig, load_config, save_config
 from studio.ui.pages.setup import SetupPage
 from tests.conftest import write_topics_csv
 
@@ -20,6 +20,27 @@ def setup_page(qtbot: QtBot) -> Iterator[SetupPage]:
     qtbot.addWidget(widget)
     yield widget
     widget.shutdown()
+
+
+@pytest.fixture
+def reloaded(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[[SetupPage], SetupPage]]:
+    """Save a page's config as TOML (checking the file reads back equal) and load it into a
+    second, fresh Setup page, which is returned and shut down after the test."""
+    pages: list[SetupPage] = []
+
+    def reload(page: SetupPage) -> SetupPage:
+        path = tmp_path / f"setup-{len(pages)}.toml"
+        save_config(page.config(), path)
+        assert load_config(path) == page.config()
+        other = SetupPage()
+        qtbot.addWidget(other)
+        other.load_file(str(path))
+        pages.append(other)
+        return other
+
+    yield reload
+    for other in pages:
+        other.shutdown()
 
 
 @pytest.fixture(scope="session")

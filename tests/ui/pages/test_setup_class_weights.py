@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from pytestqt.qtbot import QtBot
 
 from studio.config import StudioConfig, load_config, save_config
 from studio.ui.pages.setup import SetupPage
@@ -30,19 +30,13 @@ def test_class_weights_default_to_none_and_say_what_they_do(page: SetupPage) -> 
 
 
 def test_balanced_round_trips_through_the_saved_toml(
-    qtbot: QtBot, page: SetupPage, tmp_path: Path
+    page: SetupPage, reloaded: Callable[[SetupPage], SetupPage]
 ) -> None:
     page.class_weights.setCurrentText("balanced")
     assert page.is_valid() and page.config().train.class_weights == "balanced"
-    path = tmp_path / "setup.toml"
-    save_config(page.config(), path)
-    assert load_config(path).train.class_weights == "balanced"
-    other = SetupPage()
-    qtbot.addWidget(other)
-    other.load_file(str(path))
+    other = reloaded(page)
     assert other.class_weights.currentText() == "balanced"
     assert other.config() == page.config()
-    other.shutdown()
 
 
 def test_a_loaded_table_shows_as_custom_and_saves_back_exactly(
