@@ -38,6 +38,7 @@ TFIDF_WORDS = "TF-IDF words + LinearSVC"
 TFIDF_CHARS = "TF-IDF char 1-4 + LinearSVC"
 NO_NGRAMS = "studio default, char n-grams off"
 FASTTEXT_50 = "fastText 50 epochs, bigrams"
+EMBEDDING_ONLY = "studio embedding model only"
 FASTTEXT_AUTOTUNE = "fastText autotune"
 SCORES = ("val_accuracy", "val_macro_f1", "test_accuracy", "test_macro_f1")
 
@@ -73,8 +74,16 @@ def run_engine(p: PreparedDataset, config: StudioConfig, name: str) -> BenchResu
     test = split_scores(p, "test", history.decided(p, "test"))
     return BenchResult(
         name, r.train_seconds, r.docs_per_second, r.tokens_per_second, *val, *test,
-        history.points, detail=f"{r.epochs} epochs, best {r.best_epoch}",
+        history.points, detail=_detail(r),
     )  # fmt: skip
+
+
+def _detail(r: FitResult) -> str:
+    """The run's epochs and, with ``model.kind`` not "embedding", which model it kept."""
+    detail = f"{r.epochs} epochs, best {r.best_epoch}"
+    if r.linear_seconds:
+        detail += f", kept {r.model_kind} (linear fit {r.linear_seconds:.1f} s)"
+    return detail
 
 
 @dataclass
@@ -144,12 +153,14 @@ def contenders(
     """
     seed_size = config.with_overrides(
         tokenizer={"vocab_size": 10_000, "ngram_buckets": 0, "char_ngrams": (0, 0)},
-        model={"embed_dim": 128, "hidden": ()},
+        model={"embed_dim": 128, "hidden": (), "kind": "embedding"},
     )
+    embedding = config.with_overrides(model={"kind": "embedding"})
     words_only = config.with_overrides(tokenizer={"char_ngrams": (0, 0)})
     rows: list[tuple[str, Callable[[PreparedDataset], BenchResult]]] = [
         ("seed-style loop", lambda p: run_seed_loop(p, epochs=seed_epochs)),
         ("studio default", lambda p: run_engine(p, config, "studio default")),
+        (EMBEDDING_ONLY, lambda p: run_engine(p, embedding, EMBEDDING_ONLY)),
         ("studio @ seed size", lambda p: run_engine(p, seed_size, "studio @ seed size")),
         (NO_NGRAMS, lambda p: run_engine(p, words_only, NO_NGRAMS)),
         (TFIDF_WORDS, lambda p: run_tfidf(p, TFIDF_WORDS, WORDS)),
