@@ -35,17 +35,17 @@ from studio.config import (
 )
 from studio.errors import ConfigError, StudioError
 from studio.presets import matching_preset
-from studio.ui.pages.setup_tips import (
+from studio.ui.widgets.char_ngrams import CharNgramRange
+from studio.ui.widgets.device_picker import DevicePicker
+from studio.ui.widgets.memory_estimate import estimate, estimate_text
+from studio.ui.widgets.naming import name_after_attributes
+from studio.ui.widgets.setup_tips import (
     CLASS_WEIGHTS_TIP,
     HIDDEN_TIP,
     MODEL_KIND_TIP,
     POOLING_TIP,
     WEIGHTING_TIP,
 )
-from studio.ui.widgets.char_ngrams import CharNgramRange
-from studio.ui.widgets.device_picker import DevicePicker
-from studio.ui.widgets.memory_estimate import estimate, estimate_text
-from studio.ui.widgets.naming import name_after_attributes
 from studio.ui.workers.device_selection import DeviceSelection
 
 __all__ = ["SetupPage", "estimate"]  # estimate: re-exported from widgets.memory_estimate
