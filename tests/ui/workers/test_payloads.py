@@ -136,8 +136,14 @@ def test_thread_and_process_workers_emit_the_same_payloads(qtbot: QtBot, tmp_pat
         assert a.predictions.probs.shape == b.predictions.probs.shape
         doc = int(b.predictions.doc_ids[0])
         assert b.predictions.prepared.text(doc) == a.predictions.prepared.text(doc)
-    updates = [set().union(*map(_filled, e["update"])) for e in (in_thread, in_process)]
+    runs = (in_thread, in_child, in_process)
+    updates = [set().union(*map(_filled, e["update"])) for e in runs]
     assert updates[0] - {"gpu_memory"} == updates[1]  # GPU memory: CUDA only
+    assert updates[0] - {"gpu_memory", "notice"} == updates[2]  # the fake launch has no notices
+    # model.kind "auto": both real runs say which model they kept, as a notice
+    for events in (in_thread, in_child):
+        notices = [u.notice for u in events["update"] if u.notice]
+        assert len(notices) == 1 and notices[0].startswith("kept the "), notices
 
 
 def test_a_failure_is_a_run_failed_from_both_workers(qtbot: QtBot, tmp_path: Path) -> None:
