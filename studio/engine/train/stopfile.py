@@ -4,7 +4,9 @@ The window stops a run it launched as a subprocess (its single-device child runs
 processes under torchrun) this way, and so can a shell: ``touch RUN/STOP``. Rank 0
 watches; the ranks agree on the stop at their next step (see
 :mod:`studio.engine.train.loop`). A single-process run also watches ``PAUSE``: training
-waits before its next step while the file exists and goes on when it is removed.
+waits before its next step once the file appears and goes on when it is removed. The
+watcher acts on the file's changes only, so a pause or resume made through the
+:class:`~studio.engine.train.control.TrainControl` itself (the window's thread runs) stands.
 """
 
 from __future__ import annotations
@@ -38,22 +40,24 @@ class StopFileWatcher:
         self.stale = stale
         self.control = control
         self.interval = interval
+        self._pause_seen = False  # whether PAUSE existed at the last check
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="stop-file", daemon=True)
 
     def _watch(self) -> None:
         while not self._done.wait(self.interval):
-            if self._check():
+            if self.check():
                 return
 
-    def _check(self) -> bool:
+    def check(self) -> bool:
         """Act on the files as they are now; True once a stop was requested."""
         if self.path.exists():
             self.control.request_stop()
             return True
         if self.pause_path is not None:
             paused = self.pause_path.exists()
-            if paused != self.control.paused:
+            if paused != self._pause_seen:  # created or removed since the last check
+                self._pause_seen = paused
                 (self.control.pause if paused else self.control.resume)()
         return False
 
@@ -66,7 +70,7 @@ class StopFileWatcher:
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
         else:
-            self._check()
+            self.check()
         self._thread.start()
         return self
 

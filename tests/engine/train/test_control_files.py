@@ -17,6 +17,7 @@ from studio.engine.train.control import TrainControl
 from studio.engine.train.events import Callback, EpochEnd, StepEnd
 from studio.engine.train.live_predictions import LivePredictions
 from studio.engine.train.session import train_run
+from studio.engine.train.stopfile import StopFileWatcher
 
 CONFIG = StudioConfig().with_overrides(
     data={"path": str(SAMPLE_DATASET), "text_column": "text", "label_column": "section"},
@@ -61,6 +62,31 @@ def test_a_pause_file_holds_the_run_until_it_is_removed(tmp_path: Path) -> None:
     assert at_pause == [3]
     assert result.status == "finished" and pause.steps[-1] == result.steps > 3
     assert not (run / PAUSE_FILE).exists()
+
+
+def test_the_watcher_acts_on_the_pause_files_changes_not_over_the_control(
+    tmp_path: Path,
+) -> None:
+    control = TrainControl()
+    stop, pause = tmp_path / "STOP", tmp_path / PAUSE_FILE
+    watcher = StopFileWatcher(stop, control, pause_path=pause)
+    control.pause()  # the window's thread run pauses through the control, with no file
+    assert not watcher.check() and control.paused  # the absent file does not resume it
+    control.resume()
+    pause.touch()
+    watcher.check()
+    assert control.paused  # the file appeared: pause
+    control.resume()  # resumed through the control while the file is still there
+    watcher.check()
+    assert not control.paused
+    pause.unlink()
+    watcher.check()
+    assert not control.paused  # the file went: resume (already running)
+    control.pause()
+    watcher.check()
+    assert control.paused
+    stop.touch()
+    assert watcher.check() and control.stop_requested and not control.paused
 
 
 class _KeepProbs(Callback):
