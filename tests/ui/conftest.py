@@ -7,9 +7,28 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
 
 from studio.ui.main_window import MainWindow
 from tests.conftest import write_topics_csv
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_questions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A question the test did not answer fails it instead of waiting forever offscreen
+    (closing a window whose run ignored STOP would ask "Training in progress"); a test
+    that expects a question patches ``QMessageBox.question`` itself. Set up before qtbot,
+    so the windows qtbot closes at teardown are still watched."""
+    asked: list[str] = []
+
+    def question(parent: object, title: str, text: str, *args: object) -> object:
+        asked.append(f"{title}: {text}")
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
+    yield
+    if asked:
+        pytest.fail(f"unanswered question(s): {asked}", pytrace=False)
 
 
 def make_window(qtbot, tmp_path: Path) -> MainWindow:  # type: ignore[no-untyped-def]
