@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from studio.config import DataConfig, StudioConfig
+from studio.config import SAMPLE_DATASET, DataConfig, StudioConfig
 from studio.engine.analysis.inference import load_run
 from studio.engine.data.prepare import prepare_dataset
 from studio.engine.data.tokenize import PAD_ID
@@ -20,7 +20,7 @@ from studio.engine.train.batching import DeviceData
 from studio.engine.train.build import build_encoder, build_model, build_spec, build_splits
 from studio.engine.train.context import FitContext
 from studio.engine.train.events import Callback, FitResult
-from studio.engine.train.linear import LINEAR_C, fit_linear, solve
+from studio.engine.train.linear import LINEAR_C, fit_linear, linear_threads, solve
 from studio.engine.train.linear_choice import choose_model
 from studio.engine.train.recipe import resolve_recipe
 from studio.engine.train.session import train_run
@@ -228,6 +228,22 @@ def test_balanced_class_weights_reach_the_linear_fit() -> None:
     plain_scores = x @ plain.T + solve(x, y, 3, None, threads=1)[1]
     # the rare class is predicted at least as often once it weighs more
     assert (scores.argmax(1) == 1).sum() >= (plain_scores.argmax(1) == 1).sum()
+
+
+def test_one_thread_repeats_the_linear_fit_bit_for_bit_for_a_seed(tmp_path: Path) -> None:
+    man = _prepared_fit(SAMPLE_DATASET, tmp_path)  # real text: liblinear's order matters
+
+    def table(**overrides: object) -> torch.Tensor:
+        config = man.config.with_overrides(**overrides)
+        fit = fit_linear(config, man.ctx.spec, man.ctx.label_names, man.train, man.valid,
+                         man.ctx.device)  # fmt: skip
+        return fit.model.embedding.weight.detach().clone()
+
+    one = {"workers": 1}
+    first = table(device=one, train={"seed": 7})
+    torch.testing.assert_close(table(device=one, train={"seed": 7}), first, rtol=0, atol=0)
+    assert not torch.equal(table(device=one, train={"seed": 8}), first)  # the seed matters
+    assert linear_threads(StudioConfig().with_overrides(device={"threads": 2})) == 2
 
 
 def test_model_kind_is_checked() -> None:
