@@ -231,10 +231,11 @@ def set_temperature(model: TextClassifier, logits: torch.Tensor, targets: torch.
         linear.bias.mul_(best)
 
 
-def linear_threads(config: StudioConfig) -> int:
-    """The classes' solves at once: ``device.threads`` (0: torch's count), and one when
-    ``device.workers = 1`` asks for bit-identical reruns (see :func:`solve`)."""
-    if config.device.workers == 1:
+def linear_threads(config: StudioConfig, one_thread_trained: bool = False) -> int:
+    """The classes' solves at once: ``device.threads`` (0: torch's count); one when the
+    run's epochs trained on one CPU thread (``device.workers = 1``, or small data under
+    "auto"), so that such a run still repeats bit for bit (see :func:`solve`)."""
+    if config.device.workers == 1 or one_thread_trained:
         return 1
     return max(1, config.device.threads or torch.get_num_threads())
 
@@ -246,8 +247,10 @@ def fit_linear(
     train: DeviceData,
     valid: DeviceData,
     device: torch.device,
+    one_thread_trained: bool = False,
 ) -> LinearFit:
-    """Fit the linear model on ``train`` and score it on ``valid``."""
+    """Fit the linear model on ``train`` and score it on ``valid`` (``one_thread_trained``:
+    see :func:`linear_threads`)."""
     start = time.perf_counter()
     counts = count_matrix(train, spec.num_embeddings)
     idf = idf_of(counts, train.n_docs)
@@ -257,7 +260,7 @@ def fit_linear(
     if spec.num_outputs == 1:
         y = y.reshape(-1)
     weights = class_weights(config.train.class_weights, spec, label_names, train.targets)
-    threads = linear_threads(config)
+    threads = linear_threads(config, one_thread_trained)
     w = None if weights is None else weights.cpu().numpy()
     coef, intercept = solve(x, y, spec.num_outputs, w, threads, config.train.seed)
     model = build_linear(spec, coef, intercept, row_weight).to(device)

@@ -36,9 +36,11 @@ def choose_model(
     result: FitResult,
     callbacks: Sequence[Callback],
     group: object | None = None,
+    one_thread_trained: bool = False,
 ) -> FitResult:
     """``result`` after ``model.kind`` had its say; when the linear model is kept, it is
-    ``ctx.model`` (and ``ctx.spec``) from here on."""
+    ``ctx.model`` (and ``ctx.spec``) from here on. ``one_thread_trained``: the epochs ran
+    on one CPU thread, and so does the linear fit (the run repeats bit for bit)."""
     kind = ctx.config.model.kind
     if kind == "embedding" or result.status == "stopped":
         return result
@@ -53,7 +55,9 @@ def choose_model(
         return result
     assert isinstance(train, DeviceData) and isinstance(valid, DeviceData)
     with torch.no_grad():
-        fit = fit_linear(ctx.config, ctx.spec, ctx.label_names, train, valid, ctx.device)
+        fit = fit_linear(
+            ctx.config, ctx.spec, ctx.label_names, train, valid, ctx.device, one_thread_trained
+        )
     linear = f"valid accuracy {fit.metrics['accuracy']:.4f}, macro-F1 {fit.metrics['macro_f1']:.4f}"
     if kind == "auto":
         mine = validation_score(result.val_accuracy, result.val_macro_f1)

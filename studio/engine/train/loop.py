@@ -212,7 +212,9 @@ class FitLoop:
             load_into(self.model, self.best_state)
         best = self.best if self.restore_best else None
         result = fit_result(self.status, self.history, best, self.step, self.meter)
-        result = choose_model(self.ctx, self.train, self.valid, result, self.callbacks, self.group)
+        one = self.device.type == "cpu" and self.hogwild is None  # one thread trained
+        ctx, callbacks = self.ctx, self.callbacks
+        result = choose_model(ctx, self.train, self.valid, result, callbacks, self.group, one)
         for cb in self.callbacks:
             cb.on_fit_end(self.ctx, result)
         return result

@@ -187,6 +187,19 @@ def test_linear_run_saves_a_model_that_loads_and_predicts(tmp_path: Path) -> Non
     assert [r["epoch"] for r in records if r["type"] == "epoch"] == [1]
 
 
+def test_a_small_linear_run_repeats_bit_for_bit(tmp_path: Path) -> None:
+    # the man pages' epochs train on one thread (under 100 steps), so the fit does too
+    config = StudioConfig().with_overrides(
+        data={"path": str(SAMPLE_DATASET), "text_column": "text", "label_column": "section"},
+        model={"kind": "linear"},
+    )
+    weights = []
+    for name in ("a", "b"):
+        result = train_run(config, run_dir=tmp_path / name, cache_dir=tmp_path / "cache")
+        weights.append((Path(str(result.run_dir)) / "model.safetensors").read_bytes())
+    assert weights[0] == weights[1]
+
+
 def _multi_label_csv(path: Path) -> Path:
     rng = np.random.default_rng(0)
     lines = ["text,labels"]
