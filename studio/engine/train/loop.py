@@ -1,11 +1,11 @@
 """The training loop: ``fit(config, callbacks, control)``. No Qt; runs headless anywhere.
 
-The training split is moved to the device once as flat arrays; each epoch is one seeded
+The training split goes to the device once, as flat arrays; each epoch is one seeded
 gather, each batch a slice. Callbacks (progress bar, live plot, run store, early stopping)
 observe the loop; ``control`` pauses or stops it between steps. ``fit`` builds the pieces
-(:mod:`~studio.engine.train.build`) and runs a :class:`FitLoop`, which holds the loop's state
-and runs it in small parts: a step, an epoch, validation, checkpoint capture and restore,
-halving the batch after running out of memory, and the ranks' agreement on stopping.
+(:mod:`~studio.engine.train.build`) and runs a :class:`FitLoop`, which holds the state and
+runs in small parts: a step, an epoch, validation, checkpoints, halving the batch after
+running out of memory, the ranks' agreement on stopping, then ``model.kind``'s choice.
 """
 
 from __future__ import annotations
@@ -143,8 +143,7 @@ class FitLoop:
         self.ctx, self.train, self.valid, self.valid_targets = ctx, train, valid, valid_targets
         self.callbacks = list(callbacks)
         self.sinks = [cb for cb in self.callbacks if isinstance(cb, TrainStateSink)]
-        self.control = control
-        self.group = group
+        self.control, self.group = control, group
         self.cfg = cfg = ctx.config.train
         self.model, self.spec, self.device = ctx.model, ctx.spec, ctx.device
         self.optimizers = build_optimizers(self.model, ctx.config)
