@@ -138,8 +138,8 @@ def solve(  # type: ignore[no-untyped-def]
 
     liblinear is handed only the columns some document uses, in float64 once (scikit-learn
     would convert for each class): a column no document has keeps weight 0 either way, and
-    the hashed rows of a run are mostly unused (fortunes: 224k of 720k), which made each
-    class's solve about 25% slower.
+    the hashed rows of a run are mostly unused (fortunes: 224k of 720k columns used). With
+    all of them the solve took 1.16x as long on the fortunes, 1.36x on the short fortunes.
 
     ``seed`` seeds liblinear's order of coordinates. One thread then repeats bit for bit;
     several share liblinear's one random generator, so their order (and the last digits
