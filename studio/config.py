@@ -159,6 +159,9 @@ class ModelConfig:
     dropout: float = 0.0
     pretrained_vectors: str | None = None
     freeze_embeddings: bool = False
+    linear_c: float = 0.5
+    """The linear model's inverse regularisation (liblinear's ``C``; ``kind`` auto or linear):
+    smaller is smoother. The tuner searches it."""
 
     def __post_init__(self) -> None:
         _check_choice("model.preset", self.preset, typing.get_args(Preset))
@@ -173,6 +176,7 @@ class ModelConfig:
         for width in self.hidden:
             _check_range("model.hidden", width, 1, 65_536)
         _check_range("model.dropout", self.dropout, 0.0, 0.95)
+        _check_range("model.linear_c", self.linear_c, 1e-4, 1e4)
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,12 @@ def _add_train(sub: Subparsers) -> None:
         help="auto: also fit the linear model over the same features and keep the better on "
         "validation; embedding: the trained network only; linear: the linear model only",
     )
+    t.add_argument(
+        "--linear-c",
+        type=float,
+        metavar="C",
+        help="the linear model's C (liblinear's inverse regularisation; default 0.5)",
+    )
     t.add_argument("--pooling", choices=["mean", "sum", "sqrtn", "max"])
     t.add_argument("--embed-dim", type=int)
     t.add_argument("--hidden", help="hidden layer widths, e.g. 128,64 (empty = none)")

@@ -196,11 +196,13 @@ def test_model_kind_and_pooling_options_reach_the_config(
 
     out = tmp_path / "out.toml"
     code, _, _ = _train([str(topics_csv), "--model-kind", "linear", "--pooling", "sqrtn",
-                         "--save-config", str(out)], capsys)  # fmt: skip
+                         "--linear-c", "2.5", "--save-config", str(out)], capsys)  # fmt: skip
     saved = load_config(out).model
-    assert code == 0 and (saved.kind, saved.pooling) == ("linear", "sqrtn")
+    assert code == 0 and (saved.kind, saved.pooling, saved.linear_c) == ("linear", "sqrtn", 2.5)
     code, _, _ = _train([str(topics_csv), "--save-config", str(out)], capsys)
     assert code == 0 and load_config(out).model.kind == "auto"
+    code, _, err = _train([str(topics_csv), "--linear-c", "0", "--save-config", str(out)], capsys)
+    assert code != 0 and "model.linear_c" in err
     with pytest.raises(SystemExit) as exit_:
         main(["train", str(topics_csv), "--model-kind", "svm"])
     assert exit_.value.code == 2 and "--model-kind" in capsys.readouterr().err

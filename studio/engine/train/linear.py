@@ -10,13 +10,14 @@ descriptions 0.881 / 0.872 against the embedding model's 0.866 / 0.861, the full
 
 So ``model.kind = "auto"`` (the default) trains the embedding model as configured, then
 fits this linear model on the same training split with scikit-learn's ``LinearSVC``
-(squared hinge, C = 0.5, one-vs-rest over threads) and keeps whichever scores better on the
-validation split (mean of accuracy and macro-F1). ``"linear"`` fits only the linear model;
-``"embedding"`` only trains the embedding model. The kept linear model is a plain
-:class:`~studio.engine.train.model.TextClassifier` (table = the coefficients, head = a
-temperature times the identity plus the intercepts), so evaluation, the playground, the
-explanations and every export use it unchanged. The temperature (one number, chosen on the
-validation split by log-loss) turns the SVM's margins into calibrated probabilities.
+(squared hinge, C = ``model.linear_c``, 0.5 by default, one-vs-rest over threads) and keeps
+whichever scores better on the validation split (mean of accuracy and macro-F1).
+``"linear"`` fits only the linear model; ``"embedding"`` only trains the embedding model.
+The kept linear model is a plain :class:`~studio.engine.train.model.TextClassifier` (table
+= the coefficients, head = a temperature times the identity plus the intercepts), so
+evaluation, the playground, the explanations and every export use it unchanged. The
+temperature (one number, chosen on the validation split by log-loss) turns the SVM's
+margins into calibrated probabilities.
 
 Multi-label data, streamed (memory-mapped) splits and distributed runs keep the embedding
 model; so does a table above :data:`MAX_LINEAR_PARAMS` weights (many classes times many
@@ -39,10 +40,10 @@ from studio.engine.train.losses import class_weights
 from studio.engine.train.model import ModelSpec, TextClassifier
 from studio.engine.train.validation import predict_logits, score_logits
 
-#: liblinear's regularisation (scikit-learn's ``C``) and stopping tolerance. ``tol`` 0.1
-#: against the default 1e-4 kept the test scores within 0.1 point on the Debian and
-#: fortunes data and took 7.7 s against 12.9 s (Debian, 2 cores).
+#: liblinear's regularisation by default (scikit-learn's ``C``; ``model.linear_c``).
 LINEAR_C = 0.5
+#: liblinear's stopping tolerance: 0.1 against the default 1e-4 kept the test scores within
+#: 0.1 point on the Debian and fortunes data and took 7.7 s against 12.9 s (Debian, 2 cores).
 LINEAR_TOL = 0.1
 #: The largest linear table (rows x outputs) fitted; above it the embedding model is kept.
 MAX_LINEAR_PARAMS = 100_000_000
@@ -130,11 +131,18 @@ def tfidf_matrix(counts, idf: np.ndarray):  # type: ignore[no-untyped-def]
 
 
 def solve(  # type: ignore[no-untyped-def]
-    x, y: np.ndarray, n_outputs: int, weights: np.ndarray | None, threads: int, seed: int = 0
+    x,
+    y: np.ndarray,
+    n_outputs: int,
+    weights: np.ndarray | None,
+    threads: int,
+    seed: int = 0,
+    c: float = LINEAR_C,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(coef [n_outputs, features], intercept [n_outputs])`` of liblinear's squared-hinge
-    SVM on ``x``, ``y``; one output (a binary model) is the positive class's margin. A
-    class with no training document gets a zero row and intercept -1 (never predicted).
+    SVM (regularisation ``c``) on ``x``, ``y``; one output (a binary model) is the positive
+    class's margin. A class with no training document gets a zero row and intercept -1
+    (never predicted).
 
     liblinear is handed only the columns some document uses, in float64 once (scikit-learn
     would convert for each class): a column no document has keeps weight 0 either way, and
@@ -149,19 +157,20 @@ def solve(  # type: ignore[no-untyped-def]
     present = np.unique(y)
     if n_outputs == 1:  # binary: weights are the positive class's pos_weight
         w = 1.0 if weights is None else float(weights[0])
-        coef, intercept = _binary(compact, y, w, seed)
+        coef, intercept = _binary(compact, y, w, seed, c)
     elif len(present) == 2:  # two classes of a softmax model: one margin, either way
         w = 1.0 if weights is None else float(weights[present[1]] / weights[present[0]])
-        coef, intercept = _binary(compact, (y == present[1]).astype(np.int64), w, seed)
+        coef, intercept = _binary(compact, (y == present[1]).astype(np.int64), w, seed, c)
         coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
     else:  # one-vs-rest, as liblinear's own (positives weigh C * weight), over threads
         with ThreadPoolExecutor(max_workers=threads) as pool:
             fits = list(pool.map(
-                lambda c: _binary(
+                lambda k: _binary(
                     compact,
-                    (y == c).astype(np.int64),
-                    1.0 if weights is None else float(weights[c]),
+                    (y == k).astype(np.int64),
+                    1.0 if weights is None else float(weights[k]),
                     seed,
+                    c,
                 ),
                 present,
             ))  # fmt: skip
@@ -175,7 +184,9 @@ def solve(  # type: ignore[no-untyped-def]
     return full, bias
 
 
-def _binary(x, y: np.ndarray, positive_weight: float, seed: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+def _binary(  # type: ignore[no-untyped-def]
+    x, y: np.ndarray, positive_weight: float, seed: int, c: float
+) -> tuple[np.ndarray, np.ndarray]:
     """``(coef [1, features], intercept [1])`` of the squared-hinge SVM separating ``y == 1``
     (weighing ``positive_weight``) from the rest; liblinear releases the GIL as it solves."""
     from sklearn.svm import LinearSVC
@@ -184,7 +195,7 @@ def _binary(x, y: np.ndarray, positive_weight: float, seed: int) -> tuple[np.nda
         sign = 1.0 if len(y) and y[0] == 1 else -1.0
         return np.zeros((1, x.shape[1]), np.float32), np.array([sign], np.float32)
     svc = LinearSVC(
-        C=LINEAR_C,
+        C=c,
         tol=LINEAR_TOL,
         class_weight={0: 1.0, 1: positive_weight},
         random_state=seed % 2**32,
@@ -262,7 +273,9 @@ def fit_linear(
     weights = class_weights(config.train.class_weights, spec, label_names, train.targets)
     threads = linear_threads(config, one_thread_trained)
     w = None if weights is None else weights.cpu().numpy()
-    coef, intercept = solve(x, y, spec.num_outputs, w, threads, config.train.seed)
+    coef, intercept = solve(
+        x, y, spec.num_outputs, w, threads, config.train.seed, config.model.linear_c
+    )
     model = build_linear(spec, coef, intercept, row_weight).to(device)
     logits = predict_logits(model, valid)
     set_temperature(model, logits.float().cpu(), valid.targets.cpu())

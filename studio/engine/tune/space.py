@@ -129,7 +129,8 @@ SPACE: tuple[Param, ...] = (
     _float("model.dropout", 0.0, 0.5),
     _choice("tokenizer.char_ngrams", "auto", (0, 0), (1, 4), (2, 5), (3, 6)),  # subwords
     _choice("model.weighting", "none", "idf"),
-    _choice("model.kind", "auto", "embedding"),  # auto: the linear fit too, the better kept
+    _choice("model.kind", "auto", "embedding", "linear"),  # auto: both fitted, the better kept
+    _float("model.linear_c", 0.05, 5.0, log=True),  # the linear model's C (auto and linear)
 )
 
 

@@ -33,15 +33,24 @@ __all__ = ["Outcome", "TrialReporter", "parameter_count", "train_trial"]
 
 
 def parameter_count(config: StudioConfig, prepared: PreparedDataset) -> int:
-    """The parameters of the model ``config`` builds on ``prepared`` (table rows x dim + head)."""
+    """The parameters of the model ``config`` saves on ``prepared``: the embedding model's
+    table rows x dim + head, or the linear model's rows x outputs when ``model.kind`` may
+    keep it (``"auto"``: the larger of the two, as either may be kept)."""
     config = resolve_recipe(config, prepared)  # "auto" n-grams as the fit will choose them
-    tok = config.tokenizer
-    return estimate_training_memory(
+    tok, model = config.tokenizer, config.model
+    n_labels = len(prepared.label_names)
+    e = estimate_training_memory(
         config,
         prepared.effective_vocab_size(tok.vocab_size, tok.min_freq),
-        len(prepared.label_names),
+        n_labels,
         multi_label=prepared.multi_label,
-    ).parameters
+    )
+    network = model.hidden or model.pretrained_vectors or model.pooling == "max"
+    if model.kind == "embedding" or prepared.multi_label or (model.kind == "auto" and network):
+        return e.parameters
+    outputs = 1 if n_labels == 2 else max(n_labels, 1)
+    linear = e.table_rows * outputs + outputs * outputs + outputs  # table, identity head
+    return linear if model.kind == "linear" else max(linear, e.parameters)
 
 
 class TrialReporter(Callback):

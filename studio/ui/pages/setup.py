@@ -6,18 +6,15 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QComboBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGridLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -37,6 +34,9 @@ from studio.errors import ConfigError, StudioError
 from studio.presets import matching_preset
 from studio.ui.widgets.char_ngrams import CharNgramRange
 from studio.ui.widgets.device_picker import DevicePicker
+from studio.ui.widgets.form_fields import combo as _combo
+from studio.ui.widgets.form_fields import form as _form
+from studio.ui.widgets.form_fields import spin as _spin
 from studio.ui.widgets.memory_estimate import estimate, estimate_text
 from studio.ui.widgets.naming import name_after_attributes
 from studio.ui.widgets.setup_tips import (
@@ -53,32 +53,6 @@ __all__ = ["SetupPage", "estimate"]  # estimate: re-exported from widgets.memory
 _CUSTOM = "custom"
 
 
-def _spin(low: int, high: int, value: int, tip: str, step: int = 1) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(low, high)
-    box.setValue(value)
-    box.setSingleStep(step)
-    box.setGroupSeparatorShown(True)
-    box.setToolTip(tip)
-    box.setAccelerated(True)
-    return box
-
-
-def _form(title: str, *rows: tuple[str, QWidget]) -> QGroupBox:
-    box = QGroupBox(title)
-    form = QFormLayout(box)
-    for label, widget in rows:
-        form.addRow(label, widget)
-    return box
-
-
-def _combo(items: list[str], tip: str) -> QComboBox:
-    box = QComboBox()
-    box.addItems(items)
-    box.setToolTip(tip)
-    return box
-
-
 class SetupPage(QWidget):
     """Spin boxes and pickers for every setting; ``config()`` is the validated result."""
 
@@ -92,6 +66,7 @@ class SetupPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._data = DataConfig()
+        self._base = StudioConfig()  # the last config shown: keeps the keys no field shows
         self._n_labels = 2
         self._vocab_found: int | None = None
         self._text_shape: tuple[float, float] | None = None  # median tokens, spaceless share
@@ -311,7 +286,7 @@ class SetupPage(QWidget):
             "valid_fraction": self.valid_split.value(),
         }
         return config_from_dict(
-            {
+            _over(self._base, {
                 "data": data,
                 "tokenizer": {"kind": self.tokenizer.currentText(),
                               "vocab_size": self.vocab_size.value(),
@@ -329,7 +304,7 @@ class SetupPage(QWidget):
                           "schedule": self.schedule.currentText(), "seed": self.seed.value(),
                           "class_weights": self._class_weights_value()},
                 "device": {"device": self.devices.current_device()},
-            }
+            })
         )  # fmt: skip
 
     def set_data(
@@ -346,7 +321,9 @@ class SetupPage(QWidget):
         self._changed()
 
     def apply_config(self, config: StudioConfig) -> None:
-        """Show a config's values (from a TOML file or the last session)."""
+        """Show a config's values (from a TOML file or the last session). The keys the page
+        has no field for (a tuned ``train.table_lr``, ``model.linear_c``, ...) are kept."""
+        self._base = config
         self._applying = True
         try:
             self.vocab_size.setValue(config.tokenizer.vocab_size)
@@ -498,3 +475,11 @@ class SetupPage(QWidget):
             self._set_valid(False, str(exc))
             return
         self.apply_config(config)
+
+
+def _over(base: StudioConfig, fields: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``base`` as a dict with the page's ``fields`` over it (its data section whole)."""
+    out = config_to_dict(base)
+    return {"data": fields["data"]} | {
+        name: out[name] | fields.get(name, {}) for name in out if name != "data"
+    }

@@ -101,22 +101,24 @@ def _by_hand(data: DeviceData, idf: np.ndarray, rows: int) -> np.ndarray:
     return out
 
 
+@pytest.mark.parametrize("c", [LINEAR_C, 4.0])
 def test_linear_model_computes_liblinears_decision_function(
-    topics: _Fit, monkeypatch: pytest.MonkeyPatch
+    topics: _Fit, monkeypatch: pytest.MonkeyPatch, c: float
 ) -> None:
     from sklearn.svm import LinearSVC
 
     # solved to the optimum both ways (at the default tolerance each stops somewhere else)
     monkeypatch.setattr("studio.engine.train.linear.LINEAR_TOL", 1e-8)
+    config = topics.config.with_overrides(model={"linear_c": c})  # model.linear_c is C
     fit = fit_linear(
-        topics.config, topics.ctx.spec, topics.ctx.label_names, topics.train, topics.valid,
+        config, topics.ctx.spec, topics.ctx.label_names, topics.train, topics.valid,
         topics.ctx.device,
     )  # fmt: skip
     assert fit.spec.pooling == "sqrtn" and fit.spec.embed_dim == len(topics.ctx.label_names)
     rows = fit.spec.num_embeddings
     assert fit.model.row_weight is not None
     idf = fit.model.row_weight.numpy().astype(np.float64)
-    svc = LinearSVC(C=LINEAR_C, tol=1e-8, max_iter=100_000).fit(
+    svc = LinearSVC(C=c, tol=1e-8, max_iter=100_000).fit(
         _by_hand(topics.train, idf, rows), topics.train.targets.numpy()
     )
     expected = svc.decision_function(_by_hand(topics.valid, idf, rows))
@@ -241,6 +243,19 @@ def test_balanced_class_weights_reach_the_linear_fit() -> None:
     plain_scores = x @ plain.T + solve(x, y, 3, None, threads=1)[1]
     # the rare class is predicted at least as often once it weighs more
     assert (scores.argmax(1) == 1).sum() >= (plain_scores.argmax(1) == 1).sum()
+
+
+def test_a_smaller_linear_c_regularises_more(topics: _Fit) -> None:
+    def norm(c: float) -> float:
+        config = topics.config.with_overrides(model={"linear_c": c})
+        fit = fit_linear(
+            config, topics.ctx.spec, topics.ctx.label_names, topics.train, topics.valid,
+            topics.ctx.device,
+        )  # fmt: skip
+        return float(fit.model.embedding.weight.norm())  # the SVM's weights (before the
+        # temperature, which the head holds)
+
+    assert norm(0.01) < norm(0.1) < norm(1.0)
 
 
 def test_one_thread_repeats_the_linear_fit_bit_for_bit_for_a_seed(tmp_path: Path) -> None:

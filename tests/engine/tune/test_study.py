@@ -142,6 +142,26 @@ def test_parameter_count_is_the_models(data: Path) -> None:
     assert parameter_count(config, prepared) == count.parameters
 
 
+def test_parameter_count_is_the_linear_models_when_it_may_be_kept(
+    data: Path, tmp_path: Path
+) -> None:
+    from studio.engine.analysis.inference import load_run
+    from studio.engine.train.session import train_run
+
+    config = tiny_base(data).with_overrides(
+        tokenizer={"ngram_buckets": 500}, model={"kind": "linear", "embed_dim": 2}
+    )
+    prepared = prepare_dataset(config.data, config.tokenizer)
+    outcome = train_run(config, runs_dir=tmp_path / "runs")
+    assert outcome.run_dir is not None
+    model = load_run(outcome.run_dir).model
+    saved = sum(p.numel() for p in model.parameters())
+    assert parameter_count(config, prepared) == saved
+    embedding = parameter_count(config.with_overrides(model={"kind": "embedding"}), prepared)
+    either = parameter_count(config.with_overrides(model={"kind": "auto"}), prepared)
+    assert saved > embedding and either == max(saved, embedding)  # auto may keep either
+
+
 def _good_trial(value: float) -> optuna.trial.FrozenTrial:
     return create_trial(
         state=TrialState.COMPLETE,

@@ -29,3 +29,22 @@ def test_the_seed_preset_trains_the_embedding_model(setup_page: SetupPage) -> No
     assert setup_page.config().model.kind == "embedding"
     setup_page.preset.setCurrentText("default")
     assert setup_page.config().model.kind == "auto"
+
+
+def test_keys_the_page_has_no_field_for_survive_a_loaded_setup(setup_page: SetupPage) -> None:
+    from studio.config import StudioConfig
+
+    tuned = StudioConfig().with_overrides(
+        model={"linear_c": 2.5, "dropout": 0.25}, train={"table_lr": 0.37, "weight_decay": 1e-4}
+    )
+    setup_page.apply_config(tuned)
+    setup_page.epochs.setValue(7)  # a field edited after loading
+    config = setup_page.config()
+    assert (config.model.linear_c, config.model.dropout) == (2.5, 0.25)
+    assert (config.train.table_lr, config.train.weight_decay, config.train.epochs) == (
+        0.37, 1e-4, 7,
+    )  # fmt: skip
+    setup_page.preset.setCurrentText("seed")  # a preset is the whole setup again
+    setup_page.preset.setCurrentText("default")
+    assert setup_page.config().model.linear_c == StudioConfig().model.linear_c
+    assert setup_page.config().train.table_lr == StudioConfig().train.table_lr
