@@ -16,6 +16,9 @@ PRESET_KEYS: Final = (
     ("model", "embed_dim"),
     ("model", "hidden"), ("model", "pooling"), ("model", "weighting"), ("train", "epochs"),
     ("train", "batch_size"), ("train", "lr"), ("train", "optimizer"), ("train", "schedule"),
+    # no field on the page, but a loaded (tuned) setup may set them
+    ("model", "dropout"), ("model", "linear_c"), ("train", "table_lr"),
+    ("train", "weight_decay"),
 )  # fmt: skip
 
 

@@ -38,6 +38,7 @@ def test_keys_the_page_has_no_field_for_survive_a_loaded_setup(setup_page: Setup
         model={"linear_c": 2.5, "dropout": 0.25}, train={"table_lr": 0.37, "weight_decay": 1e-4}
     )
     setup_page.apply_config(tuned)
+    assert setup_page.preset.currentText() == "custom"  # not the default any more
     setup_page.epochs.setValue(7)  # a field edited after loading
     config = setup_page.config()
     assert (config.model.linear_c, config.model.dropout) == (2.5, 0.25)
