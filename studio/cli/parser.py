@@ -35,16 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _add_train(sub: Subparsers) -> None:
-    """``studio train``: the data, the settings, distributed and resumed runs."""
-    t = sub.add_parser("train", help="train a model and save it as a run")
-    t.add_argument("data", nargs="?", help="dataset file or folder (default: config's data.path)")
-    t.add_argument("--config", help="TOML config file (the window saves the same format)")
-    t.add_argument("--preset", choices=["default", "seed"], help="seed = the original Keras model")
-    t.add_argument("--text-col", help="text column name (default: auto-detect)")
-    t.add_argument("--label-col", help="label column name (default: auto-detect)")
-    t.add_argument("--label-delimiter", help="split labels on this for multi-label data")
-    t.add_argument("--valid", help="validation file (default: a stratified split)")
+def _add_model_settings(t: argparse.ArgumentParser) -> None:
+    """``studio train``'s features and model: tokens, buckets, n-grams, kind, pooling, size."""
     t.add_argument("--tokenizer", choices=["words", "bpe"])
     t.add_argument("--vocab-size", type=int)
     t.add_argument("--min-freq", type=int)
@@ -71,6 +63,19 @@ def _add_train(sub: Subparsers) -> None:
     t.add_argument("--pooling", choices=["mean", "sum", "sqrtn", "max"])
     t.add_argument("--embed-dim", type=int)
     t.add_argument("--hidden", help="hidden layer widths, e.g. 128,64 (empty = none)")
+
+
+def _add_train(sub: Subparsers) -> None:
+    """``studio train``: the data, the settings, distributed and resumed runs."""
+    t = sub.add_parser("train", help="train a model and save it as a run")
+    t.add_argument("data", nargs="?", help="dataset file or folder (default: config's data.path)")
+    t.add_argument("--config", help="TOML config file (the window saves the same format)")
+    t.add_argument("--preset", choices=["default", "seed"], help="seed = the original Keras model")
+    t.add_argument("--text-col", help="text column name (default: auto-detect)")
+    t.add_argument("--label-col", help="label column name (default: auto-detect)")
+    t.add_argument("--label-delimiter", help="split labels on this for multi-label data")
+    t.add_argument("--valid", help="validation file (default: a stratified split)")
+    _add_model_settings(t)
     t.add_argument("--batch-size", help="documents per step, or 'auto': largest that fits")
     t.add_argument("--epochs", type=int)
     t.add_argument("--lr", type=float)
