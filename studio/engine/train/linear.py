@@ -155,23 +155,20 @@ def solve(  # type: ignore[no-untyped-def]
     used = np.unique(x.indices)
     compact = x[:, used].astype(np.float64)
     present = np.unique(y)
+
+    def margin(positive: np.ndarray, weight: float) -> tuple[np.ndarray, np.ndarray]:
+        return _binary(compact, positive.astype(np.int64), weight, seed, c)
+
     if n_outputs == 1:  # binary: weights are the positive class's pos_weight
-        w = 1.0 if weights is None else float(weights[0])
-        coef, intercept = _binary(compact, y, w, seed, c)
+        coef, intercept = margin(y, 1.0 if weights is None else float(weights[0]))
     elif len(present) == 2:  # two classes of a softmax model: one margin, either way
         w = 1.0 if weights is None else float(weights[present[1]] / weights[present[0]])
-        coef, intercept = _binary(compact, (y == present[1]).astype(np.int64), w, seed, c)
+        coef, intercept = margin(y == present[1], w)
         coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
     else:  # one-vs-rest, as liblinear's own (positives weigh C * weight), over threads
         with ThreadPoolExecutor(max_workers=threads) as pool:
             fits = list(pool.map(
-                lambda k: _binary(
-                    compact,
-                    (y == k).astype(np.int64),
-                    1.0 if weights is None else float(weights[k]),
-                    seed,
-                    c,
-                ),
+                lambda k: margin(y == k, 1.0 if weights is None else float(weights[k])),
                 present,
             ))  # fmt: skip
         coef = np.vstack([f[0] for f in fits])

@@ -19,6 +19,7 @@ from dataclasses import replace
 
 import torch
 
+from studio.config import ModelConfig
 from studio.engine.train.batching import DeviceData
 from studio.engine.train.context import FitContext
 from studio.engine.train.events import Callback, EpochEnd, FitResult
@@ -27,6 +28,15 @@ from studio.engine.train.losses import batch_loss, loss_function
 from studio.engine.train.mapped import MappedData
 from studio.engine.train.validation import predict_logits
 from studio.errors import ConfigError
+
+
+def considers_linear(model: ModelConfig) -> bool:
+    """Whether ``model.kind`` fits the linear model: ``"linear"``, or ``"auto"`` for a
+    network linear in the bag (a network chosen for its hidden layers, pretrained vectors or
+    max pooling stays as it is)."""
+    if model.kind == "auto":
+        return not (model.hidden or model.pretrained_vectors or model.pooling == "max")
+    return model.kind == "linear"
 
 
 def choose_model(
@@ -42,11 +52,8 @@ def choose_model(
     ``ctx.model`` (and ``ctx.spec``) from here on. ``one_thread_trained``: the epochs ran
     on one CPU thread, and so does the linear fit (the run repeats bit for bit)."""
     kind = ctx.config.model.kind
-    if kind == "embedding" or result.status == "stopped":
+    if result.status == "stopped" or not considers_linear(ctx.config.model):
         return result
-    model = ctx.config.model
-    if kind == "auto" and (model.hidden or model.pretrained_vectors or model.pooling == "max"):
-        return result  # a network chosen for its layers, vectors or max pooling stays
     reason = why_not_linear(ctx.spec, ctx.multi_label, train, group is not None)
     if reason is not None:
         if kind == "linear":

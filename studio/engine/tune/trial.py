@@ -22,6 +22,7 @@ from studio.engine.data.dataset import PreparedDataset
 from studio.engine.train.context import FitContext
 from studio.engine.train.control import TrainControl
 from studio.engine.train.events import Callback, EpochEnd, StepEnd
+from studio.engine.train.linear_choice import considers_linear
 from studio.engine.train.loop import TrainingError, fit
 from studio.engine.train.memory import estimate_training_memory
 from studio.engine.train.oom import is_oom
@@ -45,8 +46,7 @@ def parameter_count(config: StudioConfig, prepared: PreparedDataset) -> int:
         n_labels,
         multi_label=prepared.multi_label,
     )
-    network = model.hidden or model.pretrained_vectors or model.pooling == "max"
-    if model.kind == "embedding" or prepared.multi_label or (model.kind == "auto" and network):
+    if prepared.multi_label or not considers_linear(model):
         return e.parameters
     outputs = 1 if n_labels == 2 else max(n_labels, 1)
     linear = e.table_rows * outputs + outputs * outputs + outputs  # table, identity head
